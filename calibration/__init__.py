@@ -1,0 +1,1 @@
+"""Calibration targets, fitting code and fitted parameter values."""

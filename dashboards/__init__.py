@@ -1,0 +1,1 @@
+"""Workshop dashboard (Dash + plotly)."""

@@ -1,0 +1,1 @@
+"""pilotsim: agent-based simulation of regional labour-market interventions."""
