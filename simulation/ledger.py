@@ -1,0 +1,81 @@
+"""The public-finance ledger: every euro that moves, with payer, payee and item.
+
+Totals are always derived from the ledger, never kept in parallel. Rows are
+aggregated per week, payer, payee, item and scope (``target`` for money spent
+on or raised from target-group members, ``other`` for the rest of the region),
+so the ledger stays small while still splitting cost by who bears it.
+Tax revenue is recorded as a negative amount for the public body that receives
+it, so a payer's net cost is simply the sum of its rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+PAYERS = ("state", "municipality", "other")
+
+
+def municipal_passive_days(lms_days_before: np.ndarray, days: int,
+                           thresholds: list[int], shares: list[float]) -> np.ndarray:
+    """Municipal-share-weighted count of ``days`` passive labour-market-subsidy days.
+
+    A day is the municipality's to share from once ``threshold`` days have already
+    been paid: with 299 days paid the next day is the 300th and the state's alone;
+    with 300 paid the next is shared 50/50; from 1,000 paid, 70 % municipal.
+    Days straddling a threshold in one week are split day by day.
+    """
+    before = np.asarray(lms_days_before, dtype=np.int64)
+    after = before + days
+    bounds = [*thresholds, np.iinfo(np.int64).max]
+    weighted = np.zeros(before.shape, dtype=np.float64)
+    for (low, high), share in zip(zip(bounds[:-1], bounds[1:], strict=True), shares,
+                                  strict=True):
+        in_band = np.clip(after, low, high) - np.clip(before, low, high)
+        weighted += in_band * share
+    return weighted
+
+
+class Ledger:
+    """Weekly payments aggregated by (week, payer, payee, item, scope)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[int, str, str, str, str], float] = defaultdict(float)
+
+    def pay(self, week: int, payer: str, payee: str, item: str, amount: float,
+            scope: str = "other") -> None:
+        if payer not in PAYERS:
+            raise ValueError(f"unknown payer {payer!r}")
+        if amount:
+            self._rows[(week, payer, payee, item, scope)] += float(amount)
+
+    def pay_split(self, week: int, payer_shares: list[float] | tuple[float, ...],
+                  payee: str, item: str, amount: float, scope: str = "other") -> None:
+        """Split one amount between state, municipality and other by shares."""
+        for payer, share in zip(PAYERS, payer_shares, strict=True):
+            if share:
+                self.pay(week, payer, payee, item, amount * share, scope)
+
+    def pay_by_scope(self, week: int, payer: str, payee: str, item: str,
+                     amounts: np.ndarray, in_target: np.ndarray) -> None:
+        """Record per-person amounts, summed separately for target and other."""
+        amounts = np.asarray(amounts, dtype=np.float64)
+        target_sum = float(amounts[in_target].sum())
+        self.pay(week, payer, payee, item, target_sum, "target")
+        self.pay(week, payer, payee, item, float(amounts.sum()) - target_sum, "other")
+
+    def total(self, payer: str | None = None) -> float:
+        return sum(v for k, v in self._rows.items() if payer is None or k[1] == payer)
+
+    def to_frame(self) -> pd.DataFrame:
+        if not self._rows:
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in (
+                ("week", "int64"), ("payer", "object"), ("payee", "object"),
+                ("item", "object"), ("scope", "object"), ("amount_eur", "float64"))})
+        keys = list(self._rows)
+        frame = pd.DataFrame(keys, columns=["week", "payer", "payee", "item", "scope"])
+        frame["amount_eur"] = list(self._rows.values())
+        return frame.sort_values(["week", "payer", "payee", "item", "scope"],
+                                 ignore_index=True)
