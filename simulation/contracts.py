@@ -564,17 +564,17 @@ def settle(contract: Contract, events: pd.DataFrame | Iterable[OutcomeEvent], *,
         raise ValueError(f"weeks must not be negative, got {weeks}")
     history = events_frame(events)
     history = history[history["week"] < weeks].sort_values("week", kind="stable")
-    due = pd.concat([_frame_of(rows) for rows in _due_payments(contract, history, weeks)],
-                    ignore_index=True)
+    # An ordered categorical: sorting by component sorts by Contract.component_order.
+    components = pd.CategoricalDtype(contract.component_order(), ordered=True)
+    due = pd.concat([_frame_of(rows, components)
+                     for rows in _due_payments(contract, history, weeks)], ignore_index=True)
     due = due[(due["week"] < weeks) & (due["amount_cents"] > 0)]
-    rank = {name: i for i, name in enumerate(contract.component_order())}
-    due = due.assign(rank=due["component"].map(rank)).sort_values(
-        ["week", "rank", "client_id", "firm_id"], kind="stable").reset_index(drop=True)
+    due = due.sort_values(["week", "component", "client_id", "firm_id"],
+                          kind="stable").reset_index(drop=True)
     owed = due["amount_cents"].to_numpy(dtype=np.int64)
     paid = _apply_cap(owed, contract.budget_cap_eur)
-    payments = due.drop(columns="rank").assign(
-        amount_cents=paid, cut_cents=owed - paid, amount_eur=paid / 100)
-    totals = payments.groupby("component", sort=False)["amount_cents"].sum()
+    payments = due.assign(amount_cents=paid, cut_cents=owed - paid, amount_eur=paid / 100)
+    totals = payments.groupby("component", observed=True)["amount_cents"].sum()
     measure = _extension_measure(contract.extension, history, weeks)
     return Settlement(
         payments=payments[list(PAYMENT_COLUMNS)],
@@ -599,7 +599,6 @@ Rows = dict[str, Any]
 
 
 def _due_payments(contract: Contract, history: pd.DataFrame, weeks: int) -> Iterator[Rows]:
-    yield _rows([], "", [])  # keeps concat well-typed when nothing is due
     if contract.base_fee:
         yield _base_fee(contract.base_fee)
     if contract.steering_bonus and contract.base_fee:
@@ -625,10 +624,11 @@ def _rows(week: Any, component: str, amount_cents: Any, *, client_id: Any = NO_I
             "amount_cents": amount_cents}
 
 
-def _frame_of(rows: Rows) -> pd.DataFrame:
+def _frame_of(rows: Rows, components: pd.CategoricalDtype) -> pd.DataFrame:
     week = np.asarray(rows["week"], dtype=np.int64).reshape(-1)
     frame = pd.DataFrame({"week": week})
-    frame["component"] = pd.Series([rows["component"]] * len(week), dtype=object)
+    frame["component"] = pd.Categorical.from_codes(
+        np.full(len(week), components.categories.get_loc(rows["component"])), dtype=components)
     for column in ("client_id", "firm_id", "amount_cents"):
         frame[column] = np.broadcast_to(np.asarray(rows[column], dtype=np.int64), len(week))
     return frame
@@ -679,7 +679,8 @@ def _fee_by_risk(fee: tuple[Decimal, Decimal, Decimal], risk_class: np.ndarray,
 
 def _quality_bonus(bonus: QualityBonus, history: pd.DataFrame) -> Rows:
     id_column = f"{bonus.per}_id"
-    feedback = history[history["kind"] == FEEDBACK]
+    # Feedback without this side's id is the other side's (firm vs client) feedback.
+    feedback = history[(history["kind"] == FEEDBACK) & (history[id_column] >= 0)]
     # A party's first response counts; a non-response only if it never responded.
     feedback = feedback.assign(no_response=feedback["value"].isna()).sort_values(
         ["no_response", "week"], kind="stable")
