@@ -150,8 +150,9 @@ class LabourMarket(Frozen):
     def _consistent(self) -> LabourMarket:
         if len(self.work_hazard_by_band) != N_BANDS:
             raise ValueError(f"work_hazard_by_band needs {N_BANDS} values")
-        if len(self.education_employability) != 3 or len(self.age_employability) != 3:
-            raise ValueError("education_employability and age_employability need 3 values")
+        for name in ("education_employability", "age_employability"):
+            if len(getattr(self, name)) != 3:
+                raise ValueError(f"{name} needs 3 values")
         return self
 
 
@@ -337,14 +338,15 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        mixes = dict(self.service_mix)
+        # messages start with the field's dotted path, which simulation.scenario reports
+        mixes = {f"service_mix.{k}": v for k, v in self.service_mix.items()}
         if self.interventions.service_mix:
-            mixes.update({f"interventions.{k}": v
+            mixes.update({f"interventions.service_mix.{k}": v
                           for k, v in self.interventions.service_mix.items()})
         for profile, mix in mixes.items():
             for service, weight in mix.items():
                 if service not in self.services:
-                    raise ValueError(f"service_mix.{profile}: unknown service {service!r}")
+                    raise ValueError(f"{profile}: unknown service {service!r}")
                 if weight < 0:
-                    raise ValueError(f"service_mix.{profile}.{service}: weight must be ≥ 0")
+                    raise ValueError(f"{profile}.{service}: weight must be ≥ 0")
         return self
