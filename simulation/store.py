@@ -36,9 +36,12 @@ Why this shape:
   entropy, spawn key, weeks, code version), so a rerun of a sweep skips what :meth:`has` finds.
   A run that is already done can be written again only with identical content.
 
-Run lifecycle: ``begin`` (registry row ``running``) -> ``write`` (data lands) -> ``finish``
-(``done``), or ``begin`` -> ``finish(status='failed')``. After a crash, ``recover`` settles
-everything so that the sweep can simply be run again.
+Run lifecycle: ``begin`` (registry row ``running``) -> ``write`` (data lands; its folder's
+footer carries the row) -> ``finish`` (``done``, recorded in the registry), or ``begin`` ->
+``finish(status='failed')``. After a crash, ``recover`` settles everything (a 'running' run
+without data becomes 'failed', data without a 'done' row is registered) so that the sweep can
+simply be run again. Scenario names are percent-encoded in partition names. Note that the run
+id does not include the scenario name: two names for identical content share their runs.
 """
 
 from __future__ import annotations
@@ -100,6 +103,14 @@ CREATE TABLE IF NOT EXISTS runs (
     location      VARCHAR            -- data folder relative to root, once written
 )
 """
+_DB_SCHEMA = pa.schema([
+    (name, pa.int64() if name in _INT_COLUMNS
+     else pa.timestamp("us") if name in _TIME_COLUMNS else pa.string())
+    for name in REGISTRY_COLUMNS
+])
+_INSERT_ROW = f"INSERT INTO runs VALUES ({', '.join('?' * len(REGISTRY_COLUMNS))})"
+_UPDATE_ROW = ("UPDATE runs SET " + ", ".join(f"{name} = ?" for name in REGISTRY_COLUMNS[1:])
+               + " WHERE run_id = ?")
 _RUN_META_KEY = b"pilotsim.run"  # summary.parquet footer: the registry row, for recover()
 _SPAWN_KEY = re.compile(r"^\d+(,\d+)*$")
 _READ_RETRIES = 5
@@ -198,6 +209,12 @@ def _is_segment(location: str | None) -> bool:
     return location is not None and Path(location).name.startswith("segment-")
 
 
+def _is_loose(row: Row) -> bool:
+    """A done run still in its own folder, waiting to be compacted."""
+    return row["status"] == "done" and row["location"] is not None \
+        and not _is_segment(row["location"])
+
+
 def _folder_readable(folder: Path, tables: Iterable[str]) -> bool:
     try:
         for table in tables:
@@ -225,20 +242,26 @@ def _db_row(row: Row) -> Row:
     return out
 
 
-def _frame_digest(frame: pd.DataFrame) -> bytes:
-    header = json.dumps([[str(c) for c in frame.columns], [str(t) for t in frame.dtypes]])
-    values = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
-    return hashlib.sha256(header.encode() + values).digest()
-
-
-def content_hash(weekly: pd.DataFrame, summary: Mapping[str, float],
-                 ledger: pd.DataFrame) -> str:
-    """Digest of a run's results, to tell a harmless rewrite from a conflicting one."""
+def _content_hash(tables: Mapping[str, pa.Table]) -> str:
+    """Digest of a run's results (schema and values), to tell a harmless rewrite from a
+    conflicting one."""
     digest = hashlib.sha256()
-    digest.update(_frame_digest(weekly))
-    digest.update(json.dumps({k: float(v) for k, v in summary.items()}, sort_keys=True).encode())
-    digest.update(_frame_digest(ledger))
+    for name in TABLES:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, tables[name].schema) as stream:
+            stream.write_table(tables[name])
+        digest.update(sink.getvalue())
     return digest.hexdigest()
+
+
+def _run_tables(run_id: str, scenario: str, weekly: pd.DataFrame,
+                summary: Mapping[str, float], ledger: pd.DataFrame) -> dict[str, pa.Table]:
+    summary_frame = pd.DataFrame({k: [float(v)] for k, v in summary.items()})
+    return {
+        "weekly": _arrow_table(weekly, run_id, scenario),
+        "summary": _arrow_table(summary_frame, run_id, scenario),
+        "ledger": _arrow_table(ledger, run_id, scenario),
+    }
 
 
 def _arrow_table(frame: pd.DataFrame, run_id: str, scenario: str) -> pa.Table:
@@ -294,6 +317,8 @@ class ResultsStore:
         # Fails fast if another coordinator holds the registry: DuckDB's lock keeps one writer.
         self._con = duckdb.connect(str(self.root / "registry.duckdb"))
         self._con.execute(_REGISTRY_DDL)
+        # As the only writer we may keep the registry in memory; DuckDB is the durable copy.
+        self._registry: dict[str, Row] = {row["run_id"]: row for row in self._select_all()}
 
     run_id = staticmethod(make_run_id)
 
@@ -308,27 +333,51 @@ class ResultsStore:
 
     # registry rows
 
-    def _get(self, run_id: str) -> Row | None:
-        cursor = self._con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id])
-        found = cursor.fetchone()
-        if found is None:
-            return None
-        return dict(zip([d[0] for d in cursor.description], found, strict=True))
-
-    def _rows(self, where: str = "TRUE", params: Sequence[Any] = ()) -> list[Row]:
-        cursor = self._con.execute(f"SELECT * FROM runs WHERE {where} ORDER BY run_id", params)
+    def _select_all(self) -> list[Row]:
+        cursor = self._con.execute("SELECT * FROM runs ORDER BY run_id")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
+    def _get(self, run_id: str) -> Row | None:
+        return self._registry.get(run_id)
+
+    def _rows(self, keep: Callable[[Row], bool] = lambda row: True) -> list[Row]:
+        return [row for _, row in sorted(self._registry.items()) if keep(row)]
+
     def _put(self, row: Row) -> None:
         """Upsert a registry row, then mirror it for readers (segment rows live in the segment)."""
-        placeholders = ", ".join("?" * len(REGISTRY_COLUMNS))
-        self._con.execute(f"INSERT OR REPLACE INTO runs VALUES ({placeholders})",
-                          [row[name] for name in REGISTRY_COLUMNS])
+        # Plain INSERT / UPDATE: DuckDB's INSERT OR REPLACE costs about twice as much.
+        if row["run_id"] in self._registry:
+            self._con.execute(_UPDATE_ROW, [*(row[name] for name in REGISTRY_COLUMNS[1:]),
+                                            row["run_id"]])
+        else:
+            self._con.execute(_INSERT_ROW, [row[name] for name in REGISTRY_COLUMNS])
+        self._registry[row["run_id"]] = row
         if _is_segment(row["location"]):
             self._sidecar(row["run_id"]).unlink(missing_ok=True)
         else:
             self._mirror(row)
+
+    def _put_many(self, rows: Sequence[Row]) -> None:
+        """Upsert many rows in one transaction (compaction, recovery): one statement, not many."""
+        self._con.register("incoming_rows", pa.Table.from_pylist(list(rows), schema=_DB_SCHEMA))
+        self._con.execute("BEGIN")
+        try:
+            self._con.execute("DELETE FROM runs WHERE list_contains($ids, run_id)",
+                              {"ids": [row["run_id"] for row in rows]})
+            self._con.execute("INSERT INTO runs SELECT * FROM incoming_rows")
+            self._con.execute("COMMIT")
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        finally:
+            self._con.unregister("incoming_rows")
+        for row in rows:
+            self._registry[row["run_id"]] = row
+            if _is_segment(row["location"]):
+                self._sidecar(row["run_id"]).unlink(missing_ok=True)
+            else:
+                self._mirror(row)
 
     def _sidecar(self, run_id: str) -> Path:
         return self.root / "registry" / f"{run_id}.json"
@@ -380,12 +429,13 @@ class ResultsStore:
         row = self._get(run_id)
         if row is None:
             raise StoreError(f"run {run_id} is not registered; call begin() first")
-        digest = content_hash(weekly, summary, ledger)
+        _check_results(weekly, ledger)
+        tables = _run_tables(run_id, row["scenario"], weekly, summary, ledger)
+        digest = _content_hash(tables)
         if row["content_hash"] is not None:
             return self._same_content(row, digest)
         if row["status"] != "running":
             raise StoreError(f"run {run_id} is {row['status']}; call begin() first")
-        _check_results(weekly, ledger)
         location = f"data/{_partition_name(row['scenario'])}/run-{run_id}"
         row = {**row, "content_hash": digest, "location": location}
         folder = self.root / location
@@ -394,8 +444,12 @@ class ResultsStore:
             if stored is None or stored["content_hash"] != digest:
                 raise ResultConflictError(f"run {run_id}: {folder} holds different results")
         else:
-            self._stage_and_publish(folder, self._run_tables(row, weekly, summary, ledger))
-        self._put(row)
+            meta = json.dumps(_json_row({**row, "status": "done"})).encode()
+            tables["summary"] = tables["summary"].replace_schema_metadata({_RUN_META_KEY: meta})
+            self._stage_and_publish(folder, tables)
+        # The registry learns of the data in finish(); the folder's footer carries the row
+        # for recover() should we be killed in between.
+        self._registry[run_id] = row
         return folder
 
     def _same_content(self, row: Row, digest: str) -> Path:
@@ -404,18 +458,6 @@ class ResultsStore:
                 f"run {row['run_id']} is already stored with different results; "
                 "a changed model needs a new code_version")
         return self.root / row["location"]
-
-    def _run_tables(self, row: Row, weekly: pd.DataFrame, summary: Mapping[str, float],
-                    ledger: pd.DataFrame) -> dict[str, pa.Table]:
-        run_id, scenario = row["run_id"], row["scenario"]
-        summary_frame = pd.DataFrame({k: [float(v)] for k, v in summary.items()})
-        summary_table = _arrow_table(summary_frame, run_id, scenario)
-        meta = json.dumps(_json_row({**row, "status": "done"})).encode()
-        return {
-            "weekly": _arrow_table(weekly, run_id, scenario),
-            "summary": summary_table.replace_schema_metadata({_RUN_META_KEY: meta}),
-            "ledger": _arrow_table(ledger, run_id, scenario),
-        }
 
     def _stage_and_publish(self, folder: Path, tables: Mapping[str, pa.Table]) -> None:
         staging = Path(tempfile.mkdtemp(dir=self.root / "tmp")) / folder.name
@@ -440,25 +482,18 @@ class ResultsStore:
         if row["status"] == status:
             return
         self._put({**row, "status": status, "finished_at": _now()})
-        if status == "done" and self.compact_every and \
-                self._loose_count(row["scenario"]) >= self.compact_every:
-            self.compact(row["scenario"])
-
-    def _loose_count(self, scenario: str) -> int:
-        found = self._con.execute(
-            "SELECT count(*) FROM runs WHERE scenario = ? AND status = 'done' "
-            "AND location LIKE '%/run-%'", [scenario]).fetchone()
-        return int(found[0]) if found else 0
+        if status == "done" and self.compact_every:
+            loose = sum(1 for r in self._registry.values()
+                        if r["scenario"] == row["scenario"] and _is_loose(r))
+            if loose >= self.compact_every:
+                self.compact(row["scenario"])
 
     # compaction
 
     def compact(self, scenario: str | None = None) -> list[Path]:
         """Fold loose done runs into one new segment per scenario; returns the segments."""
-        where, params = "status = 'done' AND location LIKE '%/run-%'", []
-        if scenario is not None:
-            where, params = where + " AND scenario = ?", [scenario]
         by_scenario: dict[str, list[Row]] = {}
-        for row in self._rows(where, params):
+        for row in self._rows(lambda r: _is_loose(r) and scenario in (None, r["scenario"])):
             by_scenario.setdefault(row["scenario"], []).append(row)
         return [self._compact_rows(rows) for rows in by_scenario.values()]
 
@@ -475,13 +510,12 @@ class ResultsStore:
         }
         settled = [{**row, "location": location} for row in rows]
         tables["runs"] = _rows_table(settled)
-        self._stage_and_publish(self.root / location, tables)
+        # Same runs, same name: a segment already there was published before a crash.
+        if not (self.root / location).exists():
+            self._stage_and_publish(self.root / location, tables)
         # The segment is now visible and readers prefer it; the rest is bookkeeping that
         # recover() redoes if we are killed here.
-        self._con.execute("BEGIN")
-        for row in settled:
-            self._put(row)
-        self._con.execute("COMMIT")
+        self._put_many(settled)
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
         return self.root / location
@@ -518,17 +552,20 @@ class ResultsStore:
         segment_ids: set[str] = set()
         for segment in sorted((self.root / "data").glob("scenario=*/segment-*")):
             location = segment.relative_to(self.root).as_posix()
+            unsettled = []
             for stored in pq.read_table(segment / "runs.parquet").to_pylist():
                 row = {**_db_row(stored), "status": "done", "location": location}
                 segment_ids.add(row["run_id"])
                 current = self._get(row["run_id"])
                 if current is None or current["location"] != location \
                         or current["status"] != "done":
-                    self._put(row)
-                    report.segments_settled.append(row["run_id"])
+                    unsettled.append(row)
                 loose = segment.parent / f"run-{row['run_id']}"
                 if loose.exists():
                     shutil.rmtree(loose)
+            if unsettled:
+                self._put_many(unsettled)
+                report.segments_settled.extend(row["run_id"] for row in unsettled)
         return segment_ids
 
     def _settle_loose_runs(self, segment_ids: set[str], report: RecoveryReport) -> None:
@@ -557,7 +594,7 @@ class ResultsStore:
                 report.completed.append(run_id)
 
     def _settle_rows(self, report: RecoveryReport) -> None:
-        for row in self._rows("status <> 'failed'"):
+        for row in self._rows(lambda r: r["status"] != "failed"):
             if self._data_intact(row["location"]):
                 continue
             self._put({**row, "status": "failed", "finished_at": _now(),
