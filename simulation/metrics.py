@@ -56,8 +56,10 @@ class WeeklyMetrics:
 
     def count_exits_to_services(self, index: np.ndarray) -> None:
         s = self.model.seekers
-        was_unemployed = index[s.state[index] == State.UNEMPLOYED]
-        self.duration_exits[2] += self._band_counts(was_unemployed)
+        # a follow-on service continues a chain: no exit from open unemployment
+        from_open = index[(s.state[index] == State.UNEMPLOYED) & ~s.chained[index]]
+        s.chained[index] = False
+        self.duration_exits[2] += self._band_counts(from_open)
 
     def count_sustained(self) -> None:
         """Placements reaching 3, 6 and 12 months of continuous work this week."""

@@ -416,6 +416,10 @@ class RegionalLabourMarket(mesa.Model):
         self.metrics.count_flow("completions", index)
         if len(kept):
             self.place(kept)
+        follow_on = rest[self.rng.random(len(rest))
+                         < self.scenario.public_office.follow_on_referral]
+        s.chained[follow_on] = True
+        self._refer(follow_on)
 
     def _leave_services(self) -> None:
         """Weekly drop-out from services, drawn on arrays."""

@@ -27,6 +27,7 @@ SERVICE_NAMES = (
     "wage_subsidy",
     "rehabilitative_work",
     "start_up_grant",
+    "self_motivated_study",
 )
 BENEFIT_TYPES = ("earnings_related", "basic_allowance", "labour_market_subsidy", "none")
 EDUCATION_LEVELS = ("basic", "vocational", "higher")
@@ -204,6 +205,9 @@ class PublicOffice(Frozen):
     referral_by_band: list[Annotated[float, Field(ge=0.0, le=1.0)]] = _field(
         [0.5, 0.3, 0.25, 0.25, 0.3, 0.35, 0.3], "probability",
         "Chance a meeting ends in a service referral, by spell band")
+    follow_on_referral: Share = _field(
+        0.0, "probability", "Chance that a client completing a service is referred straight "
+        "to the next one (service chains)")
     max_queue_share: float = _field(
         0.1, "share of places", "Longest waiting list, as a share of a service's places, "
         "that offices still refer to (they refer within budget)", ge=0.0, le=10.0)
@@ -317,6 +321,7 @@ class Scenario(Frozen):
     title: str = ""
     description: str = ""
     extends: str | None = None
+    apply_fit: bool = Field(False, description="Read calibration/fitted.toml on top of this file")
     start_date: str = "2017-08-01"
     weeks: int = Field(74, ge=1, le=1040)
     sources: list[str] = Field(default_factory=list)

@@ -140,7 +140,14 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def _resolve_tree(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def fitted_tree() -> dict[str, Any]:
+    """The calibrated values (``calibration/fitted.toml``), or nothing before a fit."""
+    path = Path(str(resources.files("calibration"))) / "fitted.toml"
+    return read_toml(path) if path.exists() else {}
+
+
+def _resolve_tree(path: Path, chain: tuple[Path, ...] = (),
+                  apply_fit: bool = True) -> dict[str, Any]:
     label = os.path.normpath(path)  # "cycle/../a.toml" → "a.toml"
     resolved = path.resolve()
     if resolved in chain:
@@ -159,6 +166,9 @@ def _resolve_tree(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     if "extends" in data:
         raise ScenarioError(label, "extends", "belongs in the [scenario] table: write "
                                               "[scenario] above it")
+    if header.get("apply_fit") is True and apply_fit:
+        # fitted values replace the file's own starting values, before any child overrides
+        data = deep_merge(data, fitted_tree())
     parent = header.get("extends")
     if parent is None:
         return data
@@ -173,7 +183,7 @@ def _resolve_tree(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     if parent_path.resolve() in (*chain, resolved):
         cycle = " -> ".join(p.stem for p in (*chain, resolved, parent_path.resolve()))
         raise ScenarioError(label, "scenario.extends", f"cyclic extends: {cycle}")
-    base = _resolve_tree(parent_path, (*chain, resolved))
+    base = _resolve_tree(parent_path, (*chain, resolved), apply_fit)
     base.get("scenario", {}).pop("extends", None)
     # A child never inherits its parent's identity, only its parameters.
     for key in ("name", "title", "description"):
@@ -485,10 +495,15 @@ def _validate_tree(data: dict[str, Any], label: str, default_name: str) -> Scena
     return scenario
 
 
-def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Load, resolve ``extends``, validate. ``overrides`` is a nested dict of plain values."""
+def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None,
+                  apply_fit: bool = True) -> Scenario:
+    """Load, resolve ``extends``, validate. ``overrides`` is a nested dict of plain values.
+
+    ``apply_fit=False`` ignores ``calibration/fitted.toml`` (the calibration itself
+    starts from the files' own values).
+    """
     path = locate(name_or_path)
-    tree = _resolve_tree(path)
+    tree = _resolve_tree(path, apply_fit=apply_fit)
     if overrides:
         tree = deep_merge(tree, wrap_overrides(overrides))
     return scenario_from_tree(tree, str(path), path.stem)

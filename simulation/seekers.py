@@ -73,6 +73,7 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "first_placement": (np.int32, NO_ONE),  # week of the first placement in the run
     "sustained": (np.int8, 0),             # longest placement reached: 1 ≥3, 2 ≥6, 3 ≥12 months
     "registered_week": (np.int32, 0),
+    "chained": (np.bool_, False),          # referred on from a service, not from open unemployment
 }
 
 

@@ -1,0 +1,79 @@
+"""What one replication produces, and its end-of-run summary.
+
+``RunResult`` holds the tidy weekly table, the ledger, the Labore-style exit
+counts and a flat ``summary`` of end-of-run metrics. Region-wide metrics have
+plain names (``placements``); target-group metrics are prefixed ``target_``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from simulation.seekers import State
+
+if TYPE_CHECKING:
+    from simulation.model import RegionalLabourMarket
+
+FLOW_TOTALS = ("placements", "sustained_3m", "sustained_6m", "sustained_12m", "referrals",
+               "meetings", "admissions", "registrations", "job_losses")
+END_STOCKS = ("unemployed", "long_term_unemployed", "in_service", "subsidised", "employed",
+              "job_seekers", "waiting")
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    replication: int
+    entropy: int
+    spawn_key: tuple[int, ...]
+    weekly: pd.DataFrame
+    ledger: pd.DataFrame
+    duration_exits: pd.DataFrame
+    summary: dict[str, float] = field(default_factory=dict)
+
+
+def summarise(model: RegionalLabourMarket, weekly: pd.DataFrame) -> dict[str, float]:
+    """End-of-run metrics for the region and the target group."""
+    summary: dict[str, float] = {}
+    for scope, prefix in (("region", ""), ("target", "target_")):
+        rows = weekly[weekly["scope"] == scope].sort_values("week")
+        last = rows.iloc[-1]
+        for name in FLOW_TOTALS:
+            summary[f"{prefix}{name}"] = float(rows[name].sum())
+        for name in END_STOCKS:
+            summary[f"{prefix}{name}_end"] = float(last[name])
+        summary[f"{prefix}activation_rate_end"] = float(last["activation_rate"])
+        summary[f"{prefix}activation_rate_mean"] = float(rows["activation_rate"].mean())
+        summary[f"{prefix}mean_wait_weeks"] = float(
+            (rows["mean_wait_weeks"].fillna(0) * rows["admissions"]).sum()
+            / max(1.0, rows["admissions"].sum()))
+        for column in rows.columns:
+            if column.startswith("cost_"):
+                summary[f"{prefix}{column}"] = float(rows[column].sum())
+    summary.update(_person_metrics(model))
+    return summary
+
+
+def _person_metrics(model: RegionalLabourMarket) -> dict[str, float]:
+    """Metrics that follow people rather than weeks."""
+    s, weeks = model.seekers, model.week
+    out: dict[str, float] = {}
+    initial = s.view("registered_week") == 0
+    for prefix, mask in (("", np.ones(s.n, dtype=bool)), ("target_", s.view("target"))):
+        served = mask & s.view("served")
+        out[f"{prefix}served"] = float(served.sum())
+        out[f"{prefix}lasting_employment_rate_served"] = (
+            float((s.view("sustained")[served] >= 1).mean()) if served.any() else float("nan"))
+        cohort = mask & initial
+        first = s.view("first_placement")[cohort]
+        # restricted mean time to first job over the run (censored at its end)
+        out[f"{prefix}weeks_to_employment"] = (
+            float(np.where(first >= 0, first, weeks).mean()) if cohort.any() else float("nan"))
+        out[f"{prefix}employed_share_end"] = (
+            float((s.view("state")[cohort] == State.EMPLOYED).mean())
+            if cohort.any() else float("nan"))
+    return out
