@@ -178,6 +178,9 @@ def _flatten(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return [(prefix, node)]
 
 
+from simulation import cli_ensemble  # noqa: E402,F401  (registers runs, export, sweep)
+
+
 def main() -> None:
     app(prog_name="pilotsim")
 

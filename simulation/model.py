@@ -32,6 +32,7 @@ from simulation.ledger import Ledger
 from simulation.metrics import WeeklyMetrics
 from simulation.parameters import PROFILES, SERVICE_NAMES, WEEKS_PER_MONTH, Scenario, Service
 from simulation.payments import pay_week
+from simulation.providers import build_providers
 from simulation.seekers import (
     NO_ONE,
     Benefit,
@@ -73,6 +74,7 @@ class RegionalLabourMarket(mesa.Model):
         self._update_target_group()
         self._build_coaches()
         self._build_firms()
+        self.providers = build_providers(self)  # None unless the scenario procures services
 
     # -- construction ------------------------------------------------------------
 
@@ -219,12 +221,16 @@ class RegionalLabourMarket(mesa.Model):
         self._register_inflows()
         self._update_target_group()
         self._hold_meetings()
+        if self.providers is not None:
+            self.providers.step()  # intake and effort allocation
         for firm in self.firms:
             firm.step()
         self._match()
         self._leave_services()
         self._separations_and_exits()
         self._pay_week()
+        if self.providers is not None:
+            self.providers.account()  # outcomes, fees through the ledger, profit, exit
         self.metrics.count_sustained()
         self.metrics.record()
         self._advance_clocks()
@@ -314,7 +320,8 @@ class RegionalLabourMarket(mesa.Model):
         market = self.scenario.labour_market
         state = s.view("state")
         hazard = np.asarray(market.work_hazard_by_band)[s.band(s.view("weeks_since_work"))]
-        intensity = s.view("employability") * hazard * s.view("search_effort")
+        intensity = (s.view("employability") * hazard * s.view("search_effort")
+                     * s.view("provider_effort"))
         coach = s.view("coach")
         recently_met = (week - s.view("last_meeting")) < self.scenario.public_office.\
             meeting_effect_weeks

@@ -12,8 +12,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from simulation.procurement import Procurement
+
 DURATION_BANDS_MONTHS = (0, 1, 3, 6, 12, 18, 24)
-"""Lower edges of the Labore spell-duration bands (months): <1, 1–3, 3–6, 6–12, 12–18, 18–24, >24."""
+"""Lower edges (months) of the Labore spell bands: <1, 1–3, 3–6, 6–12, 12–18, 18–24, >24."""
 N_BANDS = len(DURATION_BANDS_MONTHS)
 WEEKS_PER_MONTH = 52 / 12
 
@@ -311,6 +313,7 @@ class ServiceFunding(Frozen):
 
 class Interventions(Frozen):
     coaching: Coaching | None = None
+    procurement: Procurement | None = None
     service_funding: ServiceFunding | None = None
     service_mix: dict[str, dict[str, float]] | None = None
 

@@ -59,6 +59,7 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "target": (np.bool_, False),
     "coach": (np.int32, NO_ONE),
     "provider": (np.int32, NO_ONE),
+    "provider_effort": (np.float32, 1.0),  # job-finding multiplier from a provider's effort
     "service": (np.int8, NO_ONE),
     "episode": (np.int32, NO_ONE),
     "waiting_service": (np.int8, NO_ONE),

@@ -1,0 +1,1 @@
+"""CLI commands on ensembles and the results store (runs, export, sweep)."""
