@@ -24,7 +24,7 @@ from simulation.scenario import ScenarioError, library_dir, library_names, load_
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="pilotsim: try regional labour-market interventions before a pilot.")
-out = Console()
+out = Console(width=None if Console().is_terminal else 140)
 err = Console(stderr=True)
 
 HEADLINE = ("placements", "sustained_3m", "activation_rate_end", "unemployed_end",
@@ -69,6 +69,8 @@ def progress_bar(total: int, label: str):
 def fmt(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.1f} M"
     if abs(value) < 1 and value != 0:
         return f"{value:.3f}"
     return f"{value:,.0f}"
@@ -93,15 +95,27 @@ def run(scenario: Annotated[str, typer.Argument(help="Library name or path of a 
         weeks: Annotated[int | None, typer.Option(min=1, max=1040)] = None,
         workers: Annotated[int | None, typer.Option(min=1, max=256)] = None,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
+        store: Annotated[Path, typer.Option(help="Results store folder")] = Path(
+            "pilotsim-results"),
+        no_store: Annotated[bool, typer.Option(
+            "--no-store", help="Keep no results: run everything again")] = False,
+        dask: Annotated[str | None, typer.Option(
+            "--dask", metavar="SCHEDULER_ADDRESS", help="Run on this Dask scheduler")] = None,
+        dask_local: Annotated[int | None, typer.Option(
+            "--dask-local", metavar="N", min=1, max=256,
+            help="Run on a Dask LocalCluster of N worker processes")] = None,
         ) -> None:
-    """Run replications of one scenario and summarise them with 95 % intervals."""
-    from simulation.runner import requests, run_many
+    """Run replications of one scenario and summarise them with 95 % intervals.
+
+    Runs already in the results store (same scenario content, seed, weeks and code) are read
+    back instead of run again."""
+    from simulation.cli_ensemble import execute_from_cli
+    from simulation.runner import requests
     from simulation.statistics import summarise_replications
 
     resolved = load_scenario(scenario)
     batch = requests(resolved, replications, seed, weeks)
-    with progress_bar(len(batch), f"{resolved.name}") as advance:
-        results = run_many(batch, workers, on_done=advance)
+    results = execute_from_cli(batch, resolved.name, store, no_store, workers, dask, dask_local)
     metrics = summarise_replications([r.summary for r in results])
     if as_json:
         print(json.dumps(json_ready({
@@ -117,6 +131,107 @@ def run(scenario: Annotated[str, typer.Argument(help="Library name or path of a 
         m = metrics[name]
         table.add_row(name, fmt(m["mean"]), f"{fmt(m['ci95_low'])} … {fmt(m['ci95_high'])}")
     out.print(table)
+
+
+@app.command()
+@guarded
+def compare(
+        baseline: Annotated[str | None, typer.Argument(help="Baseline scenario")] = None,
+        scenarios: Annotated[list[str] | None, typer.Argument(help="Scenarios to compare")] = None,
+        every: Annotated[bool, typer.Option(
+            "--all", help="Compare every library scenario with its declared baseline")] = False,
+        replications: Annotated[int, typer.Option(min=1, max=10_000)] = 10,
+        seed: Annotated[int, typer.Option(min=0)] = 20170801,
+        weeks: Annotated[int | None, typer.Option(min=1, max=1040)] = None,
+        workers: Annotated[int | None, typer.Option(min=1, max=256)] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
+        csv: Annotated[Path | None, typer.Option(help="Also write tidy rows to this CSV")] = None,
+        force: Annotated[bool, typer.Option(help="Overwrite an existing --csv file")] = False,
+        ) -> None:
+    """Compare scenarios with a baseline using common random numbers (paired effects, 95 % CI)."""
+    from simulation.compare import compare_runs, comparisons_frame
+    from simulation.runner import requests, run_many
+    from simulation.statistics import summarise_replications
+
+    groups = _comparison_groups(baseline, scenarios or [], every)
+    if csv is not None and csv.exists() and not force:
+        raise UsageError(f"{csv}: exists; pass --force to overwrite")
+    loaded = {name: load_scenario(name) for group in groups.items()
+              for name in (group[0], *group[1])}
+    batches = {name: requests(sc, replications, seed, weeks) for name, sc in loaded.items()}
+    flat = [r for batch in batches.values() for r in batch]
+    with progress_bar(len(flat), "comparing") as advance:
+        results = run_many(flat, workers, on_done=advance)
+    by_name: dict[str, list] = {}
+    for request, result in zip(flat, results, strict=True):
+        by_name.setdefault(request.scenario.name, []).append(result)
+    comparisons = []
+    baseline_levels = {}
+    for base, names in groups.items():
+        baseline_levels[base] = summarise_replications([r.summary for r in by_name[base]])
+        for name in names:
+            comparisons.append(compare_runs(loaded[base], loaded[name], by_name[name],
+                                            by_name[base], seed))
+    if csv is not None:
+        _write_csv_atomically(comparisons_frame(comparisons, baseline_levels), csv)
+    if as_json:
+        print(json.dumps(json_ready({
+            "baselines": list(groups), "replications": replications, "seed": seed,
+            "weeks": flat[0].weeks,
+            "metrics": {b: levels for b, levels in baseline_levels.items()},
+            "scenarios": {c.scenario: {"scenario": c.scenario, "baseline": c.baseline,
+                                       "metrics": c.levels, "effects": c.effects}
+                          for c in comparisons}})))
+        return
+    for c in comparisons:
+        _print_comparison(c, baseline_levels[c.baseline], replications)
+
+
+def _comparison_groups(baseline: str | None, scenarios: list[str],
+                       every: bool) -> dict[str, list[str]]:
+    """Which scenarios to compare with which baseline."""
+    if every:
+        if baseline or scenarios:
+            raise UsageError("--all takes no scenario names")
+        groups: dict[str, list[str]] = {}
+        for name in library_names():
+            declared = load_scenario(name).baseline
+            if declared:
+                groups.setdefault(declared, []).append(name)
+        return groups
+    if not baseline or not scenarios:
+        raise UsageError("name a baseline and at least one scenario, or pass --all")
+    return {baseline: [s for s in scenarios if s != baseline]}
+
+
+def _write_csv_atomically(frame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_csv(tmp, index=False)
+    tmp.replace(path)
+
+
+def _print_comparison(comparison, baseline_levels: dict, replications: int) -> None:
+    from simulation.compare import HEADLINE_EFFECTS, significant
+
+    table = Table(title=f"{comparison.scenario} vs {comparison.baseline} "
+                        f"({replications} paired replications)")
+    table.add_column("metric")
+    for column in ("scope", "baseline", "scenario", "effect", "95 % interval", ""):
+        table.add_column(column, justify="right")
+    for prefix, scope in (("target_", "target"), ("", "region")):
+        for name in HEADLINE_EFFECTS:
+            key = f"{prefix}{name}"
+            effect = comparison.effects.get(key)
+            if effect is None:
+                continue
+            base = baseline_levels.get(key, {}).get("mean", float("nan"))
+            level = comparison.levels.get(key, {}).get("mean", float("nan"))
+            table.add_row(name, scope, fmt(base), fmt(level), fmt(effect["mean"]),
+                          f"{fmt(effect['ci95_low'])} … {fmt(effect['ci95_high'])}",
+                          "*" if significant(effect) else "")
+    out.print(table)
+    if replications < 5:
+        err.print("warning: fewer than 5 replications; intervals are unreliable", markup=False)
 
 
 @app.command("list")
@@ -179,6 +294,7 @@ def _flatten(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 from simulation import cli_ensemble  # noqa: E402,F401  (registers runs, export, sweep)
+from simulation import cli_calibrate  # noqa: E402,F401  (registers calibrate, sensitivity)
 
 
 def main() -> None:

@@ -43,6 +43,7 @@ from simulation.seekers import (
     base_employability,
     draw_ages,
     draw_spell_weeks,
+    in_states,
     risk_class,
     risk_score,
     survivor_weights,
@@ -59,6 +60,12 @@ class RegionalLabourMarket(mesa.Model):
     def __init__(self, scenario: Scenario, rng: np.random.Generator | np.random.SeedSequence
                  | int | None = None) -> None:
         super().__init__(rng=rng)
+        # Common random numbers: who lives in the region (initial stock, new
+        # registrants, firms) comes from dedicated child streams, so a scenario
+        # and its baseline run with the same seed share the same people;
+        # everything else draws from self.rng.
+        (self.population_rng, self.inflow_rng, self.setup_rng,
+         self.firm_rng) = self.rng.spawn(4)
         self.scenario = scenario
         self.week = 0  # the model's clock: weeks since the start date
         self.env = simpy.Environment(initial_time=0)
@@ -78,9 +85,10 @@ class RegionalLabourMarket(mesa.Model):
 
     # -- construction ------------------------------------------------------------
 
-    def _new_seekers(self, count: int, benefit_shares: list[float]) -> np.ndarray:
+    def _new_seekers(self, count: int, benefit_shares: list[float],
+                     rng: np.random.Generator) -> np.ndarray:
         """Register ``count`` new job seekers with drawn characteristics."""
-        scenario, rng, s = self.scenario, self.rng, self.seekers
+        scenario, s = self.scenario, self.seekers
         index = s.add(count)
         s.age[index] = draw_ages(rng, count, scenario.population.age_shares)
         s.education[index] = rng.choice(3, size=count, p=scenario.population.education_shares)
@@ -97,8 +105,8 @@ class RegionalLabourMarket(mesa.Model):
         return index
 
     def _build_population(self, n: int) -> None:
-        scenario, rng, s = self.scenario, self.rng, self.seekers
-        index = self._new_seekers(n, scenario.population.benefit_shares)
+        scenario, rng, s = self.scenario, self.population_rng, self.seekers
+        index = self._new_seekers(n, scenario.population.benefit_shares, rng)
         spell = draw_spell_weeks(rng, n, scenario.population.spell_band_shares)
         # Dynamic selection: who is still unemployed after a long spell is, on
         # average, less employable. Resample employability by survival weight.
@@ -130,7 +138,7 @@ class RegionalLabourMarket(mesa.Model):
 
     def _start_initial_services(self) -> None:
         """Fill services so that the initial activation rate is as the scenario says."""
-        scenario, rng, s = self.scenario, self.rng, self.seekers
+        scenario, rng, s = self.scenario, self.setup_rng, self.seekers
         pools = [(p.service_id, p) for p in self.services.pools if not p.reserved]
         total_places = sum(p.places.capacity for _, p in pools)
         if total_places == 0:
@@ -183,11 +191,14 @@ class RegionalLabourMarket(mesa.Model):
         pilot = s.target[index] & (len(self.pilot_coaches) > 0)
         s.coach[index[~pilot]] = self.rng.choice(self.te_coaches, size=int((~pilot).sum()))
         if pilot.any():
-            s.coach[index[pilot]] = self.rng.choice(self.pilot_coaches, size=int(pilot.sum()))
+            clients = index[pilot]
+            s.coach[clients] = self.rng.choice(self.pilot_coaches, size=len(clients))
+            if self.scenario.interventions.coaching.first_assessment:
+                s.last_meeting[clients] = -10_000  # due at once: the first assessment meeting
 
     def _build_firms(self) -> None:
         """Firms with initial vacancies; posting rates that hold vacancies steady."""
-        scenario, rng, s = self.scenario, self.rng, self.seekers
+        scenario, rng, s = self.scenario, self.firm_rng, self.seekers
         market = scenario.labour_market
         n_firms = scenario.region.firms
         sectors = rng.choice(self.n_sectors, size=n_firms, p=scenario.region.sector_shares)
@@ -237,10 +248,11 @@ class RegionalLabourMarket(mesa.Model):
 
     def _register_inflows(self) -> None:
         flows = self.scenario.flows
-        count = int(self.rng.poisson(flows.inflow_per_week * self.scenario.region.job_seekers))
+        count = int(self.inflow_rng.poisson(flows.inflow_per_week
+                                            * self.scenario.region.job_seekers))
         if count == 0:
             return
-        index = self._new_seekers(count, flows.inflow_benefit_shares)
+        index = self._new_seekers(count, flows.inflow_benefit_shares, self.inflow_rng)
         self.seekers.target[index] = in_target_group(self.scenario, self.seekers, index)
         self._assign_coaches(index)
         self.metrics.count_flow("registrations", index)
@@ -248,7 +260,7 @@ class RegionalLabourMarket(mesa.Model):
     def _update_target_group(self) -> None:
         """People become clients when they come to meet the rule (e.g. 52 weeks unemployed)."""
         s = self.seekers
-        candidates = np.flatnonzero(~s.view("target") & np.isin(s.view("state"), ACTIVE))
+        candidates = np.flatnonzero(~s.view("target") & in_states(s.view("state"), *ACTIVE))
         joins = candidates[in_target_group(self.scenario, s, candidates)]
         if len(joins):
             s.target[joins] = True
@@ -286,6 +298,8 @@ class RegionalLabourMarket(mesa.Model):
         target = s.target[index]
         chosen = np.full(len(index), NO_ONE, dtype=np.int64)
         for in_target in (False, True):
+            if not (target == in_target).any():
+                continue  # no draws are skipped: nobody of this group to refer
             room = self.services.room(in_target)
             for p, name in enumerate(PROFILES):
                 mask = (profile == p) & (target == in_target)
@@ -308,11 +322,14 @@ class RegionalLabourMarket(mesa.Model):
         self.metrics.count_flow("referrals", index[ok])
 
     def _mix_weights(self, profile: str, in_target: bool) -> np.ndarray:
-        mix = dict(self.scenario.service_mix.get(profile, {}))
-        special = self.scenario.interventions.service_mix
-        if in_target and special and profile in special:
-            mix = dict(special[profile])
-        return np.array([mix.get(name, 0.0) for name in SERVICE_NAMES])
+        cache = self.__dict__.setdefault("_mix_cache", {})  # the scenario is frozen
+        if (profile, in_target) not in cache:
+            mix = dict(self.scenario.service_mix.get(profile, {}))
+            special = self.scenario.interventions.service_mix
+            if in_target and special and profile in special:
+                mix = dict(special[profile])
+            cache[profile, in_target] = np.array([mix.get(name, 0.0) for name in SERVICE_NAMES])
+        return cache[profile, in_target]
 
     def effective_search(self) -> np.ndarray:
         """Each seeker's effective search intensity s_i (0 for those not searching)."""
@@ -396,6 +413,7 @@ class RegionalLabourMarket(mesa.Model):
     def place(self, index: np.ndarray) -> None:
         """Open-market employment starts for these job seekers."""
         s, week = self.seekers, self.week
+        self.metrics.count_completed_spells(index)
         s.state[index] = State.EMPLOYED
         s.service[index] = NO_ONE
         s.episode[index] = NO_ONE
@@ -412,8 +430,8 @@ class RegionalLabourMarket(mesa.Model):
         s, week = self.seekers, self.week
         s.episode[index] = NO_ONE
         s.service[index] = NO_ONE
-        kept = index[self.rng.random(len(index)) < service.retention]
-        rest = np.setdiff1d(index, kept, assume_unique=True)
+        keep = self.rng.random(len(index)) < service.retention
+        kept, rest = index[keep], index[~keep]
         if service.kind == "subsidised_job":
             s.weeks_since_work[index] = 0  # a subsidised job is work experience
         s.state[rest] = State.UNEMPLOYED
@@ -431,7 +449,7 @@ class RegionalLabourMarket(mesa.Model):
     def _leave_services(self) -> None:
         """Weekly drop-out from services, drawn on arrays."""
         s = self.seekers
-        inside = np.flatnonzero(np.isin(s.view("state"), (State.IN_SERVICE, State.SUBSIDISED)))
+        inside = np.flatnonzero(in_states(s.view("state"), State.IN_SERVICE, State.SUBSIDISED))
         if len(inside) == 0:
             return
         dropout = self._service_array("dropout_per_week", 0.0)[s.service[inside]]
@@ -482,8 +500,8 @@ class RegionalLabourMarket(mesa.Model):
     def _advance_clocks(self) -> None:
         s = self.seekers
         state = s.view("state")
-        not_working = np.isin(state, (State.UNEMPLOYED, State.IN_SERVICE, State.STUDYING,
-                                      State.OUT_OF_LABOUR_FORCE))
+        not_working = in_states(state, State.UNEMPLOYED, State.IN_SERVICE, State.STUDYING,
+                                State.OUT_OF_LABOUR_FORCE)
         s.view("weeks_since_work")[not_working] += 1
         s.view("spell_weeks")[state == State.UNEMPLOYED] += 1
         s.view("age")[:] += np.float32(1 / 52)

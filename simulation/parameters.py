@@ -254,7 +254,7 @@ class WageSubsidy(Frozen):
     rates: Shares = _field([0.3, 0.4, 0.5], "share of pay",
                            "Wage subsidy by prior unemployment (<12, 12–24, ≥24 months)")
     municipal_top_up: Share = _field(0.0, "share of pay",
-                                     "Municipal top-up to the state rate")
+                                     "Municipal top-up to the state rate, for the target group")
     top_up_cap: Share = _field(0.5, "share of pay", "Combined subsidy cap with the top-up")
 
 
@@ -280,6 +280,8 @@ class Coaching(Frozen):
                                            ge=0.0, le=100.0)
     meeting_interval_weeks: int = _field(4, "weeks", "Target interval between meetings",
                                          ge=1, le=104)
+    first_assessment: bool = Field(
+        False, description="New clients get an assessment meeting as soon as a coach is free")
     time_freed_share: float = _field(0.0, "share", "Extra meeting time freed (digital "
                                      "assistant, walk-in desk)", ge=0.0, le=1.0)
     staff_delivery_share: Share = _field(1.0, "share", "Person-years actually delivered")
@@ -324,6 +326,7 @@ class Scenario(Frozen):
     title: str = ""
     description: str = ""
     extends: str | None = None
+    baseline: str | None = Field(None, description="The scenario this one is compared with")
     apply_fit: bool = Field(False, description="Read calibration/fitted.toml on top of this file")
     start_date: str = "2017-08-01"
     weeks: int = Field(74, ge=1, le=1040)

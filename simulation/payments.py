@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.ledger import municipal_passive_days
-from simulation.seekers import Benefit, State
+from simulation.seekers import Benefit, State, in_states
 
 if TYPE_CHECKING:
     from simulation.model import RegionalLabourMarket
@@ -41,7 +41,7 @@ def _pay_benefits(model: RegionalLabourMarket) -> None:
     rules = model.scenario.benefits
     days = rules.days_per_week
     state, benefit, target = s.view("state"), s.view("benefit"), s.view("target")
-    paid = np.isin(state, (State.UNEMPLOYED, State.IN_SERVICE)) & (benefit != Benefit.NONE)
+    paid = in_states(state, State.UNEMPLOYED, State.IN_SERVICE) & (benefit != Benefit.NONE)
     passive = paid & (state == State.UNEMPLOYED)
     basic_week = rules.basic_daily_eur * days
 
@@ -80,7 +80,7 @@ def _pay_benefits(model: RegionalLabourMarket) -> None:
 def _pay_services(model: RegionalLabourMarket) -> None:
     s, week, ledger = model.seekers, model.week, model.ledger
     scenario = model.scenario
-    inside = np.flatnonzero(np.isin(s.view("state"), (State.IN_SERVICE, State.SUBSIDISED)))
+    inside = np.flatnonzero(in_states(s.view("state"), State.IN_SERVICE, State.SUBSIDISED))
     if len(inside) == 0:
         return
     pools = model.services.pool_of(inside)
@@ -101,9 +101,10 @@ def _pay_services(model: RegionalLabourMarket) -> None:
         if kind == "subsidised_job" and len(members):
             tier = np.digitize(s.weeks_since_work[members], [52, 104])
             state_rate = np.asarray(subsidy.rates)[tier]
-            top_up = np.clip(np.minimum(subsidy.top_up_cap, state_rate + subsidy.municipal_top_up)
-                             - state_rate, 0.0, None)
             member_target = s.target[members]
+            # the city's top-up is for the pilot's own clients
+            top_up = np.clip(np.minimum(subsidy.top_up_cap, state_rate + subsidy.municipal_top_up)
+                             - state_rate, 0.0, None) * member_target
             ledger.pay_by_scope(week, "state", "firms", "wage_subsidy",
                                 state_rate * weekly_pay, member_target)
             ledger.pay_by_scope(week, "municipality", "firms", "wage_subsidy",

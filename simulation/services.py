@@ -20,7 +20,7 @@ import numpy as np
 import simpy
 
 from simulation.parameters import SERVICE_NAMES, Service
-from simulation.seekers import NO_ONE, State
+from simulation.seekers import NO_ONE, State, in_states
 
 if TYPE_CHECKING:
     from simulation.model import RegionalLabourMarket
@@ -67,7 +67,12 @@ class ServiceCatalogue:
                     self.reserved_pool[sid] = self._add_pool(sid, service, extra, True,
                                                              tuple(funding.payer_shares))
         self.queue_share = scenario.public_office.max_queue_share
-        self.episode_pool: list[int] = []  # episode id -> pool index
+        # episode id -> pool index, grown by doubling (looked up on every payment)
+        self._episode_pool = np.zeros(1024, dtype=np.int64)
+        self.n_episodes = 0
+        # waiting-list lengths by pool, kept up to date on every join and leave
+        # (a recount over all seekers per referral was the hot path at 300k)
+        self.waiting_count = np.zeros(len(self.pools), dtype=np.int64)
         self.admitted = np.zeros(2, dtype=np.int64)       # this week: [other, target]
         self.wait_weeks = np.zeros(2, dtype=np.float64)
 
@@ -78,33 +83,54 @@ class ServiceCatalogue:
         self.pools.append(PlacePool(sid, service, container, reserved, cohort, payer_shares))
         return len(self.pools) - 1
 
-    def pool_for(self, service_id: np.ndarray, target: np.ndarray) -> np.ndarray:
-        """The pool a referral joins: the target group's reserved places where there are."""
-        reserved = self.reserved_pool[service_id]
-        return np.where(target & (reserved >= 0), reserved, self.shared_pool[service_id])
-
     def room(self, target: bool) -> np.ndarray:
         """Referrals each service can still take this week, for one group.
 
         Offices refer within their budget: a pool takes referrals while its
         waiting list is shorter than ``queue_share`` of its places plus the
-        places free now.
+        places free now. The target group may use its reserved places and the
+        shared ones.
         """
-        pools = self.reserved_pool if target else self.shared_pool
-        pools = np.where(pools >= 0, pools, self.shared_pool)
+        room = self._pool_room()
+        by_service = np.zeros(len(self.names), dtype=np.int64)
+        for sid in range(len(self.names)):
+            pools = [self.shared_pool[sid]] + ([self.reserved_pool[sid]] if target else [])
+            by_service[sid] = sum(int(room[p]) for p in pools if p >= 0)
+        return by_service
+
+    def _pool_room(self) -> np.ndarray:
         waiting = self._waiting_by_pool()
-        room = np.zeros(len(self.names), dtype=np.int64)
-        for sid, pool_id in enumerate(pools):
-            if pool_id >= 0:
-                pool = self.pools[pool_id]
-                limit = self.queue_share * pool.places.capacity + pool.places.level
-                room[sid] = max(0, int(limit) - int(waiting[pool_id]))
+        room = np.zeros(len(self.pools), dtype=np.int64)
+        for pool_id, pool in enumerate(self.pools):
+            limit = self.queue_share * pool.places.capacity + pool.places.level
+            room[pool_id] = max(0, int(limit) - int(waiting[pool_id]))
         return room
 
+    def pools_for(self, service_id: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """The pool each referral joins: reserved places first (target group), then shared."""
+        pool = self.shared_pool[service_id].astype(np.int64)
+        room = self._pool_room()
+        for sid in np.unique(service_id[target]):
+            reserved = self.reserved_pool[sid]
+            if reserved < 0:
+                continue
+            members = np.flatnonzero(target & (service_id == sid))
+            pool[members[:room[reserved]]] = reserved
+        return pool
+
     def _waiting_by_pool(self) -> np.ndarray:
-        seekers = self.model.seekers
-        waiting = np.flatnonzero(seekers.view("waiting_service") >= 0)
+        return self.waiting_count.copy()
+
+    def recount_waiting(self) -> np.ndarray:
+        """Waiting-list lengths by pool counted from the seekers (checks ``waiting_count``)."""
+        waiting = np.flatnonzero(self.model.seekers.view("waiting_service") >= 0)
         return np.bincount(self.pool_of(waiting), minlength=len(self.pools))
+
+    def _unwait(self, index: np.ndarray) -> None:
+        """Take those of ``index`` who are on a waiting list off its count."""
+        on_list = index[self.model.seekers.waiting_service[index] >= 0]
+        if len(on_list):
+            self.waiting_count -= np.bincount(self.pool_of(on_list), minlength=len(self.pools))
 
     def capacity(self) -> int:
         return sum(p.places.capacity for p in self.pools)
@@ -115,7 +141,9 @@ class ServiceCatalogue:
         """Put referred job seekers on the waiting lists of their services."""
         seekers = self.model.seekers
         week = self.model.week
-        pool = self.pool_for(service_id, seekers.target[index])
+        pool = self.pools_for(service_id, seekers.target[index])
+        self._unwait(index)
+        self.waiting_count += np.bincount(pool, minlength=len(self.pools))
         seekers.waiting_service[index] = service_id
         seekers.waiting_since[index] = week
         for pool_id in np.unique(pool):
@@ -139,8 +167,17 @@ class ServiceCatalogue:
                                            duration=int(weeks)))
 
     def _new_episode(self, pool_id: int) -> int:
-        self.episode_pool.append(pool_id)
-        return len(self.episode_pool) - 1
+        if self.n_episodes == len(self._episode_pool):
+            self._episode_pool = np.concatenate([self._episode_pool,
+                                                 np.zeros_like(self._episode_pool)])
+        self._episode_pool[self.n_episodes] = pool_id
+        self.n_episodes += 1
+        return self.n_episodes - 1
+
+    @property
+    def episode_pool(self) -> np.ndarray:
+        """Pool index of each episode started so far."""
+        return self._episode_pool[: self.n_episodes]
 
     def _episode(self, pool_id: int, episode: int, cohort: np.ndarray, waiting: bool,
                  duration: int | None = None):
@@ -159,7 +196,7 @@ class ServiceCatalogue:
             self._admit(cohort, pool)
         yield self.env.timeout(duration if duration is not None else pool.service.duration_weeks)
         members = cohort[(seekers.episode[cohort] == episode)
-                         & np.isin(seekers.state[cohort], (State.IN_SERVICE, State.SUBSIDISED))]
+                         & in_states(seekers.state[cohort], State.IN_SERVICE, State.SUBSIDISED)]
         if len(members):
             pool.places.put(len(members))
             self.model.complete_service(members, pool.service_id, pool.service)
@@ -177,6 +214,7 @@ class ServiceCatalogue:
     def begin(self, cohort: np.ndarray, pool: PlacePool, served: bool = True) -> None:
         seekers = self.model.seekers
         kind = pool.service.kind
+        self._unwait(cohort)
         seekers.state[cohort] = State.IN_SERVICE if kind == "service" else State.SUBSIDISED
         seekers.service[cohort] = pool.service_id
         seekers.waiting_service[cohort] = NO_ONE
@@ -187,7 +225,7 @@ class ServiceCatalogue:
         """Hand back the places of people leaving a service early (drop-out, job)."""
         if len(index) == 0:
             return
-        pools = np.asarray(self.episode_pool, dtype=np.int64)[self.model.seekers.episode[index]]
+        pools = self.pool_of(index)
         for pool_id, count in zip(*np.unique(pools, return_counts=True), strict=True):
             self.pools[int(pool_id)].places.put(int(count))
         self.model.seekers.episode[index] = NO_ONE
@@ -195,6 +233,7 @@ class ServiceCatalogue:
 
     def leave_waiting_list(self, index: np.ndarray) -> None:
         """People who found work or left while waiting give up their queue place."""
+        self._unwait(index)
         self.model.seekers.waiting_service[index] = NO_ONE
         self.model.seekers.episode[index] = NO_ONE
 
@@ -205,4 +244,5 @@ class ServiceCatalogue:
         return admitted, waits
 
     def pool_of(self, index: np.ndarray) -> np.ndarray:
-        return np.asarray(self.episode_pool, dtype=np.int64)[self.model.seekers.episode[index]]
+        """The pool of each listed seeker's current episode (each must have one)."""
+        return self.episode_pool[self.model.seekers.episode[index]]
