@@ -39,6 +39,8 @@ class WeeklyMetrics:
         # Labore-style exit counts by spell band (region): person-weeks at risk,
         # exits to work, exits to services
         self.duration_exits = np.zeros((3, N_BANDS), dtype=np.int64)
+        # completed open-unemployment spells ending in a job, by length in weeks
+        self.completed_spells = np.zeros(0, dtype=np.int64)
 
     def count_flow(self, name: str, index: np.ndarray) -> None:
         in_target = int(self.model.seekers.target[index].sum())
@@ -60,6 +62,16 @@ class WeeklyMetrics:
         from_open = index[(s.state[index] == State.UNEMPLOYED) & ~s.chained[index]]
         s.chained[index] = False
         self.duration_exits[2] += self._band_counts(from_open)
+
+    def count_completed_spells(self, index: np.ndarray) -> None:
+        """Add the spells of those of ``index`` leaving open unemployment for a job."""
+        s = self.model.seekers
+        weeks = s.spell_weeks[index[s.state[index] == State.UNEMPLOYED]]
+        if len(weeks) == 0:
+            return
+        counts = np.bincount(weeks, minlength=len(self.completed_spells))
+        counts[: len(self.completed_spells)] += self.completed_spells
+        self.completed_spells = counts
 
     def count_sustained(self) -> None:
         """Placements reaching 3, 6 and 12 months of continuous work this week."""

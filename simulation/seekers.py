@@ -131,6 +131,13 @@ class JobSeeker(mesa.Agent):
         return State(int(self.state)).name.lower()
 
 
+def in_states(state: np.ndarray, *states: State) -> np.ndarray:
+    """Whether each entry of ``state`` is one of ``states`` (a lookup, cheaper than np.isin)."""
+    table = np.zeros(len(State), dtype=bool)
+    table[list(states)] = True
+    return table[state]
+
+
 def age_group(age: np.ndarray) -> np.ndarray:
     """0: under 25, 1: 25–54, 2: 55 or over."""
     return np.where(age < 25, 0, np.where(age < 55, 1, 2))
