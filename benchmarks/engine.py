@@ -1,0 +1,112 @@
+"""Engine benchmark: seconds per replication, throughput, peak memory, against bare Mesa.
+
+    python benchmarks/engine.py [--sizes 20000 40000 300000] [--weeks 74]
+
+For each population size, one baseline replication (``region.job_seekers``
+overridden; build + run) runs in a fresh subprocess, which reports its wall
+time and peak resident memory (``ru_maxrss``). In the same way a minimal Mesa
+3.3 model with as many agents does nothing but ``self.agents.shuffle_do("step")``
+with a one-line step for as many weeks. The ratio pilotsim / bare Mesa says what
+the whole engine costs against merely activating the agents one by one.
+Goals (one core): 20,000 ≤ 2 s; 300,000 ≤ 40 s and ≤ 2 GB; ratio < 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+
+def _pilotsim(seekers: int, weeks: int, seed: int) -> dict[str, float]:
+    from simulation.model import RegionalLabourMarket
+    from simulation.scenario import load_scenario
+
+    scenario = load_scenario("baseline", overrides={"region": {"job_seekers": seekers}})
+    start = time.perf_counter()
+    model = RegionalLabourMarket(scenario, rng=seed)
+    built = time.perf_counter()
+    model.run(weeks)
+    done = time.perf_counter()
+    # every registered row is stepped each week; count the mean population
+    person_weeks = (seekers + model.seekers.n) / 2 * weeks
+    model.release()
+    return {"build_s": built - start, "run_s": done - built, "total_s": done - start,
+            "seeker_weeks": person_weeks}
+
+
+def _bare_mesa(agents: int, weeks: int, seed: int) -> dict[str, float]:
+    import mesa
+
+    class Walker(mesa.Agent):
+        def step(self) -> None:
+            self.wealth += 1
+
+    class Bare(mesa.Model):
+        def __init__(self, n: int) -> None:
+            super().__init__(rng=seed)
+            for _ in range(n):
+                Walker(self).wealth = 0
+
+        def step(self) -> None:
+            self.agents.shuffle_do("step")
+
+    start = time.perf_counter()
+    model = Bare(agents)
+    built = time.perf_counter()
+    for _ in range(weeks):
+        model.step()
+    done = time.perf_counter()
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)
+    return {"build_s": built - start, "run_s": done - built, "total_s": done - start,
+            "seeker_weeks": float(agents) * weeks}
+
+
+def _child(kind: str, size: int, weeks: int, seed: int) -> None:
+    figures = (_pilotsim if kind == "pilotsim" else _bare_mesa)(size, weeks, seed)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    figures["peak_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+    # CPU seconds of the whole process (imports included): on a shared, busy
+    # machine a steadier measure of one core's work than wall time
+    figures["cpu_s"] = usage.ru_utime + usage.ru_stime
+    print(json.dumps(figures))
+
+
+def _measure(kind: str, size: int, weeks: int, seed: int) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, str(size), str(weeks),
+                          str(seed)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 40_000, 300_000])
+    parser.add_argument("--weeks", type=int, default=74)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, size, weeks, seed = args.child
+        _child(kind, int(size), int(weeks), int(seed))
+        return
+    print(f"{'seekers':>8} {'build s':>8} {'run s':>8} {'total s':>8} {'cpu s':>7} "
+          f"{'seeker-wk/s':>12} {'peak MB':>8} | {'Mesa s':>7} {'cpu s':>7} {'peak MB':>8} | "
+          f"{'ratio':>6} {'cpu ratio':>9}")
+    for size in args.sizes:
+        ours = _measure("pilotsim", size, args.weeks, args.seed)
+        bare = _measure("mesa", size, args.weeks, args.seed)
+        rate = ours["seeker_weeks"] / ours["total_s"]
+        print(f"{size:>8,} {ours['build_s']:>8.2f} {ours['run_s']:>8.2f} "
+              f"{ours['total_s']:>8.2f} {ours['cpu_s']:>7.2f} {rate:>12,.0f} "
+              f"{ours['peak_mb']:>8.0f} | {bare['total_s']:>7.2f} {bare['cpu_s']:>7.2f} "
+              f"{bare['peak_mb']:>8.0f} | {ours['total_s'] / bare['total_s']:>6.2f} "
+              f"{ours['cpu_s'] / bare['cpu_s']:>9.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
