@@ -147,7 +147,7 @@ def fitted_tree() -> dict[str, Any]:
 
 
 def _resolve_tree(path: Path, chain: tuple[Path, ...] = (),
-                  apply_fit: bool = True) -> dict[str, Any]:
+                  apply_fit: bool | dict[str, Any] = True) -> dict[str, Any]:
     label = os.path.normpath(path)  # "cycle/../a.toml" → "a.toml"
     resolved = path.resolve()
     if resolved in chain:
@@ -166,9 +166,10 @@ def _resolve_tree(path: Path, chain: tuple[Path, ...] = (),
     if "extends" in data:
         raise ScenarioError(label, "extends", "belongs in the [scenario] table: write "
                                               "[scenario] above it")
-    if header.get("apply_fit") is True and apply_fit:
+    if header.get("apply_fit") is True and apply_fit is not False:
         # fitted values replace the file's own starting values, before any child overrides
-        data = deep_merge(data, fitted_tree())
+        fit = apply_fit if isinstance(apply_fit, dict) else fitted_tree()
+        data = deep_merge(data, fit)
     parent = header.get("extends")
     if parent is None:
         return data
@@ -496,11 +497,12 @@ def _validate_tree(data: dict[str, Any], label: str, default_name: str) -> Scena
 
 
 def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None,
-                  apply_fit: bool = True) -> Scenario:
+                  apply_fit: bool | dict[str, Any] = True) -> Scenario:
     """Load, resolve ``extends``, validate. ``overrides`` is a nested dict of plain values.
 
     ``apply_fit=False`` ignores ``calibration/fitted.toml`` (the calibration itself
-    starts from the files' own values).
+    starts from the files' own values); a dict (a tree like fitted.toml's) is
+    applied in its place, so a candidate fit sits beneath child scenarios' overrides.
     """
     path = locate(name_or_path)
     tree = _resolve_tree(path, apply_fit=apply_fit)
