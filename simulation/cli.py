@@ -180,7 +180,8 @@ def compare(
             "weeks": flat[0].weeks,
             "metrics": {b: levels for b, levels in baseline_levels.items()},
             "scenarios": {c.scenario: {"scenario": c.scenario, "baseline": c.baseline,
-                                       "metrics": c.levels, "effects": c.effects}
+                                       "metrics": c.levels, "effects": c.effects,
+                                       "reference": c.reference}
                           for c in comparisons}})))
         return
     for c in comparisons:
@@ -211,7 +212,7 @@ def _write_csv_atomically(frame, path: Path) -> None:
 
 
 def _print_comparison(comparison, baseline_levels: dict, replications: int) -> None:
-    from simulation.compare import HEADLINE_EFFECTS, significant
+    from simulation.compare import GROWTH_EFFECTS, HEADLINE_EFFECTS, significant
 
     table = Table(title=f"{comparison.scenario} vs {comparison.baseline} "
                         f"({replications} paired replications)")
@@ -229,9 +230,36 @@ def _print_comparison(comparison, baseline_levels: dict, replications: int) -> N
             table.add_row(name, scope, fmt(base), fmt(level), fmt(effect["mean"]),
                           f"{fmt(effect['ci95_low'])} … {fmt(effect['ci95_high'])}",
                           "*" if significant(effect) else "")
+    for name in GROWTH_EFFECTS:
+        effect = comparison.effects.get(name)
+        if effect is not None:
+            table.add_row(name, "region", fmt(baseline_levels.get(name, {}).get("mean")),
+                          fmt(comparison.levels.get(name, {}).get("mean")), fmt(effect["mean"]),
+                          f"{fmt(effect['ci95_low'])} … {fmt(effect['ci95_high'])}",
+                          "*" if significant(effect) else "")
     out.print(table)
+    if comparison.reference:
+        _print_reference(comparison)
     if replications < 5:
         err.print("warning: fewer than 5 replications; intervals are unreliable", markup=False)
+
+
+def _print_reference(comparison) -> None:
+    """The scenario's recorded goals beside the simulated effects."""
+    table = Table(title=f"{comparison.scenario}: effects against the scenario's reference goals")
+    for column, justify in (("metric", "left"), ("goal", "right"), ("simulated effect", "right"),
+                            ("95 % interval", "right"), ("share of goal", "right")):
+        table.add_column(column, justify=justify)
+    for name, goal in comparison.reference.items():
+        effect = comparison.effects.get(name)
+        if effect is None:
+            table.add_row(name, fmt(goal), "not simulated", "", "")
+            continue
+        share = effect["mean"] / goal if goal else float("nan")
+        table.add_row(name, fmt(goal), fmt(effect["mean"]),
+                      f"{fmt(effect['ci95_low'])} … {fmt(effect['ci95_high'])}",
+                      "–" if math.isnan(share) else f"{share:.0%}")
+    out.print(table)
 
 
 @app.command("list")

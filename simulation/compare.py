@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,16 @@ HEADLINE_EFFECTS = (
     "lasting_employment_rate_served", "served", "cost_total_eur", "cost_state_eur",
     "cost_municipality_eur", "cost_other_eur", "cost_per_net_placement_eur",
 )
+# Region-wide firm-side and economy metrics of scenarios with a [growth] section.
+GROWTH_EFFECTS = (
+    "jobs_created", "regional_value_added_eur_per_year",
+    "regional_value_added_total_eur_per_year", "unemployment_expenditure_eur_per_year",
+    "unemployment_benefits_eur_per_year", "unemployment_benefits_state_eur_per_year",
+    "unemployment_benefits_municipality_eur_per_year", "unemployment_benefits_other_eur_per_year",
+    "tax_revenue_eur_per_year", "net_public_cost_eur_per_year", "hidden_surfaced",
+    "time_to_fill_posted_weeks", "time_to_fill_hidden_weeks", "growth_firm_hires",
+    "first_hires", "new_firms", "referral_hires", "training_completions",
+)
 
 
 @dataclass
@@ -36,6 +46,7 @@ class Comparison:
     scenario: str
     levels: dict[str, dict[str, float]]
     effects: dict[str, dict[str, float]]
+    reference: dict[str, float] = field(default_factory=dict)  # the scenario's own goals
 
 
 def paired_effects(scenario_runs: Sequence[RunResult], baseline_runs: Sequence[RunResult],
@@ -88,7 +99,8 @@ def compare_runs(baseline: Scenario, scenario: Scenario, scenario_runs: Sequence
                  baseline_runs: Sequence[RunResult], seed: int = 0) -> Comparison:
     return Comparison(baseline=baseline.name, scenario=scenario.name,
                       levels=summarise_replications([r.summary for r in scenario_runs]),
-                      effects=paired_effects(scenario_runs, baseline_runs, seed))
+                      effects=paired_effects(scenario_runs, baseline_runs, seed),
+                      reference=dict(scenario.reference))
 
 
 def comparisons_frame(comparisons: Sequence[Comparison],
@@ -104,6 +116,9 @@ def comparisons_frame(comparisons: Sequence[Comparison],
             for metric, stats in table.items():
                 rows.append({"baseline": c.baseline, "scenario": c.scenario, "metric": metric,
                              "kind": kind, **stats})
+        for metric, goal in c.reference.items():
+            rows.append({"baseline": c.baseline, "scenario": c.scenario, "metric": metric,
+                         "kind": "reference", "mean": goal})
     return pd.DataFrame(rows)
 
 

@@ -32,6 +32,8 @@ class Firm(mesa.Agent):
         self.hidden = 0                      # open vacancies filled only through networks
         self.hires = 0
         self.separations = 0
+        self.need_rate = 0.0                 # growth firms: recruitment needs per week (growth)
+        self.capability = 1.0                # share of needs turned into vacancies (growth)
 
     def step(self) -> None:
         market = self.model.scenario.labour_market
@@ -43,13 +45,21 @@ class Firm(mesa.Agent):
         self.posted += new - hidden - rng.binomial(self.posted, withdraw)
         self.hidden += hidden - rng.binomial(self.hidden, withdraw)
 
-    def fill(self, hires: int) -> None:
-        """Fill ``hires`` vacancies, advertised ones first."""
-        from_posted = min(hires, self.posted)
+    def fill(self, hires: int, from_hidden: int | None = None) -> tuple[int, int]:
+        """Fill ``hires`` vacancies, advertised ones first unless ``from_hidden`` says how many
+        of them were hidden ones; returns the advertised and hidden vacancies filled."""
+        if from_hidden is None:
+            from_posted = min(hires, self.posted)
+            filled_hidden = min(self.hidden, hires - from_posted)
+        else:
+            filled_hidden = min(from_hidden, self.hidden)
+            from_posted = min(hires - filled_hidden, self.posted)
+            filled_hidden = min(self.hidden, hires - from_posted)
         self.posted -= from_posted
-        self.hidden = max(0, self.hidden - (hires - from_posted))
+        self.hidden -= filled_hidden
         self.hires += hires
         self.size += hires
+        return from_posted, filled_hidden
 
     def separate(self, leavers: int) -> None:
         self.separations += leavers

@@ -114,6 +114,8 @@ class WeeklyMetrics:
             for name in FLOWS:
                 flow = self.flows[name]
                 row[name] = int(flow.sum() if scope == "region" else flow[1])
+            if scope == "region" and getattr(self.model, "economy", None) is not None:
+                row.update(self.model.economy.weekly_row())  # firm side and regional economy
             self.rows.append(row)
         self.flows.clear()
 

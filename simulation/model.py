@@ -28,6 +28,7 @@ import simpy
 
 from simulation.coaches import Coach, allocate_meetings
 from simulation.firms import Firm, draw_firm_sizes
+from simulation.growth import RegionalEconomy
 from simulation.ledger import Ledger
 from simulation.metrics import WeeklyMetrics
 from simulation.parameters import PROFILES, SERVICE_NAMES, WEEKS_PER_MONTH, Scenario, Service
@@ -81,6 +82,8 @@ class RegionalLabourMarket(mesa.Model):
         self._update_target_group()
         self._build_coaches()
         self._build_firms()
+        # the firm side of growth-company pilots; None (and no draws) without [growth]
+        self.economy = RegionalEconomy(self) if scenario.growth is not None else None
         self.providers = build_providers(self)  # None unless the scenario procures services
 
     # -- construction ------------------------------------------------------------
@@ -236,7 +239,11 @@ class RegionalLabourMarket(mesa.Model):
             self.providers.step()  # intake and effort allocation
         for firm in self.firms:
             firm.step()
+        if self.economy is not None:
+            self.economy.step()  # growth firms' needs, solo first hires, programme levers
         self._match()
+        if self.economy is not None:
+            self.economy.after_match()  # the cross-border vacancy pool
         self._leave_services()
         self._separations_and_exits()
         self._pay_week()
@@ -365,7 +372,11 @@ class RegionalLabourMarket(mesa.Model):
         s, rng = self.seekers, self.rng
         market = self.scenario.labour_market
         intensity = self.effective_search()
+        if self.economy is not None:
+            intensity = intensity * self.economy.match_factor()  # skills match
         searching = np.flatnonzero(intensity > 0)
+        if self.economy is not None:
+            self.economy.count_searchers(searching)
         sector = s.sector[searching]
         effective = np.bincount(sector, weights=intensity[searching], minlength=self.n_sectors)
         vacancies = np.zeros(self.n_sectors)
@@ -408,7 +419,10 @@ class RegionalLabourMarket(mesa.Model):
             s.firm[members] = firm_ids
             for firm, count in zip(firms, counts, strict=True):
                 if count:
-                    firm.fill(int(count))
+                    if self.economy is not None:
+                        self.economy.fill(firm, int(count))  # hidden ones filled more slowly
+                    else:
+                        firm.fill(int(count))
 
     def place(self, index: np.ndarray) -> None:
         """Open-market employment starts for these job seekers."""
@@ -445,6 +459,8 @@ class RegionalLabourMarket(mesa.Model):
                          < self.scenario.public_office.follow_on_referral]
         s.chained[follow_on] = True
         self._refer(follow_on)
+        if self.economy is not None:
+            self.economy.completed(index, service)  # training, placements, start-ups
 
     def _leave_services(self) -> None:
         """Weekly drop-out from services, drawn on arrays."""

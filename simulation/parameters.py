@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from simulation.growth_params import Growth, Reference
 from simulation.procurement import Procurement
 
 DURATION_BANDS_MONTHS = (0, 1, 3, 6, 12, 18, 24)
@@ -345,6 +346,9 @@ class Scenario(Frozen):
     wage_subsidy: WageSubsidy = Field(default_factory=WageSubsidy)
     target_group: TargetGroup = Field(default_factory=TargetGroup)
     interventions: Interventions = Field(default_factory=Interventions)
+    growth: Growth | None = None  # the firm side and growth programmes (simulation.growth)
+    reference: Reference = Field(default_factory=dict, description="Goals to report beside "
+                                 "the results, by summary metric")
     provenance: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simulation.growth import growth_summary
 from simulation.seekers import State
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def summarise(model: RegionalLabourMarket, weekly: pd.DataFrame) -> dict[str, fl
             if column.startswith("cost_"):
                 summary[f"{prefix}{column}"] = float(rows[column].sum())
     summary.update(_person_metrics(model))
+    summary.update(growth_summary(model, weekly))
     return summary
 
 

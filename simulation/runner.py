@@ -18,7 +18,7 @@ import numpy as np
 
 from simulation.model import RegionalLabourMarket
 from simulation.parameters import Scenario
-from simulation.results import RunResult, summarise
+from simulation.results import RunResult, extra_tables, summarise
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def run_replication(request: RunRequest) -> RunResult:
             scenario=request.scenario.name, replication=request.replication,
             entropy=request.entropy, spawn_key=request.spawn_key, weekly=weekly,
             ledger=model.ledger.to_frame(), duration_exits=model.metrics.duration_exit_frame(),
-            summary=summarise(model, weekly))
+            summary=summarise(model, weekly), **extra_tables(model))
     finally:
         model.release()
 

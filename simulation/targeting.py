@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.parameters import BENEFIT_TYPES, Scenario, TargetRule
+from simulation.parameters import BENEFIT_TYPES, EDUCATION_LEVELS, Scenario, TargetRule
 from simulation.seekers import JobSeekers
 
 
@@ -28,6 +28,9 @@ def rule_matches(rule: TargetRule, scenario: Scenario, seekers: JobSeekers,
         match &= seekers.weeks_since_work[index] >= rule.min_spell_weeks
     if rule.min_labour_market_subsidy_days is not None:
         match &= seekers.lms_days[index] >= rule.min_labour_market_subsidy_days
+    if rule.education_levels is not None:
+        codes = [EDUCATION_LEVELS.index(e) for e in rule.education_levels]
+        match &= np.isin(seekers.education[index], codes)
     if rule.municipalities is not None:
         names = scenario.region.municipalities
         codes = [names.index(m) for m in rule.municipalities if m in names]

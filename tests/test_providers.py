@@ -1,0 +1,233 @@
+"""Providers under outcome-priced contracts: behaviour follows from what the contract pays.
+
+Small regions (3,000 job seekers), several common seeds per comparison; the measured numbers
+are printed (run with ``-s`` to see them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulation.model import RegionalLabourMarket
+from simulation.providers import (
+    baseline_creaming_gap,
+    creaming_gap,
+    deadweight,
+    reconcile,
+)
+from simulation.scenario import ScenarioError, load_scenario
+
+SEEDS = range(4)
+A = {"assumption": "test"}
+
+
+def _v(value):
+    return {"value": value, **A}
+
+
+def _contract(**parts):
+    return {"title": "test", "pilot": "test", "sources": ["test"], **parts}
+
+
+FLAT = _contract(outcome_fees={"placement": _v(2000)})
+FIXED = _contract(base_fee={"total_eur": _v(100_000), "upfront_share": _v(0),
+                            "remainder_week": _v(74), "spread_remainder": True})
+
+# Scarce staff hours (about 0.25 h per client-week), so that allocation matters.
+SMALL = {"providers": 2, "staff_hours_per_week": 40.0, "fixed_cost_per_week_eur": 500.0,
+         "target_clients": 450, "referrals_per_week": 8.0}
+
+
+def _model(seed: int, procurement: dict, weeks: int | None = None,
+           scenario: str = "outsourcing_generic") -> RegionalLabourMarket:
+    overrides = {"region": {"job_seekers": 3000}, "interventions": {"procurement": procurement}}
+    model = RegionalLabourMarket(load_scenario(scenario, overrides=overrides),
+                                 rng=np.random.SeedSequence(seed))
+    model.run(weeks)
+    model.release()
+    return model
+
+
+def _effort_gap(clients) -> float:
+    """Share of all effort hours given to the most employable third minus the least."""
+    employability = clients["employability"].to_numpy()
+    hours = (clients["mean_hours"] * clients["weeks_served"]).to_numpy()
+    low, high = np.quantile(employability, [1 / 3, 2 / 3])
+    return float((hours[employability >= high].sum() - hours[employability <= low].sum())
+                 / hours.sum())
+
+
+def test_flat_placement_fee_concentrates_effort_and_placements_on_the_most_employable():
+    measured = {"flat": [], "fixed": []}
+    for seed in SEEDS:
+        for name, contract in (("flat", FLAT), ("fixed", FIXED)):
+            market = _model(seed, {**SMALL, "contract_table": contract,
+                                   "effort_effect_max": 1.5}).providers
+            clients = market.client_frame()
+            placed = clients["placement_week"].to_numpy() >= 0
+            measured[name].append((_effort_gap(clients),
+                                   creaming_gap(clients["employability"], placed)))
+    flat, fixed = np.array(measured["flat"]), np.array(measured["fixed"])
+    print(f"\neffort share top-minus-bottom third: flat {flat[:, 0].mean():.3f}, "
+          f"fixed {fixed[:, 0].mean():.3f}; creaming gap (placement rate top-minus-bottom "
+          f"third): flat {flat[:, 1].mean():.3f}, fixed {fixed[:, 1].mean():.3f}")
+    assert (flat[:, 0] > fixed[:, 0] + 0.05).all()          # effort, in every replication
+    assert abs(fixed[:, 0].mean()) < 0.05                   # a fixed fee spreads effort evenly
+    assert flat[:, 1].mean() > fixed[:, 1].mean()           # placements follow
+
+
+def test_a_larger_base_fee_share_keeps_providers_alive_when_volumes_fall_short():
+    def blend(base_share: float) -> dict:
+        result = round((1 - base_share) / 2, 2)
+        return _contract(blend={
+            "price_per_client_eur": _v(3000), "base_share": _v(base_share),
+            "quality_share": _v(0.0),
+            "result_shares": {"placement": _v(result), "employed_6m": _v(result)}})
+
+    # Providers find clients themselves and reach well under their target volumes.
+    short = {"providers": 4, "staff_hours_per_week": 40.0, "fixed_cost_per_week_eur": 1000.0,
+             "target_clients": 800, "acquisition": "marketing", "contacts_per_week": 25.0,
+             "contact_yield": 0.12, "cost_per_contact_eur": 10.0, "start_up_weeks": 8}
+    survival, shortfall = {}, {}
+    for base_share in (0.0, 0.5):
+        alive, missing = [], []
+        for seed in SEEDS:
+            market = _model(seed, {**short, "contract_table": blend(base_share)}).providers
+            alive += [p.active or p.completed for p in market.providers]
+            missing.append(1 - len(market.client_frame()) / short["target_clients"])
+        survival[base_share] = float(np.mean(alive))
+        shortfall[base_share] = float(np.mean(missing))
+    print(f"\nprovider survival: base share 0 -> {survival[0.0]:.2f}, base share 0.5 -> "
+          f"{survival[0.5]:.2f}; acquisition shortfall {shortfall[0.0]:.2f} / "
+          f"{shortfall[0.5]:.2f}")
+    assert shortfall[0.0] > 0.3
+    assert survival[0.5] > survival[0.0]
+
+
+def test_risk_tiered_fees_narrow_the_creaming_gap_against_the_same_budget_paid_flat():
+    tiered = _contract(outcome_fees={"placement": _v([1000, 2000, 4000])})
+    gaps = {"tiered": [], "flat": []}
+    for seed in SEEDS:
+        procurement = {**SMALL, "effort_effect_max": 1.5}
+        market = _model(seed, {**procurement, "contract_table": tiered}).providers
+        clients = market.client_frame()
+        placed = clients["placement_week"].to_numpy() >= 0
+        gaps["tiered"].append(creaming_gap(clients["employability"], placed))
+        # the same budget: the tiered run's average fee per placement, paid flat
+        paid = sum(p.paid_cents for p in market.providers) / 100
+        flat_fee = round(paid / max(1, placed.sum()), 2)
+        flat = _contract(outcome_fees={"placement": _v(flat_fee)})
+        market = _model(seed, {**procurement, "contract_table": flat}).providers
+        clients = market.client_frame()
+        placed = clients["placement_week"].to_numpy() >= 0
+        gaps["flat"].append(creaming_gap(clients["employability"], placed))
+    narrowing = np.mean(gaps["flat"]) - np.mean(gaps["tiered"])
+    print(f"\ncreaming gap: flat {np.mean(gaps['flat']):.3f}, tiered {np.mean(gaps['tiered']):.3f}"
+          f"; tiering narrows it by {narrowing:.3f} (per seed: "
+          f"{np.round(np.array(gaps['flat']) - np.array(gaps['tiered']), 3).tolist()})")
+    assert narrowing > 0
+
+
+@pytest.mark.parametrize("contract", [
+    "generic_outsourcing", "marine_car_industry", "kokosata_rekry",
+    "keski_suomi_growth_booster", "growth_boost_pirkanmaa", "etela_pohjanmaa_growth"])
+def test_provider_revenue_equals_what_the_contract_schedule_pays_for_its_recorded_outcomes(
+        contract):
+    procurement = {**SMALL, "contract": contract, "training_referrals": True,
+                   "fixed_cost_per_week_eur": 3000.0, "exit_after_loss_weeks": 6}
+    model = _model(1, procurement, weeks=40)
+    gaps = reconcile(model.providers)
+    assert (gaps["gap_eur"].abs() < 0.005).all(), gaps
+    ledger = model.ledger.to_frame()
+    fees = ledger[ledger["payee"] == "providers"]
+    assert fees["amount_eur"].sum() == pytest.approx(gaps["paid_eur"].sum(), abs=0.01)
+    assert fees["item"].str.startswith("provider_fee:").all()
+
+
+def test_a_budget_cap_cuts_the_payment_that_crosses_it_as_settle_does():
+    capped = _contract(outcome_fees={"placement": _v(1500)}, attachment_fee=_v(100),
+                       budget_cap_eur=_v(9000))
+    model = _model(2, {**SMALL, "contract_table": capped}, weeks=40)
+    gaps = reconcile(model.providers)
+    assert (gaps["paid_eur"] <= 9000).all() and (gaps["paid_eur"] == 9000).any()
+    assert (gaps["gap_eur"].abs() < 0.005).all(), gaps
+
+
+def test_ledger_payer_totals_still_reconcile_with_provider_fees():
+    model = _model(3, {**SMALL, "contract": "generic_outsourcing",
+                       "buyer_shares": _v([0.5, 0.5, 0.0])}, weeks=30)
+    ledger = model.ledger.to_frame()
+    by_payer = ledger.groupby("payer")["amount_eur"].sum()
+    assert by_payer.sum() == pytest.approx(ledger["amount_eur"].sum())
+    assert by_payer.sum() == pytest.approx(model.ledger.total())
+    fees = ledger[ledger["payee"] == "providers"].groupby("payer")["amount_eur"].sum()
+    assert fees["state"] == pytest.approx(fees["municipality"])
+    assert fees.sum() == pytest.approx(sum(p.paid_cents for p in model.providers.providers) / 100)
+
+
+def test_parked_clients_are_the_hard_ones_under_a_flat_fee():
+    market = _model(0, {**SMALL, "contract_table": FLAT, "staff_hours_per_week": 15.0}).providers
+    clients = market.client_frame()
+    parked = clients["parked_weeks"] / clients["weeks_served"].clip(lower=1)
+    employability = clients["employability"]
+    low = employability <= employability.quantile(1 / 3)
+    high = employability >= employability.quantile(2 / 3)
+    print(f"\nparked share of weeks: least employable third {parked[low].mean():.3f}, "
+          f"most employable third {parked[high].mean():.3f}")
+    assert parked[low].mean() > parked[high].mean()
+
+
+def test_deadweight_and_baseline_gap_compare_the_same_people_in_the_baseline():
+    from simulation.runner import requests, run_replication
+
+    overrides = {"region": {"job_seekers": 3000},
+                 "interventions": {"procurement": {**SMALL, "contract_table": FLAT}}}
+    scenario = load_scenario("outsourcing_generic", overrides=overrides)
+    baseline = scenario.model_copy(update={"interventions": scenario.interventions.model_copy(
+        update={"procurement": None})})
+    run = run_replication(requests(scenario, 1, 5)[0])
+    base = run_replication(requests(baseline, 1, 5)[0])
+    assert base.providers is None and base.provider_clients is None
+    result = deadweight(run.provider_clients, base.person_events)
+    gap = baseline_creaming_gap(run.provider_clients, base.person_events, 26)
+    print(f"\ndeadweight {result['deadweight_outcomes']:.0f} of "
+          f"{result['paid_outcomes_compared']:.0f} paid placements "
+          f"({result['deadweight_share']:.2f}); creaming gap scenario "
+          f"{run.summary['provider_creaming_gap']:.3f}, same people in the baseline {gap:.3f}")
+    assert 0 < result["paid_outcomes_compared"] <= run.summary["provider_placements"]
+    assert 0 <= result["deadweight_share"] <= 1
+    assert -1 <= gap <= 1
+
+
+def test_summary_reports_provider_metrics():
+    from simulation.results import summarise
+
+    model = _model(4, {**SMALL, "contract": "kokosata_rekry"}, weeks=20)
+    summary = summarise(model, model.metrics.frame())
+    for key in ("provider_revenue_eur", "provider_cost_eur", "provider_profit_eur",
+                "provider_exits", "provider_entries", "provider_creaming_gap",
+                "provider_parked_share", "provider_acquisition_shortfall",
+                "provider_paid_outcomes", "provider_fee_base_fee_eur",
+                "provider_fee_outcome_fee.placement_eur"):
+        assert key in summary
+
+
+def test_an_unknown_contract_is_refused_naming_the_field():
+    with pytest.raises(ScenarioError) as error:
+        load_scenario("outsourcing_generic",
+                      overrides={"interventions": {"procurement": {"contract": "koko_rekri"}}})
+    assert "interventions.procurement" in str(error.value)
+    assert "koko_rekry" in str(error.value)
+
+
+@pytest.mark.parametrize("name", [
+    "entrepreneur_to_employer", "growth_boost_pirkanmaa", "pohjois_savo_growth_skills",
+    "etela_pohjanmaa_growth", "bothnian_arc", "keski_suomi_growth_booster", "koko_rekry",
+    "marine_car_industry", "tourism_lapland", "growth_south_east", "kokosata_rekry",
+    "outsourcing_generic"])
+def test_every_growth_company_pilot_runs_with_its_contract(name):
+    model = _model(0, {}, weeks=8, scenario=name)
+    assert model.providers is not None
+    assert model.providers.contract.title
+    assert (reconcile(model.providers)["gap_eur"].abs() < 0.005).all()
