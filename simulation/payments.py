@@ -116,10 +116,13 @@ def _pay_services(model: RegionalLabourMarket) -> None:
 
 
 def _pay_staff(model: RegionalLabourMarket) -> None:
+    """Coach salaries, summed over coaches that share a scope and payer split."""
+    groups: dict[tuple[str, tuple[float, ...]], float] = {}
     for coach in model.coaches:
-        ledger_scope = "target" if coach.pilot else "other"
-        model.ledger.pay_split(model.week, coach.payer_shares, "staff", "coach_staff",
-                               coach.cost_per_year / WEEKS_PER_YEAR, ledger_scope)
+        key = ("target" if coach.pilot else "other", tuple(coach.payer_shares))
+        groups[key] = groups.get(key, 0.0) + coach.cost_per_year / WEEKS_PER_YEAR
+    for (scope, shares), cost in groups.items():
+        model.ledger.pay_split(model.week, shares, "staff", "coach_staff", cost, scope)
 
 
 def _collect_taxes(model: RegionalLabourMarket) -> None:
