@@ -323,6 +323,7 @@ def _flatten(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 from simulation import cli_ensemble  # noqa: E402,F401  (registers runs, export, sweep)
 from simulation import cli_calibrate  # noqa: E402,F401  (registers calibrate, sensitivity)
+from simulation import cli_report  # noqa: E402,F401  (registers report, power)
 
 
 def main() -> None:

@@ -35,6 +35,26 @@ class RunResult:
     ledger: pd.DataFrame
     duration_exits: pd.DataFrame
     summary: dict[str, float] = field(default_factory=dict)
+    # The target group's members at the start: one row each with their individual outcomes,
+    # for evaluation designs (``simulation.power``); the same seed gives the same people.
+    cohort: pd.DataFrame | None = None
+
+
+def initial_cohort(model: RegionalLabourMarket) -> np.ndarray:
+    """Indices of the target group's members when the run starts (call before ``run``)."""
+    return np.flatnonzero(model.seekers.view("target"))
+
+
+def cohort_outcomes(model: RegionalLabourMarket, people: np.ndarray) -> pd.DataFrame:
+    """Individual outcomes at the end of the run of ``people`` (see ``initial_cohort``)."""
+    s = model.seekers
+    return pd.DataFrame({
+        "person": people.astype(np.int32),
+        "sustained": s.sustained[people],  # 0 none, 1 ≥3, 2 ≥6, 3 ≥12 months in one job
+        "placed": s.first_placement[people] >= 0,
+        "employed_end": s.state[people] == State.EMPLOYED,
+        "served": s.served[people],
+    })
 
 
 def summarise(model: RegionalLabourMarket, weekly: pd.DataFrame) -> dict[str, float]:

@@ -18,7 +18,13 @@ import numpy as np
 
 from simulation.model import RegionalLabourMarket
 from simulation.parameters import Scenario
-from simulation.results import RunResult, extra_tables, summarise
+from simulation.results import (
+    RunResult,
+    cohort_outcomes,
+    extra_tables,
+    initial_cohort,
+    summarise,
+)
 
 
 @dataclass(frozen=True)
@@ -47,13 +53,15 @@ def run_replication(request: RunRequest) -> RunResult:
     """Build, run and summarise one replication; free the model afterwards."""
     model = RegionalLabourMarket(request.scenario, rng=request.seed_sequence())
     try:
+        cohort = initial_cohort(model)
         model.run(request.weeks)
         weekly = model.metrics.frame()
         return RunResult(
             scenario=request.scenario.name, replication=request.replication,
             entropy=request.entropy, spawn_key=request.spawn_key, weekly=weekly,
             ledger=model.ledger.to_frame(), duration_exits=model.metrics.duration_exit_frame(),
-            summary=summarise(model, weekly), **extra_tables(model))
+            summary=summarise(model, weekly), cohort=cohort_outcomes(model, cohort),
+            **extra_tables(model))
     finally:
         model.release()
 
