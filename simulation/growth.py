@@ -121,6 +121,7 @@ class RegionalEconomy:
         self.sector_hires = np.zeros(n_sectors, dtype=np.int64)
         self.sector_searcher_weeks = np.zeros(n_sectors, dtype=np.int64)
         self._build_growth_firms()
+        self.firm_size0 = np.array([f.size for f in model.firms], dtype=np.int64)
         self._build_solos()
         # people: match gain by training, the sector trained for, mobility, jobs abroad
         self.trained_sector = np.zeros(0, dtype=np.int8)
@@ -147,7 +148,6 @@ class RegionalEconomy:
         self.visit_queue: list[tuple[int, int]] = []
         if self.programme is not None:
             self._build_programme()
-        self.firm_size0 = np.array([f.size for f in model.firms], dtype=np.int64)
         intensity = model.effective_search()
         total = float(intensity.sum())
         self.theta_0 = (scenario.labour_market.vacancies_per_seeker
