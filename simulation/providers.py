@@ -197,7 +197,6 @@ class Provider(mesa.Agent):
         self.loss_weeks = 0
         self.intake = 0
         self.steering_done = False
-        self.fees_by_component: dict[str, int] = {}
 
     def contract_week(self, week: int) -> int:
         return week - self.start_week
@@ -236,7 +235,8 @@ class ProviderMarket:
         self._arrays(model.seekers.capacity)
         self.events: list[tuple[np.ndarray, ...]] = []   # provider, week, kind, client, risk, value
         self._paid_upto = 0
-        self.payments: list[tuple[int, int, str, np.ndarray, np.ndarray]] = []
+        self.payments: list[tuple[np.ndarray, ...]] = []  # week, provider, component, client, cents
+        self.fee_cents = np.zeros((0, len(self.fees.order)), dtype=np.int64)
         self.rows: list[dict[str, float]] = []
         self.xtx = np.zeros((N_FEATURES, N_FEATURES))
         self.xty = np.zeros(N_FEATURES)
@@ -290,6 +290,7 @@ class ProviderMarket:
                             self.p.staff_hours_per_week)
         self.providers.append(provider)
         self.sum_x = np.vstack([self.sum_x, np.zeros(N_FEATURES)])
+        self.fee_cents = np.vstack([self.fee_cents, np.zeros(len(self.fees.order), np.int64)])
         for name in ("placed_weeks", "client_weeks", "feedback_sum", "feedback_n",
                      "hours_week", "contacts_week"):
             setattr(self, name, np.append(getattr(self, name), 0.0))
@@ -489,7 +490,7 @@ class ProviderMarket:
         # if even the floor price leaves hours unused, the floor binds
         use = np.bincount(owner, weights=hours_at(low), minlength=n_prov)
         binds = use > capacity
-        for _ in range(40):
+        for _ in range(30):
             mid = (low + high) / 2
             use = np.bincount(owner, weights=hours_at(mid), minlength=n_prov)
             over = use > capacity
@@ -568,7 +569,8 @@ class ProviderMarket:
         self.xtx += x.T @ x
         self.xty += x.T @ placed_now
         owner = self.owner[searching]
-        np.add.at(self.sum_x, owner, x)
+        for j in range(N_FEATURES):
+            self.sum_x[:, j] += np.bincount(owner, weights=x[:, j], minlength=len(self.providers))
         self.placed_weeks += np.bincount(owner, weights=placed_now, minlength=len(self.providers))
         self.client_weeks += np.bincount(owner, minlength=len(self.providers))
         self.weeks_served[active] += 1
@@ -654,83 +656,88 @@ class ProviderMarket:
         return tuple(np.concatenate([e[i] for e in fresh]) for i in range(6))
 
     def _pay_fees(self) -> np.ndarray:
-        """Settle this week's fees for every active provider and pay them through the ledger."""
-        week, fees = self.model.week, self.fees
-        events = self._week_events()
-        revenue = np.zeros(len(self.providers))
-        for provider in self.active_providers():
-            cw = provider.contract_week(week)
-            mine = None
-            if events is not None:
-                keep = events[0] == provider.number
-                if keep.any():
-                    mine = tuple(column[keep] for column in events)
-            present = set() if mine is None else {EVENT_KINDS[c] for c in np.unique(mine[2])}
-            due: list[tuple[str, np.ndarray, np.ndarray]] = []
-            for component in fees.order:
-                if COMPONENT_KIND.get(component, component) not in present | {"base_fee"}:
-                    continue
-                clients, cents = self._due(component, cw, mine)
-                if len(cents):
-                    due.append((component, clients, cents))
-            if not due:
-                continue
-            owed = np.concatenate([c for _, _, c in due])
-            paid = owed
-            if fees.cap_cents is not None:
-                before = provider.paid_cents + np.cumsum(owed) - owed
-                paid = np.clip(fees.cap_cents - before, 0, owed)
-            provider.paid_cents += int(paid.sum())
-            start = 0
-            for component, clients, cents in due:
-                part = paid[start:start + len(cents)]
-                start += len(cents)
-                total = int(part.sum())
-                if total:
-                    self.model.ledger.pay_split(week, self.p.buyer_shares, "providers",
-                                                f"provider_fee:{component}", total / 100,
-                                                "target")
-                    provider.fees_by_component[component] = \
-                        provider.fees_by_component.get(component, 0) + total
-                    self.payments.append((week, provider.number, component, clients, part))
-                    named = clients >= 0
-                    np.add.at(self.client_paid_cents, clients[named], part[named])
-            revenue[provider.number] = paid.sum() / 100
-        return revenue
+        """Settle this week's fees of every active provider and pay them through the ledger.
 
-    def _due(self, component: str, cw: int, events: tuple[np.ndarray, ...] | None
-             ) -> tuple[np.ndarray, np.ndarray]:
-        """Payments of one component due this contract week, ordered by client as settle does."""
-        none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-        fees = self.fees
-        if component == "base_fee":
-            cents = fees.base_schedule.get(cw, 0)
-            return (np.array([NO_ONE]), np.array([cents])) if cents else none
-        if events is None:
-            return none
-        _, _, kind_code, client, risk, value = events
-        if component == "steering_bonus":
-            review = value[kind_code == KIND_CODE[STEERING_REVIEW]]
-            if len(review) == 0:
-                return none
-            judged = [OutcomeEvent(int(cw), STEERING_REVIEW, value=float(review[-1]))]
-            amount = settle(self.contract, judged, weeks=cw + 1).totals_eur.get("steering_bonus")
-            return (np.array([NO_ONE]), np.array([int(amount * 100)])) if amount else none
-        if component == "quality_bonus":
-            if not fees.quality_per_client:
-                return none
-            rows = np.flatnonzero(kind_code == KIND_CODE[FEEDBACK])
-            rows = rows[np.argsort(client[rows], kind="stable")]
-            cents = fees.quality_cents_of(value[rows])
-        else:
-            kind = ATTACHMENT if component == "attachment_fee" else component.split(".", 1)[-1]
-            if kind not in fees.client_fees:
-                return none
-            rows = np.flatnonzero(kind_code == KIND_CODE[kind])
-            rows = rows[np.argsort(client[rows], kind="stable")]
-            cents = fees.client_fees[kind][risk[rows]]
-        keep = cents > 0
-        return client[rows][keep], cents[keep]
+        Vectorised over providers: the week's due payments are ordered as ``settle`` orders
+        them (provider, component, client), and a budget cap cuts each provider's payments
+        in that order.
+        """
+        week, fees = self.model.week, self.fees
+        order = {name: i for i, name in enumerate(fees.order)}
+        providers, components, clients, owed = [], [], [], []
+
+        def add(provider, component, client, cents) -> None:
+            providers.append(np.broadcast_to(np.asarray(provider, dtype=np.int64), cents.shape))
+            components.append(np.full(len(cents), order[component], dtype=np.int64))
+            clients.append(np.broadcast_to(np.asarray(client, dtype=np.int64), cents.shape))
+            owed.append(cents.astype(np.int64))
+
+        active = np.array([p.active for p in self.providers])
+        for provider in self.active_providers():
+            cents = fees.base_schedule.get(provider.contract_week(week), 0)
+            if cents:
+                add(provider.number, "base_fee", NO_ONE, np.array([cents]))
+        events = self._week_events()
+        if events is not None:
+            live = active[events[0]]
+            owner, cw, kind, client, risk, value = (column[live] for column in events)
+            for component in fees.order:
+                target = COMPONENT_KIND.get(component)
+                if target is None:
+                    continue
+                rows = np.flatnonzero(kind == KIND_CODE[target])
+                if len(rows) == 0:
+                    continue
+                if component == "steering_bonus":
+                    for row in rows:
+                        judged = [OutcomeEvent(int(cw[row]), STEERING_REVIEW,
+                                               value=float(value[row]))]
+                        amount = settle(self.contract, judged,
+                                        weeks=int(cw[row]) + 1).totals_eur.get("steering_bonus")
+                        if amount:
+                            add(owner[row], component, NO_ONE, np.array([int(amount * 100)]))
+                    continue
+                if component == "quality_bonus":
+                    if not fees.quality_per_client:
+                        continue
+                    cents = fees.quality_cents_of(value[rows])
+                elif target in fees.client_fees:
+                    cents = fees.client_fees[target][risk[rows]]
+                else:
+                    continue
+                add(owner[rows], component, client[rows], cents)
+        revenue = np.zeros(len(self.providers))
+        if not owed:
+            return revenue
+        provider, component, client, due = (np.concatenate(parts) for parts in
+                                            (providers, components, clients, owed))
+        keep = due > 0
+        sort = np.lexsort((client[keep], component[keep], provider[keep]))
+        provider, component, client, due = (column[keep][sort] for column in
+                                            (provider, component, client, due))
+        paid = due
+        already = np.array([p.paid_cents for p in self.providers], dtype=np.int64)
+        if fees.cap_cents is not None and len(due):
+            total = np.cumsum(due)
+            first = np.r_[True, provider[1:] != provider[:-1]]
+            group_start = np.maximum.accumulate(np.where(first, np.arange(len(due)), 0))
+            before_in_group = total - due - (total[group_start] - due[group_start])
+            paid = np.clip(fees.cap_cents - already[provider] - before_in_group, 0, due)
+        by_provider = np.bincount(provider, weights=paid, minlength=len(self.providers))
+        for p in self.providers:
+            p.paid_cents += int(round(by_provider[p.number]))
+        by_component = np.zeros((len(self.providers), len(fees.order)), dtype=np.int64)
+        np.add.at(by_component, (provider, component), paid)
+        self.fee_cents += by_component
+        for c, name in enumerate(fees.order):
+            cents = int(by_component[:, c].sum())
+            if cents:
+                self.model.ledger.pay_split(week, self.p.buyer_shares, "providers",
+                                            f"provider_fee:{name}", cents / 100, "target")
+        self.payments.append((np.full(len(paid), week), provider, component, client, paid))
+        named = client >= 0
+        np.add.at(self.client_paid_cents, client[named], paid[named])
+        return by_provider / 100
 
     def _book(self, revenue: np.ndarray) -> None:
         p, week, n = self.p, self.model.week, self.model.seekers.n
@@ -908,12 +915,8 @@ def provider_summary(model: RegionalLabourMarket) -> dict[str, float]:
     out["provider_entries"] = float(market.entries)
     out["providers_end"] = float(len(market.active_providers()))
     out["provider_survival"] = float(np.mean([p.active or p.completed for p in initial]))
-    components: dict[str, int] = {}
-    for provider in market.providers:
-        for name, cents in provider.fees_by_component.items():
-            components[name] = components.get(name, 0) + cents
-    for name in market.fees.order:
-        out[f"provider_fee_{name}_eur"] = components.get(name, 0) / 100
+    for c, name in enumerate(market.fees.order):
+        out[f"provider_fee_{name}_eur"] = float(market.fee_cents[:, c].sum()) / 100
     out["provider_clients"] = float(len(clients))
     out["provider_target_clients"] = float(market.p.target_clients)
     out["provider_acquisition_shortfall"] = float(max(0, market.p.target_clients - len(clients)))
@@ -928,9 +931,11 @@ def provider_summary(model: RegionalLabourMarket) -> dict[str, float]:
     served = clients["weeks_served"].to_numpy()
     out["provider_parked_share"] = (float(clients["parked_weeks"].sum() / served.sum())
                                     if served.sum() else math.nan)
+    outcome_components = [c for c, name in enumerate(market.fees.order)
+                          if name.startswith("outcome_fee.")]
     out["provider_paid_outcomes"] = float(sum(
-        int((part > 0).sum()) for _, _, component, _, part in market.payments
-        if component.startswith("outcome_fee.")))
+        int(((part > 0) & np.isin(component, outcome_components)).sum())
+        for _, _, component, _, part in market.payments))
     out["provider_declined"] = float((market.phase[:model.seekers.n] == DECLINED).sum())
     return out
 
