@@ -1,1 +1,307 @@
-"""CLI commands on ensembles and the results store (runs, export, sweep)."""
+"""CLI commands on ensembles and the results store (runs, export, sweep), and the engine and
+store options that ``run`` shares with them."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from simulation.cli import UsageError, app, err, fmt, guarded, json_ready, out
+from simulation.store import DEFAULT_ROOT
+
+if TYPE_CHECKING:
+    from simulation.runner import RunRequest, RunResult
+    from simulation.store import ResultsStore
+
+# Options shared by every command that runs replications.
+StoreOption = Annotated[Path, typer.Option("--store", help="Results store folder",
+                                           show_default=True)]
+NoStoreOption = Annotated[bool, typer.Option("--no-store",
+                                             help="Keep no results: run everything again")]
+WorkersOption = Annotated[int | None, typer.Option(
+    min=1, max=256, help="Local worker processes (default: every core)")]
+DaskOption = Annotated[str | None, typer.Option(
+    "--dask", metavar="SCHEDULER_ADDRESS",
+    help="Run on the Dask scheduler at this address, e.g. tcp://127.0.0.1:8786")]
+DaskLocalOption = Annotated[int | None, typer.Option(
+    "--dask-local", metavar="N", min=1, max=256,
+    help="Run on a Dask LocalCluster of N worker processes")]
+DEFAULT_STORE = Path(DEFAULT_ROOT)
+
+
+def engine_options(workers: int | None, dask: str | None, dask_local: int | None
+                   ) -> dict[str, Any]:
+    """The execute() keywords for the command-line engine options."""
+    if dask and dask_local:
+        raise UsageError("give either --dask SCHEDULER_ADDRESS or --dask-local N, not both")
+    if dask:
+        if workers:
+            raise UsageError("--workers is for local runs; a Dask cluster has its own workers")
+        return {"executor": "dask", "scheduler": dask}
+    if dask_local:
+        if workers:
+            raise UsageError("--dask-local N already says how many workers")
+        return {"executor": "dask", "workers": dask_local}
+    return {"executor": "local", "workers": workers}
+
+
+@contextmanager
+def coordinator_store(root: Path, no_store: bool) -> Iterator[ResultsStore | None]:
+    """Open the store as its one writer, settling whatever a killed run left behind."""
+    if no_store:
+        yield None
+        return
+    import duckdb
+
+    from simulation.store import ResultsStore
+
+    try:
+        store = ResultsStore(root)
+    except duckdb.IOException as exc:
+        raise UsageError(f"{root}: the results store is in use by another pilotsim run "
+                         f"({str(exc).splitlines()[0]})") from None
+    with store:
+        store.recover()
+        yield store
+
+
+@contextmanager
+def run_progress(total: int, label: str) -> Iterator[Callable[[RunRequest, bool], None]]:
+    """A progress bar with ETA on stderr; runs found in the store leave the total."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True,
+                  disable=not err.is_terminal) as progress:
+        task = progress.add_task(label, total=total)
+        remaining = [total]
+
+        def done(_request: RunRequest, cached: bool) -> None:
+            if cached:  # not work done now: keep it out of the speed and the ETA
+                remaining[0] -= 1
+                progress.update(task, total=remaining[0])
+            else:
+                progress.advance(task)
+        yield done
+
+
+def execute_from_cli(batch: Sequence[RunRequest], label: str, store: Path, no_store: bool,
+                     workers: int | None, dask: str | None, dask_local: int | None
+                     ) -> list[RunResult]:
+    """Run a batch with the command line's engine and store options."""
+    from simulation.runner import execute
+
+    engine = engine_options(workers, dask, dask_local)
+    with coordinator_store(store, no_store) as results_store, \
+            run_progress(len(batch), label) as advance:
+        try:
+            return execute(batch, store=results_store, on_done=advance, **engine)
+        except ConnectionError as exc:
+            raise UsageError(str(exc)) from None
+
+
+# --- sweep ------------------------------------------------------------------------------------
+
+SWEEP_METRICS = ("placements", "unemployed_end", "activation_rate_end", "cost_total_eur",
+                 "target_placements", "target_cost_total_eur")
+
+
+@app.command()
+@guarded
+def sweep(scenario: Annotated[str, typer.Argument(help="Library name or path of a scenario")],
+          param: Annotated[list[str], typer.Option(
+              "--param", metavar="NAME=VALUES",
+              help="Dotted parameter path and its values (a,b,c) or range (low:high, lhs)")],
+          design: Annotated[str, typer.Option(help="grid or lhs")] = "grid",
+          samples: Annotated[int | None, typer.Option(min=1, max=100_000,
+                                                      help="Points of an lhs design")] = None,
+          replications: Annotated[int, typer.Option(min=1, max=10_000)] = 10,
+          seed: Annotated[int, typer.Option(min=0)] = 20170801,
+          weeks: Annotated[int | None, typer.Option(min=1, max=1040)] = None,
+          store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
+          workers: WorkersOption = None, dask: DaskOption = None,
+          dask_local: DaskLocalOption = None,
+          as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")]
+          = False) -> None:
+    """Run a scenario at many parameter values; running the same sweep again resumes it."""
+    from simulation.runner import code_version, run_meta
+    from simulation.statistics import mean_ci
+    from simulation.sweep import Sweep, SweepError, parse_parameter
+
+    if design not in ("grid", "lhs"):
+        raise UsageError(f"--design is grid or lhs, not {design!r}")
+    try:
+        plan = Sweep(scenario, tuple(parse_parameter(p) for p in param), design,  # type: ignore[arg-type]
+                     samples, replications, seed, weeks)
+        sweep_id, points, batch = plan.build()
+    except SweepError as exc:
+        raise UsageError(str(exc)) from None
+    results = execute_from_cli(batch, sweep_id, store, no_store, workers, dask, dask_local)
+    version = code_version()
+    rows = []
+    for k, point in enumerate(points):
+        chunk = results[k * replications:(k + 1) * replications]
+        rows.append({
+            "tags": point,
+            "run_ids": [run_meta(r, version).run_id
+                        for r in batch[k * replications:(k + 1) * replications]],
+            "metrics": {name: mean_ci(r.summary[name] for r in chunk)
+                        for name in SWEEP_METRICS if name in chunk[0].summary},
+        })
+    if as_json:
+        print(json.dumps(json_ready({
+            "sweep": sweep_id, "scenario": batch[0].scenario.name, "design": design,
+            "samples": samples, "replications": replications, "seed": seed,
+            "weeks": batch[0].weeks, "code_version": version,
+            "store": None if no_store else str(store), "points": rows})))
+        return
+    table = Table(title=f"{sweep_id}: {batch[0].scenario.name}, {len(points)} points × "
+                        f"{replications} replications, {batch[0].weeks} weeks, seed {seed}")
+    names = list(points[0])
+    for name in (*names, *SWEEP_METRICS):
+        table.add_column(name, justify="right", overflow="fold")
+    for row in rows:
+        table.add_row(*(str(row["tags"][n]) for n in names),
+                      *(fmt(row["metrics"][m]["mean"]) if m in row["metrics"] else "–"
+                        for m in SWEEP_METRICS))
+    out.print(table)
+    if not no_store:
+        err.print(f"stored in {store} as batch {sweep_id}", markup=False, highlight=False)
+
+
+# --- runs and export --------------------------------------------------------------------------
+
+def _reader(store: Path):  # noqa: ANN202 - StoreReader, imported lazily
+    from simulation.store import StoreReader
+
+    try:
+        return StoreReader(store)
+    except FileNotFoundError:
+        raise UsageError(f"{store}: no results store here (run something first, or pass "
+                         "--store DIR)") from None
+
+
+def _select_runs(store: Path, scenario: str | None, status: str | None, batch: str | None,
+                 code_version: str | None, run_ids: Sequence[str] | None,
+                 tags: Sequence[str] | None):  # noqa: ANN202 - a DataFrame
+    with _reader(store) as reader:
+        frame = reader.runs(scenario=scenario, status=status,  # type: ignore[arg-type]
+                            batch=batch, code_version=code_version)
+    if run_ids:
+        frame = frame[frame["run_id"].isin(run_ids)]
+    for tag in tags or ():
+        name, sep, wanted = tag.partition("=")
+        if not sep:
+            raise UsageError(f"--tag {tag!r}: write NAME=VALUE")
+        frame = frame[frame["tags"].map(
+            lambda text, n=name, w=wanted: str(json.loads(text).get(n)) == w)]
+    return frame
+
+
+ScenarioFilter = Annotated[str | None, typer.Option(help="Only runs of this scenario")]
+BatchFilter = Annotated[str | None, typer.Option(help="Only runs of this batch or sweep id")]
+CodeFilter = Annotated[str | None, typer.Option("--code-version",
+                                                help="Only runs made by this code version")]
+TagFilter = Annotated[list[str] | None, typer.Option(
+    "--tag", metavar="NAME=VALUE", help="Only runs whose tag NAME has this value")]
+
+
+@app.command()
+@guarded
+def runs(store: StoreOption = DEFAULT_STORE, scenario: ScenarioFilter = None,
+         status: Annotated[str | None, typer.Option(help="running, done or failed")] = None,
+         batch: BatchFilter = None, code_version: CodeFilter = None, tag: TagFilter = None,
+         limit: Annotated[int | None, typer.Option(min=1, help="Only the last N")] = None,
+         as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout")] = False,
+         ) -> None:
+    """List the runs in the results store (never blocks or disturbs a running sweep)."""
+    if status not in (None, "running", "done", "failed"):
+        raise UsageError(f"--status is running, done or failed, not {status!r}")
+    frame = _select_runs(store, scenario, status, batch, code_version, None, tag)
+    if limit:
+        frame = frame.sort_values("started_at").tail(limit)
+    if as_json:
+        for record in frame.to_dict(orient="records"):
+            record["parameters"] = json.loads(record["parameters"])
+            record["tags"] = json.loads(record["tags"])
+            for name in ("started_at", "finished_at"):
+                record[name] = None if record[name] is None or record[name] != record[name] \
+                    else record[name].isoformat()
+            print(json.dumps(json_ready(record), default=str))
+        return
+    table = Table(title=f"{len(frame)} runs in {store}")
+    for column in ("run_id", "scenario", "batch", "rep", "status", "started (UTC)", "seconds",
+                   "tags"):
+        table.add_column(column, overflow="fold")
+    for row in frame.itertuples():
+        seconds = (row.finished_at - row.started_at).total_seconds() \
+            if row.finished_at == row.finished_at and row.finished_at is not None else None
+        table.add_row(row.run_id, row.scenario, row.batch or "", str(row.replication),
+                      row.status, f"{row.started_at:%Y-%m-%d %H:%M:%S}",
+                      "" if seconds is None else f"{seconds:.1f}",
+                      "" if row.tags == "{}" else row.tags)
+    out.print(table)
+
+
+@app.command()
+@guarded
+def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .parquet)")],
+           store: StoreOption = DEFAULT_STORE, scenario: ScenarioFilter = None,
+           batch: BatchFilter = None, code_version: CodeFilter = None, tag: TagFilter = None,
+           run_id: Annotated[list[str] | None, typer.Option(
+               "--run-id", help="Only these runs (repeat the option)")] = None,
+           table: Annotated[str, typer.Option(
+               help="weekly, summary, ledger, or runs (the registry rows)")] = "weekly",
+           file_format: Annotated[str | None, typer.Option(
+               "--format", help="csv or parquet (default: from the file name)")] = None,
+           force: Annotated[bool, typer.Option(help="Replace OUTPUT if it exists")] = False,
+           ) -> None:
+    """Write one table of the chosen done runs to a CSV or Parquet file."""
+    fmt_name = file_format or ("parquet" if output.suffix.lower() in (".parquet", ".pq")
+                               else "csv" if output.suffix.lower() == ".csv" else None)
+    if fmt_name not in ("csv", "parquet"):
+        raise UsageError(f"{output}: say --format csv or --format parquet")
+    if table not in ("weekly", "summary", "ledger", "runs"):
+        raise UsageError(f"--table is weekly, summary, ledger or runs, not {table!r}")
+    if output.exists() and not force:
+        raise UsageError(f"{output} exists; pass --force to replace it")
+    if not output.parent.is_dir():
+        raise UsageError(f"{output.parent}: no such folder")
+    chosen = _select_runs(store, scenario, "done", batch, code_version, run_id, tag)
+    if chosen.empty:
+        raise UsageError("no done runs match")
+    try:
+        if table == "runs":
+            _write_new(chosen, output, fmt_name, force)
+        else:
+            with _reader(store) as reader:
+                reader.export(list(chosen["run_id"]), output, table=table,  # type: ignore[arg-type]
+                              fmt=fmt_name, overwrite=force)  # type: ignore[arg-type]
+    except FileExistsError:
+        raise UsageError(f"{output} exists; pass --force to replace it") from None
+    err.print(f"wrote {len(chosen)} runs' {table} to {output}", markup=False, highlight=False)
+
+
+def _write_new(frame: Any, target: Path, fmt_name: str, overwrite: bool) -> None:
+    """Write via a temporary file; without ``overwrite`` never replace an existing file."""
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        if fmt_name == "csv":
+            frame.to_csv(temp, index=False)
+        else:
+            frame.to_parquet(temp, index=False)
+        if overwrite:
+            os.replace(temp, target)
+        else:
+            os.link(temp, target)  # FileExistsError if it appeared meanwhile
+    finally:
+        Path(temp).unlink(missing_ok=True)
