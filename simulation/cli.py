@@ -147,31 +147,46 @@ def compare(
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
         csv: Annotated[Path | None, typer.Option(help="Also write tidy rows to this CSV")] = None,
         force: Annotated[bool, typer.Option(help="Overwrite an existing --csv file")] = False,
+        store: Annotated[Path, typer.Option(help="Results store folder")] = Path(
+            "pilotsim-results"),
+        no_store: Annotated[bool, typer.Option(
+            "--no-store", help="Keep no results: run everything again")] = False,
+        dask: Annotated[str | None, typer.Option(
+            "--dask", metavar="SCHEDULER_ADDRESS", help="Run on this Dask scheduler")] = None,
+        dask_local: Annotated[int | None, typer.Option(
+            "--dask-local", metavar="N", min=1, max=256,
+            help="Run on a Dask LocalCluster of N worker processes")] = None,
         ) -> None:
-    """Compare scenarios with a baseline using common random numbers (paired effects, 95 % CI)."""
+    """Compare scenarios with a baseline using common random numbers (paired effects, 95 % CI).
+
+    Every scenario and its baseline run with the same seeds; stored runs are read back."""
+    from simulation.cli_ensemble import execute_from_cli
     from simulation.compare import compare_runs, comparisons_frame
-    from simulation.runner import requests, run_many
+    from simulation.runner import requests
     from simulation.statistics import summarise_replications
 
     groups = _comparison_groups(baseline, scenarios or [], every)
     if csv is not None and csv.exists() and not force:
         raise UsageError(f"{csv}: exists; pass --force to overwrite")
-    loaded = {name: load_scenario(name) for group in groups.items()
-              for name in (group[0], *group[1])}
-    batches = {name: requests(sc, replications, seed, weeks) for name, sc in loaded.items()}
+    # keyed by the name or path the user gave, so files outside the library work too
+    loaded = {arg: load_scenario(arg) for base, names in groups.items()
+              for arg in (base, *names)}
+    batches = {arg: requests(sc, replications, seed, weeks) for arg, sc in loaded.items()}
     flat = [r for batch in batches.values() for r in batch]
-    with progress_bar(len(flat), "comparing") as advance:
-        results = run_many(flat, workers, on_done=advance)
-    by_name: dict[str, list] = {}
-    for request, result in zip(flat, results, strict=True):
-        by_name.setdefault(request.scenario.name, []).append(result)
+    results = execute_from_cli(flat, "comparing", store, no_store, workers, dask, dask_local)
+    by_arg: dict[str, list] = {}
+    position = 0
+    for arg, batch in batches.items():
+        by_arg[arg] = results[position:position + len(batch)]
+        position += len(batch)
     comparisons = []
     baseline_levels = {}
     for base, names in groups.items():
-        baseline_levels[base] = summarise_replications([r.summary for r in by_name[base]])
+        baseline_levels[loaded[base].name] = summarise_replications(
+            [r.summary for r in by_arg[base]])
         for name in names:
-            comparisons.append(compare_runs(loaded[base], loaded[name], by_name[name],
-                                            by_name[base], seed))
+            comparisons.append(compare_runs(loaded[base], loaded[name], by_arg[name],
+                                            by_arg[base], seed))
     if csv is not None:
         _write_csv_atomically(comparisons_frame(comparisons, baseline_levels), csv)
     if as_json:
@@ -321,9 +336,12 @@ def _flatten(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return [(prefix, node)]
 
 
-from simulation import cli_ensemble  # noqa: E402,F401  (registers runs, export, sweep)
-from simulation import cli_calibrate  # noqa: E402,F401  (registers calibrate, sensitivity)
-from simulation import cli_report  # noqa: E402,F401  (registers report, power)
+# Commands defined in their own modules register themselves on import.
+from simulation import (  # noqa: E402
+    cli_calibrate,  # noqa: F401  (calibrate, sensitivity)
+    cli_ensemble,  # noqa: F401  (runs, export, sweep)
+    cli_report,  # noqa: F401  (report, power)
+)
 
 
 def main() -> None:
