@@ -160,10 +160,7 @@ def _weekly_value(metric: Metric, table: pd.DataFrame) -> float:
     if agg in ("mean", "sum"):
         first, last = ((_week_number(metric.weeks[0], weeks), _week_number(metric.weeks[1], weeks))
                        if metric.weeks else (int(weeks.min()), int(weeks.max())))
-        value = total(first, last)
-        if agg == "sum" and len(columns) == 2:
-            return value  # a ratio of sums
-        return value
+        return total(first, last)  # a ratio column: a ratio of sums
     a, b = at(metric.weeks[0]), at(metric.weeks[1])
     if agg == "change":
         return b - a

@@ -108,6 +108,7 @@ class Outcome:
     settings: Settings
     study_name: str
     timings: dict[str, float] = field(default_factory=dict)
+    resumed: str = ""  # what came from an earlier run of the same study
 
 
 # -- parameter table ------------------------------------------------------------------
@@ -356,8 +357,9 @@ def start_values(params: list[FreeParameter], sim: Simulator, with_fixed_point: 
 def study_name(targets: list[Target], params: list[FreeParameter], settings: Settings,
                base_fit: dict[str, Any]) -> str:
     payload = json.dumps({
+        # validate rows never change the fit, so editing them keeps the study
         "targets": [(t.target_id, t.scenario, t.metric.text, t.scope, t.value, t.tolerance,
-                     t.weight, t.use) for t in targets],
+                     t.weight) for t in targets if t.use == "fit"],
         "params": [(p.path, p.lower, p.upper, p.start) for p in params],
         "settings": [settings.seeds, settings.seed, settings.scale,
                      settings.fixed_point_iterations, settings.damping],
@@ -433,7 +435,8 @@ def calibrate(targets: list[Target], params: list[FreeParameter], settings: Sett
 
     # stage 1
     t0 = time.perf_counter()
-    if "start" in study.user_attrs:
+    stage1_reused = "start" in study.user_attrs
+    if stage1_reused:
         start = study.user_attrs["start"]
         log("stage 1: fixed point reused from the stored study")
     else:
@@ -465,6 +468,8 @@ def calibrate(targets: list[Target], params: list[FreeParameter], settings: Sett
     def complete() -> list[optuna.trial.FrozenTrial]:
         return [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
 
+    resumed = len(complete())
+
     if free and not complete():
         # the starting point is the first candidate, so the search never ends worse
         stale = [t for t in study.trials if t.state != optuna.trial.TrialState.COMPLETE]
@@ -480,10 +485,10 @@ def calibrate(targets: list[Target], params: list[FreeParameter], settings: Sett
     completed = sorted(complete(), key=lambda t: t.number)[:settings.budget]
     values = dict(start)
     if completed:
-        best = min(completed, key=lambda t: (t.value, t.number))
+        rank, best = min(enumerate(completed, start=1), key=lambda c: (c[1].value, c[0]))
         values.update({p.path: best.params[p.path] for p in free})
         values.update(best.user_attrs.get("values", {}))
-        log(f"best candidate: {best.number + 1} (distance {best.value:.2f})")
+        log(f"best candidate: {rank} (distance {best.value:.2f})")
 
     # stage 3
     t0 = time.perf_counter()
@@ -499,18 +504,23 @@ def calibrate(targets: list[Target], params: list[FreeParameter], settings: Sett
     log(f"check: all targets at scale {settings.report_scale:g} with {settings.report_seeds} "
         "seeds")
     rows = evaluate(targets, sim, values, settings)
-    timings["full-size check"] = time.perf_counter() - t0
+    timings[f"check at scale {settings.report_scale:g}"] = time.perf_counter() - t0
     guard = [r for r in rows if r["guard"]]
     misses = [r for r in guard if r["status"] != "within"]
     accepted = bool(guard) and not misses if aims is not None else True
     reason = ("Labore bands within tolerance at full size" if accepted and aims is not None
               else "no Labore bands in the fit" if accepted
               else "Labore bands missed at full size: " + ", ".join(r["target_id"] for r in misses))
-    trials = [{"number": t.number + 1, "distance": t.value,
-               **{p.path: t.params.get(p.path) for p in free}} for t in completed]
+    trials = [{"number": i, "distance": t.value,
+               **{p.path: t.params.get(p.path) for p in free}}
+              for i, t in enumerate(completed, start=1)]
     fitted = fitted_document(base_fit, values, params, settings, targets)
+    earlier = [what for what, done in (("stage 1", stage1_reused),
+                                       (f"{min(resumed, settings.budget)} candidates",
+                                        resumed > 0)) if done]
     return Outcome(values, fitted, rows, trials, accepted, reason,
-                   time.perf_counter() - began, settings, name, timings)
+                   time.perf_counter() - began, settings, name, timings,
+                   " and ".join(earlier))
 
 
 def evaluate(targets: list[Target], sim: Simulator, values: dict[str, Any],

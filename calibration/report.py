@@ -64,7 +64,9 @@ def markdown(outcome: Outcome, command: str) -> str:
         f"- Search: Optuna TPE (seed {s.seed}), {len(outcome.trials)} candidates; study "
         f"`{outcome.study_name}` (SQLite, `--study`; rerunning the command resumes it).",
         f"- Runtime: {outcome.seconds / 60:.1f} min on this machine ("
-        + ", ".join(f"{k} {v:.0f} s" for k, v in outcome.timings.items()) + ").",
+        + ", ".join(f"{k} {v:.0f} s" for k, v in outcome.timings.items()) + ")"
+        + (f"; {outcome.resumed} came from an earlier run of the same study."
+           if outcome.resumed else "."),
         f"- Accepted: **{'yes' if outcome.accepted else 'no'}** — {outcome.reason}.",
         f"- Fitted targets: {count(fit)}. Out-of-sample checks: {count(val)}. "
         f"Not yet simulated: {len(pending)}.",

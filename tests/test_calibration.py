@@ -139,7 +139,7 @@ LABORE = "\n".join(
                                    strict=True))) + "\n"
 
 
-def _tiny_calibration(tmp_path: Path, name: str) -> str:
+def _tiny_calibration(tmp_path: Path, name: str, budgets: tuple[int, ...] = (2,)) -> str:
     folder = tmp_path / name
     folder.mkdir()
     targets = read_targets(write(
@@ -147,12 +147,13 @@ def _tiny_calibration(tmp_path: Path, name: str) -> str:
         + "ltu,baseline,long_term_unemployed/unemployed@week=22,region,0.31,,0.03,1,fit,,s\n"
         + "v,baseline,activation_rate_mean,region,0.99,,0.01,1,validate,,s\n"))
     params = [FreeParameter("flows.separation_per_week", 0.004, 0.016, None, "fit", "test")]
-    settings = Settings(budget=2, seeds=1, seed=7, scale=0.006, workers=1,
-                        fixed_point_iterations=1, polish_iterations=1, report_seeds=1,
-                        report_scale=0.006)
-    outcome = calibrate(targets, params, settings, folder / "study.sqlite3",
-                        log=lambda _: None, existing_fit={})
-    assert len(outcome.trials) == 2
+    for budget in budgets:  # several budgets: the study is resumed, not restarted
+        settings = Settings(budget=budget, seeds=1, seed=7, scale=0.006, workers=1,
+                            fixed_point_iterations=1, polish_iterations=1, report_seeds=1,
+                            report_scale=0.006)
+        outcome = calibrate(targets, params, settings, folder / "study.sqlite3",
+                            log=lambda _: None, existing_fit={})
+        assert len(outcome.trials) == budget
     assert [r["use"] for r in outcome.rows if r["target_id"] == "v"] == ["validate"]
     return toml_text(outcome.fitted, "# test")
 
@@ -162,6 +163,11 @@ def test_tiny_calibration_is_reproducible(tmp_path):
     second = _tiny_calibration(tmp_path, "two")
     assert first == second
     assert "separation_per_week" in first and "work_hazard_by_band" in first
+
+
+def test_resumed_calibration_gives_the_uninterrupted_result(tmp_path):
+    assert _tiny_calibration(tmp_path, "resumed", budgets=(1, 2)) == \
+        _tiny_calibration(tmp_path, "straight", budgets=(2,))
 
 
 def test_sensitivity_ranks_the_influential_parameter_first():
