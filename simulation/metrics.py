@@ -27,6 +27,7 @@ FLOWS = ("registrations", "meetings", "referrals", "placements", "completions", 
          "job_losses", "sustained_3m", "sustained_6m", "sustained_12m")
 SUSTAIN_WEEKS = (13, 26, 52)
 LONG_TERM_WEEKS = 52
+PERSON_FLOWS = ("placements", "job_losses")  # logged per person, for comparisons with a baseline
 
 
 class WeeklyMetrics:
@@ -39,12 +40,29 @@ class WeeklyMetrics:
         # Labore-style exit counts by spell band (region): person-weeks at risk,
         # exits to work, exits to services
         self.duration_exits = np.zeros((3, N_BANDS), dtype=np.int64)
+        self.person_log: list[tuple[str, int, np.ndarray]] = []
         # completed open-unemployment spells ending in a job, by length in weeks
         self.completed_spells = np.zeros(0, dtype=np.int64)
 
     def count_flow(self, name: str, index: np.ndarray) -> None:
         in_target = int(self.model.seekers.target[index].sum())
         self.flows[name] += (len(index) - in_target, in_target)
+        if name in PERSON_FLOWS and len(index):
+            self.person_log.append((name, self.model.week, np.array(index, dtype=np.int64)))
+
+    def person_events(self) -> pd.DataFrame:
+        """Who started or lost a job when: columns ``person, week, event``."""
+        if not self.person_log:
+            return pd.DataFrame({"person": pd.Series(dtype="int64"),
+                                 "week": pd.Series(dtype="int64"),
+                                 "event": pd.Series(dtype="object")})
+        return pd.DataFrame({
+            "person": np.concatenate([index for _, _, index in self.person_log]),
+            "week": np.concatenate([np.full(len(index), week, dtype=np.int64)
+                                    for _, week, index in self.person_log]),
+            "event": np.concatenate([np.full(len(index), name, dtype=object)
+                                     for name, _, index in self.person_log]),
+        })
 
     def _band_counts(self, index: np.ndarray) -> np.ndarray:
         s = self.model.seekers

@@ -70,6 +70,7 @@ class RegionalLabourMarket(mesa.Model):
         self.scenario = scenario
         self.week = 0  # the model's clock: weeks since the start date
         self.env = simpy.Environment(initial_time=0)
+        self._follow_on: list[np.ndarray] = []  # completers to refer on this week
         n = scenario.region.job_seekers
         expected_inflow = scenario.flows.inflow_per_week * n * scenario.weeks
         self.seekers = JobSeekers(capacity=int(n + 1.2 * expected_inflow + 100))
@@ -232,6 +233,9 @@ class RegionalLabourMarket(mesa.Model):
     def step(self) -> None:
         self.week += 1
         self.env.run(until=self.week)
+        if self._follow_on:
+            self._refer(np.concatenate(self._follow_on))
+            self._follow_on.clear()
         self._register_inflows()
         self._update_target_group()
         self._hold_meetings()
@@ -458,7 +462,7 @@ class RegionalLabourMarket(mesa.Model):
         follow_on = rest[self.rng.random(len(rest))
                          < self.scenario.public_office.follow_on_referral]
         s.chained[follow_on] = True
-        self._refer(follow_on)
+        self._follow_on.append(follow_on)  # referred once the week's episodes have ended
         if self.economy is not None:
             self.economy.completed(index, service)  # training, placements, start-ups
 

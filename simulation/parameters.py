@@ -266,6 +266,7 @@ class TargetRule(Frozen):
     max_age: float | None = Field(None, ge=15, le=70)
     min_spell_weeks: int | None = Field(None, ge=0, le=2000)
     min_labour_market_subsidy_days: int | None = Field(None, ge=0, le=10_000)
+    education_levels: list[Literal[EDUCATION_LEVELS]] | None = None  # type: ignore[valid-type]
     municipalities: list[str] | None = None
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.growth import growth_summary
+from simulation.providers import provider_summary
 from simulation.seekers import State
 
 if TYPE_CHECKING:
@@ -35,9 +36,22 @@ class RunResult:
     ledger: pd.DataFrame
     duration_exits: pd.DataFrame
     summary: dict[str, float] = field(default_factory=dict)
+    # Provider runs: the weekly table by provider and one row per client (else None); every
+    # run: who started or lost a job when, for comparisons with a baseline of the same seed.
+    providers: pd.DataFrame | None = None
+    provider_clients: pd.DataFrame | None = None
+    person_events: pd.DataFrame | None = None
     # The target group's members at the start: one row each with their individual outcomes,
     # for evaluation designs (``simulation.power``); the same seed gives the same people.
     cohort: pd.DataFrame | None = None
+
+
+def extra_tables(model: RegionalLabourMarket) -> dict[str, pd.DataFrame | None]:
+    """The optional tables of a ``RunResult``: provider books and per-person job events."""
+    market = getattr(model, "providers", None)
+    return {"providers": market.weekly_frame() if market is not None else None,
+            "provider_clients": market.client_frame() if market is not None else None,
+            "person_events": model.metrics.person_events()}
 
 
 def initial_cohort(model: RegionalLabourMarket) -> np.ndarray:
@@ -76,6 +90,7 @@ def summarise(model: RegionalLabourMarket, weekly: pd.DataFrame) -> dict[str, fl
             if column.startswith("cost_"):
                 summary[f"{prefix}{column}"] = float(rows[column].sum())
     summary.update(_person_metrics(model))
+    summary.update(provider_summary(model))
     summary.update(growth_summary(model, weekly))
     return summary
 

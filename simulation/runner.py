@@ -33,7 +33,13 @@ import pandas as pd
 
 from simulation.model import RegionalLabourMarket
 from simulation.parameters import Scenario
-from simulation.results import RunResult, summarise
+from simulation.results import (
+    RunResult,
+    cohort_outcomes,
+    extra_tables,
+    initial_cohort,
+    summarise,
+)
 from simulation.scenario import content_hash
 
 if TYPE_CHECKING:
@@ -79,13 +85,15 @@ def run_replication(request: RunRequest) -> RunResult:
     """Build, run and summarise one replication; free the model afterwards."""
     model = RegionalLabourMarket(request.scenario, rng=request.seed_sequence())
     try:
+        cohort = initial_cohort(model)
         model.run(request.weeks)
         weekly = model.metrics.frame()
         return RunResult(
             scenario=request.scenario.name, replication=request.replication,
             entropy=request.entropy, spawn_key=request.spawn_key, weekly=weekly,
             ledger=model.ledger.to_frame(), duration_exits=model.metrics.duration_exit_frame(),
-            summary=summarise(model, weekly))
+            summary=summarise(model, weekly), cohort=cohort_outcomes(model, cohort),
+            **extra_tables(model))
     finally:
         model.release()
 
