@@ -339,6 +339,7 @@ def _flatten(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
 # Commands defined in their own modules register themselves on import.
 from simulation import (  # noqa: E402
     cli_calibrate,  # noqa: F401  (calibrate, sensitivity)
+    cli_dashboard,  # noqa: F401  (dashboard)
     cli_ensemble,  # noqa: F401  (runs, export, sweep)
     cli_report,  # noqa: F401  (report, power)
 )

@@ -1,0 +1,511 @@
+"""The workshop dashboard: build a scenario, run it against its baseline, compare, share.
+
+``create_app(queue)`` returns a Dash app whose callbacks only validate requests
+(``dashboards.levers``), submit runs to the bounded queue (``dashboards.jobs``) and read
+results back from the store (``dashboards.views``). The state of the view lives in the URL
+query string, so a link reproduces it. Nothing from the browser is a path or code.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import pandas as pd
+from dash import ALL, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
+
+from dashboards import views
+from dashboards.jobs import JobQueue, QueueFull
+from dashboards.levers import (
+    MAX_JOB_SEEKERS,
+    MAX_REPLICATIONS,
+    MAX_SEED,
+    MAX_WEEKS,
+    MIN_JOB_SEEKERS,
+    MIN_WEEKS,
+    TARGET_GROUPS,
+    WORKSHOP_JOB_SEEKERS,
+    Lever,
+    RequestError,
+    WorkshopRequest,
+    baseline_name,
+    build_request,
+    levers_for,
+    library_scenario,
+    parse_query,
+    resolve,
+    scenario_names,
+)
+
+DEFAULT_SCENARIO = "pirkanmaa"
+POLL_MS = 700
+
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+CARD = {"background": "white", "border": "1px solid #dde3ea", "borderRadius": "8px",
+        "padding": "12px 14px", "marginBottom": "12px"}
+SMALL = {"fontSize": "11px", "color": "#5d6d7e", "lineHeight": "1.3"}
+ERROR = {"background": "#fdecea", "border": "1px solid #e6a19a", "color": "#922b21",
+         "borderRadius": "6px", "padding": "8px 10px", "margin": "8px 0"}
+WARN = {"background": "#fef5e7", "border": "1px solid #f0c27b", "color": "#7e5109",
+        "borderRadius": "6px", "padding": "8px 10px", "margin": "8px 0"}
+INFO = {"background": "#eaf2f8", "border": "1px solid #a9cce3", "color": "#1b4f72",
+        "borderRadius": "6px", "padding": "8px 10px", "margin": "8px 0"}
+BUTTON = {"padding": "6px 10px", "marginRight": "6px", "marginBottom": "6px",
+          "border": "1px solid #aab7c4", "borderRadius": "5px", "background": "#f4f6f7",
+          "cursor": "pointer", "fontSize": "13px"}
+RUN_BUTTON = {**BUTTON, "background": "#c0392b", "color": "white", "border": "none",
+              "fontSize": "15px", "padding": "8px 22px", "fontWeight": "600"}
+
+
+def _box(messages: list[str] | str, style: dict[str, str], box_id: str | None = None
+         ) -> html.Div:
+    items = [messages] if isinstance(messages, str) else messages
+    return html.Div([html.Div(m) for m in items], style=style, className="message",
+                    **({"id": box_id} if box_id else {}))
+
+
+def _number_input(id_: str, value: int, low: int, high: int) -> dcc.Input:
+    # no min/max in the browser: out-of-range values reach the server, which says why
+    return dcc.Input(id=id_, type="number", value=value, step=1, debounce=True,
+                     style={"width": "140px"})
+
+
+def _row(label: str, control: Any, note: str = "") -> html.Div:
+    return html.Div([html.Label(label, style={"fontWeight": "600", "fontSize": "13px"}),
+                     html.Div(control), html.Div(note, style=SMALL)],
+                    style={"marginBottom": "8px"})
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+
+
+def lever_panel(name: str, values: dict[str, float] | None = None) -> list[Any]:
+    """The levers of a scenario, grouped, each with unit, range and the source of its default."""
+    values = values or {}
+    groups: dict[str, list[Lever]] = {}
+    for lever in levers_for(name):
+        groups.setdefault(lever.group, []).append(lever)
+    out: list[Any] = []
+    for group, levers in groups.items():
+        items = []
+        for lever in levers:
+            value = values.get(lever.path, lever.default)
+            items.append(html.Div([
+                html.Label([lever.label, html.Span(f" [{lever.unit}]" if lever.unit else "",
+                                                   style={"color": "#5d6d7e"})],
+                           style={"fontSize": "13px", "fontWeight": "600"},
+                           title=lever.description),
+                dcc.Input(id={"type": "lever", "key": lever.path}, type="number",
+                          value=value, step=lever.step, debounce=True,
+                          style={"width": "140px"}),
+                html.Div(f"range {_num(lever.minimum)}–{_num(lever.maximum)} · default "
+                         f"{_num(lever.default)}", style=SMALL),
+                html.Div(f"source: {lever.source}", style={**SMALL, "fontStyle": "italic"},
+                         title=lever.source, className="lever-source"),
+            ], style={"marginBottom": "9px"}, className="lever"))
+        out.append(html.Details([html.Summary(group, style={"fontWeight": "700",
+                                                            "cursor": "pointer"}),
+                                 html.Div(items, style={"paddingTop": "6px"})],
+                                open=group != "Services and capacities",
+                                style={"marginBottom": "8px"}))
+    return out
+
+
+def scenario_info(name: str) -> list[Any]:
+    scenario = library_scenario(name)
+    base = baseline_name(scenario)
+    against = ("itself as shipped (your lever changes against the library values)"
+               if base == name else base)
+    return [html.Div(scenario.title, style={"fontWeight": "600"}),
+            html.Div(f"Compared with: {against} — same seeds, population, weeks and "
+                     "target group.", style=SMALL)]
+
+
+def calibration_view() -> list[Any]:
+    """The fit report if one has been written, else the targets and their sources."""
+    folder = resources.files("calibration")
+    report = folder / "report.md"
+    if report.is_file():
+        return [dcc.Markdown(report.read_text(encoding="utf-8"), id="calibration-report")]
+    targets = pd.read_csv(io.StringIO((folder / "targets.csv").read_text(encoding="utf-8")))
+    columns = [c for c in ("target_id", "scenario", "metric", "scope", "value", "unit",
+                           "tolerance", "use", "source") if c in targets]
+    return [
+        _box("No fit report yet (calibration/report.md): run `pilotsim calibrate` to write "
+             "it. Below: the calibration targets and their sources.", INFO),
+        dash_table.DataTable(id="calibration-targets",
+                             data=targets[columns].fillna("").to_dict("records"),
+                             columns=[{"name": c, "id": c} for c in columns],
+                             style_cell={"fontSize": "12px", "textAlign": "left",
+                                         "whiteSpace": "normal", "height": "auto",
+                                         "fontFamily": FONT},
+                             style_header={"fontWeight": "700"}, page_size=40)]
+
+
+def build_panel() -> html.Div:
+    names = scenario_names()
+    return html.Div([
+        html.H3("Build", style={"marginTop": 0}),
+        _row("Scenario", dcc.Dropdown(
+            id="scenario", options=[{"label": n, "value": n} for n in names],
+            value=DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0],
+            clearable=False)),
+        html.Div(id="scenario-info", style={"marginBottom": "10px"}),
+        _row("Job seekers [persons]", _number_input(
+            "job_seekers", WORKSHOP_JOB_SEEKERS, MIN_JOB_SEEKERS, MAX_JOB_SEEKERS),
+            f"{MIN_JOB_SEEKERS:,}–{MAX_JOB_SEEKERS:,}; workshop default {WORKSHOP_JOB_SEEKERS:,}"
+            " for speed (the library region is larger)"),
+        _row("Weeks", _number_input("weeks", 74, MIN_WEEKS, MAX_WEEKS),
+             f"{MIN_WEEKS}–{MAX_WEEKS}; default: the scenario's period"),
+        _row("Target group", dcc.Dropdown(
+            id="target", options=[{"label": label, "value": key}
+                                  for key, (label, _) in TARGET_GROUPS.items()],
+            value="scenario", clearable=False), "applies to the scenario and its baseline"),
+        html.Div(id="levers"),
+        html.H3("Run"),
+        _row("Replications", _number_input("replications", 5, 1, MAX_REPLICATIONS),
+             f"1–{MAX_REPLICATIONS}; at least 5 for reliable intervals"),
+        _row("Seed", _number_input("seed", 2017, 0, MAX_SEED),
+             "replication i of scenario and baseline share seed child i"),
+        html.Button("Run", id="run", n_clicks=0, style=RUN_BUTTON),
+        html.Div(id="run-message"),
+        html.Div(id="progress", style={"marginTop": "6px", "fontSize": "13px"}),
+    ], style={**CARD, "width": "340px", "flex": "0 0 340px"})
+
+
+def compare_panel() -> html.Div:
+    return html.Div([
+        html.Div([
+            html.H3("Compare", style={"margin": "0 16px 0 0"}),
+            dcc.RadioItems(id="scope", options=[
+                {"label": " target group", "value": "target"},
+                {"label": " whole region", "value": "region"}], value="target",
+                inline=True, inputStyle={"marginLeft": "10px"}),
+        ], style={"display": "flex", "alignItems": "center", "marginBottom": "8px"}),
+        html.Div([
+            html.Button("Data (CSV)", id="download-csv-button", style=BUTTON),
+            html.Button("Weekly series (CSV)", id="download-weekly-button", style=BUTTON),
+            html.Button("Time-series figure (HTML)", id="download-series-button",
+                        style=BUTTON),
+            html.Button("Cost figure (HTML)", id="download-cost-button", style=BUTTON),
+            html.Span("Share: copy the address bar — the link restores this view.",
+                      style=SMALL),
+        ]),
+        dcc.Loading(html.Div(id="results", children=_placeholder()), type="circle",
+                    delay_show=400),
+    ], style={**CARD, "flex": "1 1 auto", "minWidth": 0})
+
+
+def _placeholder() -> html.Div:
+    return _box("Choose a scenario, change its levers and press Run. Results of runs already "
+                "in the results store appear at once.", INFO)
+
+
+def layout() -> html.Div:
+    return html.Div([
+        dcc.Location(id="url", refresh=False),
+        dcc.Store(id="job"), dcc.Store(id="ready"), dcc.Store(id="request-query"),
+        dcc.Store(id="own-query"),
+        dcc.Interval(id="poll", interval=POLL_MS, disabled=True),
+        dcc.Download(id="download"),
+        html.Div([
+            html.Span("pilotsim", style={"fontWeight": "800", "fontSize": "22px"}),
+            html.Span(" workshop — try a labour-market intervention before the pilot",
+                      style={"fontSize": "15px", "color": "#5d6d7e"}),
+        ], style={"padding": "10px 16px"}),
+        html.Div(id="link-message", style={"padding": "0 16px"}),
+        dcc.Tabs(id="tabs", value="workshop", children=[
+            dcc.Tab(label="Build, run and compare", value="workshop", children=[
+                html.Div([build_panel(), compare_panel()],
+                         style={"display": "flex", "gap": "14px", "padding": "12px",
+                                "alignItems": "flex-start"})]),
+            dcc.Tab(label="Calibration", value="calibration", children=[
+                html.Div(calibration_view(), style={**CARD, "margin": "12px"})]),
+        ]),
+    ], style={"fontFamily": FONT, "background": "#f4f6f8", "minHeight": "100vh"})
+
+
+# --- rendering results ---------------------------------------------------------------------
+
+def _table(id_: str, rows: list[dict[str, str]], columns: list[tuple[str, str]]
+           ) -> dash_table.DataTable:
+    return dash_table.DataTable(
+        id=id_, data=rows, columns=[{"name": name, "id": key} for key, name in columns],
+        style_cell={"fontSize": "12px", "fontFamily": FONT, "padding": "4px 8px",
+                    "textAlign": "right"},
+        style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"}
+                                for c in ("label", "unit", "reliability")],
+        style_data_conditional=[{"if": {"filter_query": '{reliability} contains "⚠"'},
+                                 "backgroundColor": "#fef9e7"}],
+        style_header={"fontWeight": "700", "backgroundColor": "#eef2f5"})
+
+
+def _kpi_cards(rows: list[dict[str, str]]) -> html.Div:
+    cards = [html.Div([html.Div(title, style=SMALL), html.Div(value, className="kpi-value",
+                                                              style={"fontSize": "20px",
+                                                                     "fontWeight": "700"}),
+                       html.Div(interval, style=SMALL)],
+                      style={**CARD, "minWidth": "150px", "marginRight": "8px"},
+                      className="kpi")
+             for title, value, interval in views.kpis(rows)]
+    return html.Div(cards, id="kpis", style={"display": "flex", "flexWrap": "wrap"})
+
+
+def _title(job: Any, scope: str) -> str:
+    who = "target group" if scope == "target" else "whole region"
+    return (f"{job.scenario.name} vs {job.baseline.name} — {who}, "
+            f"{job.scenario.region.job_seekers:,} job seekers, {job.replications} "
+            f"replications, seed {job.seed}")
+
+
+def render_results(queue: JobQueue, job_id: str, scope: str) -> list[Any]:
+    job = queue.get(job_id)
+    if job is None or job.status != "done":
+        return [_box("These results are no longer in memory: press Run (stored runs are read "
+                     "back at once).", WARN)]
+    results = views.load_results(queue.store_root, job)
+    rows = views.effects_rows(results, scope)
+    provider = views.provider_rows(results)
+    notes = [_box(w, WARN, "reliability-warning") for w in views.warnings(results, rows)]
+    title = _title(job, scope)
+    out: list[Any] = [
+        html.Div(title, id="results-title", style={"fontWeight": "600", "margin": "6px 0"}),
+        *notes, _kpi_cards(rows),
+        dcc.Graph(id="series-graph", figure=views.series_figure(results, scope, title),
+                  config={"displaylogo": False}),
+        html.H4("Effects (scenario − baseline, paired by seed; 95 % intervals)"),
+        _table("effects-table", rows, [
+            ("label", "metric"), ("unit", "unit"), ("baseline", "baseline"),
+            ("scenario", "scenario"), ("effect", "effect"), ("ci95_low", "95 % low"),
+            ("ci95_high", "95 % high"), ("reliability", "reliability")]),
+        dcc.Graph(id="cost-graph", figure=views.cost_figure(results, scope, "Public cost"),
+                  config={"displaylogo": False}),
+    ]
+    if provider:
+        out += [html.H4("Providers (scenario; mean and 95 % interval over replications)"),
+                html.Div("Creaming gap: how much more employable placed clients were than "
+                         "the rest; parked: client-weeks with almost no staff time.",
+                         style=SMALL),
+                _table("provider-table", provider, [
+                    ("label", "metric"), ("unit", "unit"), ("scenario", "mean"),
+                    ("ci95_low", "95 % low"), ("ci95_high", "95 % high")])]
+    return out
+
+
+def effects_csv(queue: JobQueue, job_id: str, scope: str) -> str:
+    job = queue.get(job_id)
+    results = views.load_results(queue.store_root, job)
+    rows = [{"table": "effects", **r} for r in views.effects_rows(results, scope)]
+    rows += [{"table": "providers", **r} for r in views.provider_rows(results)]
+    rows += [{"table": "costs", "metric": f"{r['payer']}:{r['item']}", "label": r["item"],
+              "unit": "€", "baseline": views.fmt(r.get("baseline", 0.0)),
+              "scenario": views.fmt(r.get("scenario", 0.0))}
+             for r in views.cost_rows(results, scope)]
+    frame = pd.DataFrame(rows)
+    frame.insert(1, "scenario_name", job.scenario.name)
+    frame.insert(2, "baseline_name", job.baseline.name)
+    frame.insert(3, "scope", scope)
+    return frame.to_csv(index=False)
+
+
+# --- the app ---------------------------------------------------------------------------------
+
+def _with_scope(query: str, scope: str) -> str:
+    pairs = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+    pairs["scope"] = scope
+    return "?" + urlencode(list(pairs.items()))
+
+
+def _controls(request: WorkshopRequest) -> tuple[Any, ...]:
+    return (request.scenario, request.job_seekers, request.weeks, request.target,
+            request.replications, request.seed, request.scope,
+            lever_panel(request.scenario, request.levers), scenario_info(request.scenario))
+
+
+def create_app(queue: JobQueue) -> Dash:
+    app = Dash(__name__, title="pilotsim workshop", update_title=None,
+               assets_folder="assets-not-used", suppress_callback_exceptions=True)
+    app.server.config["MAX_CONTENT_LENGTH"] = 1_000_000  # no large posts from the browser
+    app.layout = layout
+
+    @app.callback(
+        Output("scenario", "value"), Output("job_seekers", "value"), Output("weeks", "value"),
+        Output("target", "value"), Output("replications", "value"), Output("seed", "value"),
+        Output("scope", "value"), Output("levers", "children"),
+        Output("scenario-info", "children"), Output("link-message", "children"),
+        Output("ready", "data"), Output("request-query", "data"),
+        Input("url", "search"), Input("scenario", "value"), State("own-query", "data"))
+    def sync(search: str | None, scenario: str | None, own: str | None) -> tuple[Any, ...]:
+        """Controls from the link on load; the levers of a newly chosen scenario."""
+        keep = (no_update,) * 7
+        if ctx.triggered_id == "scenario":
+            if scenario not in scenario_names():
+                return (*keep, [], [], _box("Unknown scenario", ERROR), no_update, no_update)
+            weeks = library_scenario(scenario).weeks
+            return (no_update, no_update, weeks, no_update, no_update, no_update, no_update,
+                    lever_panel(scenario), scenario_info(scenario), None, no_update, no_update)
+        if search and own and search == own:
+            return (*keep, no_update, no_update, no_update, no_update, no_update)
+        try:
+            request = parse_query(search)
+        except RequestError as error:
+            name = DEFAULT_SCENARIO
+            return (name, WORKSHOP_JOB_SEEKERS, library_scenario(name).weeks, "scenario", 5,
+                    2017, "target", lever_panel(name), scenario_info(name),
+                    _box(["This link cannot be used:", *error.messages,
+                          "Showing the default scenario instead."], ERROR, "link-error"),
+                    None, None)
+        if request is None:
+            name = scenario if scenario in scenario_names() else DEFAULT_SCENARIO
+            return (name, no_update, library_scenario(name).weeks, no_update, no_update,
+                    no_update, no_update, lever_panel(name), scenario_info(name), None, None,
+                    None)
+        message: Any = None
+        ready: Any = None
+        try:
+            resolved = resolve(request)
+            job = queue.lookup(resolved.scenario, resolved.baseline, seed=request.seed,
+                               replications=request.replications, weeks=request.weeks)
+        except RequestError as error:
+            return (*_controls(request), _box(["This link cannot be used:", *error.messages],
+                                              ERROR, "link-error"), None, None)
+        if job is not None and job.status == "done":
+            ready = job.id
+        else:
+            message = _box("The results for this link are not in the results store yet: "
+                           "press Run to compute them.", INFO, "link-info")
+        return (*_controls(request), message, ready, request.query())
+
+    @app.callback(
+        Output("job", "data"), Output("poll", "disabled", allow_duplicate=True),
+        Output("url", "search", allow_duplicate=True),
+        Output("own-query", "data", allow_duplicate=True),
+        Output("request-query", "data", allow_duplicate=True),
+        Output("run-message", "children"), Output("ready", "data", allow_duplicate=True),
+        Input("run", "n_clicks"),
+        State("scenario", "value"), State("job_seekers", "value"), State("weeks", "value"),
+        State("target", "value"), State("replications", "value"), State("seed", "value"),
+        State("scope", "value"), State({"type": "lever", "key": ALL}, "value"),
+        State({"type": "lever", "key": ALL}, "id"),
+        prevent_initial_call=True)
+    def run(_clicks: int, scenario: Any, job_seekers: Any, weeks: Any, target: Any,
+            replications: Any, seed: Any, scope: Any, values: list[Any], ids: list[Any]
+            ) -> tuple[Any, ...]:
+        """Validate, then queue the scenario and its baseline (or serve them from the store)."""
+        nothing = (no_update,) * 5
+        raw: dict[str, Any] = {"scenario": scenario, "job_seekers": job_seekers,
+                               "weeks": weeks, "target": target,
+                               "replications": replications, "seed": seed, "scope": scope}
+        for id_, value in zip(ids or [], values or [], strict=False):
+            key = id_.get("key") if isinstance(id_, dict) else None
+            if isinstance(key, str) and key not in raw:
+                raw[key] = value
+        try:
+            request = build_request(raw)
+            resolved = resolve(request)
+            job = queue.submit(resolved.scenario, resolved.baseline, seed=request.seed,
+                               replications=request.replications, weeks=request.weeks)
+        except RequestError as error:
+            return (*nothing, _box(["Not run:", *error.messages], ERROR, "run-error"),
+                    no_update)
+        except QueueFull as error:
+            return (*nothing, _box(f"Not run: {error}", ERROR, "queue-full"), no_update)
+        query = request.query()
+        if job.status == "done":
+            return (job.id, True, query, query, query,
+                    _box("Served from the results store (identical runs were stored).",
+                         INFO, "run-info"), job.id)
+        position = queue.position(job)
+        text = (f"Queued (position {position})." if position else "Running.")
+        return (job.id, False, query, query, query, _box(text, INFO, "run-info"), no_update)
+
+    @app.callback(
+        Output("progress", "children"), Output("ready", "data", allow_duplicate=True),
+        Output("poll", "disabled", allow_duplicate=True),
+        Output("run-message", "children", allow_duplicate=True),
+        Input("poll", "n_intervals"), State("job", "data"), prevent_initial_call=True)
+    def poll(_n: int, job_id: str | None) -> tuple[Any, ...]:
+        job = queue.get(job_id) if isinstance(job_id, str) else None
+        if job is None:
+            return "", no_update, True, no_update
+        finished, total = job.progress
+        if job.status == "failed":
+            return "", no_update, True, _box(f"The run failed: {job.error}", ERROR, "run-error")
+        if job.status == "done":
+            seconds = (job.finished or time.monotonic()) - job.submitted
+            text = f"Done: {total} replications in {seconds:.1f} s."
+            return text, job.id, True, None
+        if job.status == "queued":
+            return (f"Queued: position {queue.position(job)} of {queue.queued()} "
+                    f"waiting."), no_update, False, no_update
+        return (html.Div([html.Progress(value=str(finished), max=str(total),
+                                        style={"width": "100%"}),
+                          html.Div(f"Running: {finished} of {total} replications done.")]),
+                no_update, False, no_update)
+
+    @app.callback(Output("results", "children"), Input("ready", "data"),
+                  Input("scope", "value"))
+    def show(job_id: str | None, scope: str | None) -> list[Any]:
+        if not isinstance(job_id, str):
+            return [_placeholder()]
+        scope = scope if scope in ("target", "region") else "target"
+        try:
+            return render_results(queue, job_id, scope)
+        except Exception as error:  # a store problem must not break the page
+            return [_box(f"Results cannot be shown: {' '.join(str(error).split())[:300]}",
+                         ERROR, "results-error")]
+
+    @app.callback(Output("url", "search", allow_duplicate=True),
+                  Output("own-query", "data", allow_duplicate=True),
+                  Output("request-query", "data", allow_duplicate=True),
+                  Input("scope", "value"), State("request-query", "data"),
+                  prevent_initial_call=True)
+    def scope_in_link(scope: str, query: str | None) -> tuple[Any, ...]:
+        if not query or scope not in ("target", "region"):
+            return no_update, no_update, no_update
+        updated = _with_scope(query, scope)
+        return updated, updated, updated
+
+    @app.callback(Output("download", "data"),
+                  Input("download-csv-button", "n_clicks"),
+                  Input("download-weekly-button", "n_clicks"),
+                  Input("download-series-button", "n_clicks"),
+                  Input("download-cost-button", "n_clicks"),
+                  State("ready", "data"), State("scope", "value"), prevent_initial_call=True)
+    def download(_a: Any, _b: Any, _c: Any, _d: Any, job_id: str | None, scope: str | None
+                 ) -> Any:
+        job = queue.get(job_id) if isinstance(job_id, str) else None
+        if job is None or job.status != "done":
+            return no_update
+        scope = scope if scope in ("target", "region") else "target"
+        results = views.load_results(queue.store_root, job)
+        stem = f"pilotsim-{job.scenario.name}-{scope}"
+        trigger = ctx.triggered_id
+        if trigger == "download-csv-button":
+            return {"content": effects_csv(queue, job.id, scope), "filename": f"{stem}.csv"}
+        if trigger == "download-weekly-button":
+            return {"content": views.weekly_bands(results, scope).to_csv(index=False),
+                    "filename": f"{stem}-weekly.csv"}
+        if trigger == "download-series-button":
+            fig = views.series_figure(results, scope, _title(job, scope))
+        else:
+            fig = views.cost_figure(results, scope, f"Public cost — {_title(job, scope)}")
+        return {"content": fig.to_html(include_plotlyjs=True, full_html=True),
+                "filename": f"{stem}-{'series' if trigger == 'download-series-button' else 'cost'}"
+                            ".html"}
+
+    return app
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 8050, workers: int = 2,
+          store: str = "pilotsim-results", max_queue: int = 32) -> None:
+    """Start the run queue and serve the app until interrupted."""
+    queue = JobQueue(store, workers=workers, max_queue=max_queue).start()
+    try:
+        create_app(queue).run(host=host, port=port, debug=False)
+    finally:
+        queue.stop()

@@ -1,0 +1,304 @@
+"""What the compare view shows, built from the results store.
+
+``load_results`` reads a job's runs (scenario and baseline, by run id) through a lock-free
+``StoreReader``; the functions below turn them into plotly figures and plain tables (lists of
+dicts), the same rows the page shows and the CSV download holds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from threading import Lock
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboards.jobs import Job
+from dashboards.levers import RELIABLE_REPLICATIONS
+from simulation.compare import paired_effects
+from simulation.results import RunResult
+from simulation.statistics import mean_ci
+from simulation.store import KEY_COLUMNS, StoreReader
+
+SERIES = (("employed", "Employed (former job seekers in work)", "persons"),
+          ("activation_rate", "Activation rate", "share"),
+          ("unemployed", "Unemployed", "persons"),
+          ("long_term_unemployed", "Long-term unemployed", "persons"))
+
+EFFECT_METRICS = (
+    ("placements", "Placements", "persons"),
+    ("sustained_3m", "Placements lasting 3 months", "persons"),
+    ("sustained_12m", "Placements lasting 12 months", "persons"),
+    ("employed_end", "Employed at the end", "persons"),
+    ("activation_rate_end", "Activation rate at the end", "share"),
+    ("activation_rate_mean", "Activation rate, mean", "share"),
+    ("unemployed_end", "Unemployed at the end", "persons"),
+    ("long_term_unemployed_end", "Long-term unemployed at the end", "persons"),
+    ("weeks_to_employment", "Weeks to first job (initial cohort)", "weeks"),
+    ("served", "Served in services", "persons"),
+    ("cost_total_eur", "Public cost, total", "€"),
+    ("cost_state_eur", "Cost to the state", "€"),
+    ("cost_municipality_eur", "Cost to municipalities", "€"),
+    ("cost_other_eur", "Cost to other funds", "€"),
+    ("cost_per_net_placement_eur", "Cost per net placement", "€"),
+    ("cost_per_net_lasting_placement_eur", "Cost per net lasting placement", "€"),
+)
+PROVIDER_METRICS = (
+    ("provider_profit_eur", "Provider profit", "€"),
+    ("provider_revenue_eur", "Provider revenue", "€"),
+    ("provider_cost_eur", "Provider cost", "€"),
+    ("provider_exits", "Provider exits", "providers"),
+    ("provider_entries", "Provider entries", "providers"),
+    ("provider_clients", "Clients taken on", "persons"),
+    ("provider_placements", "Provider placements", "persons"),
+    ("provider_placement_rate", "Placement rate of clients", "share"),
+    ("provider_creaming_gap", "Creaming gap", "employability"),
+    ("provider_parked_share", "Parked share of client-weeks", "share"),
+)
+PAYERS = ("state", "municipality", "other")
+SCENARIO_COLOUR, BASELINE_COLOUR = "#c0392b", "#2c3e50"
+CACHE_JOBS = 32
+
+
+def fmt(value: float | None, unit: str = "") -> str:
+    """A number as the page shows it (the CSV holds the same rounding)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if unit == "share":
+        return f"{value:.3f}"
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.2f} M"
+    if abs(value) >= 100 or value == 0:
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+@dataclass
+class JobResults:
+    """A job's runs read back from the store."""
+
+    job: Job
+    weekly: pd.DataFrame  # role, replication, week, scope, series columns
+    scenario: list[dict[str, float]]  # summaries in replication order
+    baseline: list[dict[str, float]]
+    costs: pd.DataFrame  # role, payer, item, scope, eur (mean over replications)
+
+
+_cache: OrderedDict[str, JobResults] = OrderedDict()
+_cache_lock = Lock()
+
+
+def load_results(store_root: Path | str, job: Job) -> JobResults:
+    """Read a finished job's runs (cached per job: results of a run id never change)."""
+    with _cache_lock:
+        if job.id in _cache:
+            _cache.move_to_end(job.id)
+            return _cache[job.id]
+    roles = [("scenario", job.scenario_runs), ("baseline", job.baseline_runs)]
+    ids = sorted(job.run_ids)
+    with StoreReader(store_root) as reader:
+        weekly = reader.weekly(ids, metrics=[name for name, _, _ in SERIES])
+        summaries = reader.summaries(ids)
+        ledger = reader.ledger(ids)
+    by_id = {row["run_id"]: row for row in summaries.drop(columns=["scenario"])
+             .to_dict("records")}
+    frames, costs, summary = [], [], {}
+    for role, runs in roles:
+        missing = [run for run in runs if run not in by_id]
+        if missing:
+            raise LookupError(f"{len(missing)} {role} runs are not in the store")
+        summary[role] = [{k: float(v) for k, v in by_id[run].items() if k != "run_id"}
+                         for run in runs]
+        for replication, run in enumerate(runs):
+            part = weekly[weekly["run_id"] == run].drop(columns=list(KEY_COLUMNS))
+            frames.append(part.assign(role=role, replication=replication))
+        paid = ledger[ledger["run_id"].isin(runs)]
+        grouped = (paid.groupby(["run_id", "payer", "item", "scope"])["amount_eur"].sum()
+                   .groupby(["payer", "item", "scope"]).sum() / len(runs))
+        costs.append(grouped.rename("eur").reset_index().assign(role=role))
+    results = JobResults(job=job, weekly=pd.concat(frames, ignore_index=True),
+                         scenario=summary["scenario"], baseline=summary["baseline"],
+                         costs=pd.concat(costs, ignore_index=True))
+    with _cache_lock:
+        _cache[job.id] = results
+        while len(_cache) > CACHE_JOBS:
+            _cache.popitem(last=False)
+    return results
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+def _run(summary: dict[str, float], replication: int) -> RunResult:
+    empty = pd.DataFrame()
+    return RunResult(scenario="", replication=replication, entropy=0, spawn_key=(replication,),
+                     weekly=empty, ledger=empty, duration_exits=empty, summary=summary)
+
+
+def _reliability(stats: dict[str, float], replications: int) -> str:
+    low, high = stats["ci95_low"], stats["ci95_high"]
+    if replications < 2:
+        return "⚠ one replication: no interval"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "⚠ no interval"
+    if low == high == stats["mean"] == 0:
+        return "no difference"
+    if low <= 0 <= high:
+        return "⚠ interval spans zero"
+    if replications < RELIABLE_REPLICATIONS:
+        return f"⚠ only {replications} replications"
+    return "✓"
+
+
+def effects_rows(results: JobResults, scope: str) -> list[dict[str, str]]:
+    """Scenario and baseline means and the paired effect with its 95 % interval."""
+    prefix = "target_" if scope == "target" else ""
+    scenario_runs = [_run(s, i) for i, s in enumerate(results.scenario)]
+    baseline_runs = [_run(s, i) for i, s in enumerate(results.baseline)]
+    effects = paired_effects(scenario_runs, baseline_runs, seed=0)
+    n = len(scenario_runs)
+    rows = []
+    for name, label, unit in EFFECT_METRICS:
+        key = prefix + name
+        if key not in effects:
+            continue
+        effect = effects[key]
+        level = (mean_ci(s.get(key, math.nan) for s in results.scenario)["mean"],
+                 mean_ci(b.get(key, math.nan) for b in results.baseline)["mean"])
+        ratio = name.startswith("cost_per_")
+        rows.append({"metric": key, "label": label, "unit": unit,
+                     "baseline": "" if ratio else fmt(level[1], unit),
+                     "scenario": "" if ratio else fmt(level[0], unit),
+                     "effect": fmt(effect["mean"], unit),
+                     "ci95_low": fmt(effect["ci95_low"], unit),
+                     "ci95_high": fmt(effect["ci95_high"], unit),
+                     "reliability": _reliability(effect, n)})
+    return rows
+
+
+def provider_rows(results: JobResults) -> list[dict[str, str]]:
+    """Provider metrics of the scenario (mean and 95 % interval over replications)."""
+    rows = []
+    for key, label, unit in PROVIDER_METRICS:
+        if not results.scenario or key not in results.scenario[0]:
+            continue
+        stats = mean_ci(s[key] for s in results.scenario)
+        rows.append({"metric": key, "label": label, "unit": unit, "scenario": fmt(stats["mean"],
+                     unit), "ci95_low": fmt(stats["ci95_low"], unit),
+                     "ci95_high": fmt(stats["ci95_high"], unit)})
+    return rows
+
+
+def warnings(results: JobResults, rows: list[dict[str, str]]) -> list[str]:
+    n = len(results.scenario)
+    out = []
+    if n < RELIABLE_REPLICATIONS:
+        out.append(f"Only {n} replication{'s' if n != 1 else ''}: intervals are wide or "
+                   f"missing and effects are unreliable; use at least {RELIABLE_REPLICATIONS}.")
+    spanning = [r["label"] for r in rows if r["reliability"] == "⚠ interval spans zero"]
+    if spanning:
+        out.append("Not distinguishable from no effect (95 % interval spans zero): "
+                   + ", ".join(spanning) + ".")
+    return out
+
+
+def kpis(rows: list[dict[str, str]]) -> list[tuple[str, str, str]]:
+    """Headline effects: (title, value, interval)."""
+    wanted = ("placements", "activation_rate_end", "long_term_unemployed_end",
+              "cost_total_eur", "cost_per_net_placement_eur")
+    found = {r["metric"].removeprefix("target_"): r for r in rows}
+    return [(f"Δ {found[m]['label']}", found[m]["effect"],
+             f"[{found[m]['ci95_low']}, {found[m]['ci95_high']}]")
+            for m in wanted if m in found]
+
+
+def weekly_bands(results: JobResults, scope: str) -> pd.DataFrame:
+    """Mean and 10–90 % band by week of each series, scenario and baseline."""
+    rows = results.weekly[results.weekly["scope"] == scope]
+    names = [name for name, _, _ in SERIES]
+    grouped = rows.groupby(["role", "week"])[names]
+    out = []
+    for stat, frame in (("mean", grouped.mean()), ("p10", grouped.quantile(0.1)),
+                        ("p90", grouped.quantile(0.9))):
+        long = frame.reset_index().melt(id_vars=["role", "week"], var_name="series")
+        out.append(long.assign(stat=stat))
+    table = pd.concat(out).pivot_table(index=["role", "series", "week"], columns="stat",
+                                       values="value").reset_index()
+    table.columns.name = None
+    return table[["role", "series", "week", "mean", "p10", "p90"]].assign(scope=scope)
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+def _rgba(colour: str, alpha: float) -> str:
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def series_figure(results: JobResults, scope: str, title: str) -> go.Figure:
+    bands = weekly_bands(results, scope)
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[label for _, label, _ in SERIES],
+                        horizontal_spacing=0.1, vertical_spacing=0.16)
+    for index, (name, _label, unit) in enumerate(SERIES):
+        row, col = index // 2 + 1, index % 2 + 1
+        for role, colour in (("baseline", BASELINE_COLOUR), ("scenario", SCENARIO_COLOUR)):
+            part = bands[(bands["series"] == name) & (bands["role"] == role)]
+            shown = index == 0
+            fig.add_trace(go.Scatter(x=part["week"], y=part["p90"], mode="lines",
+                                     line={"width": 0}, hoverinfo="skip", showlegend=False,
+                                     legendgroup=role), row=row, col=col)
+            fig.add_trace(go.Scatter(x=part["week"], y=part["p10"], mode="lines",
+                                     line={"width": 0}, fill="tonexty",
+                                     fillcolor=_rgba(colour, 0.18), hoverinfo="skip",
+                                     name=f"{role} 10–90 %", legendgroup=role,
+                                     showlegend=shown), row=row, col=col)
+            fig.add_trace(go.Scatter(x=part["week"], y=part["mean"], mode="lines",
+                                     line={"color": colour, "width": 2}, name=f"{role} mean",
+                                     legendgroup=role, showlegend=shown), row=row, col=col)
+        fig.update_yaxes(title_text=unit, row=row, col=col, title_standoff=4)
+        fig.update_xaxes(title_text="week", row=row, col=col, title_standoff=2)
+    fig.update_layout(title=title, height=560, margin={"l": 60, "r": 20, "t": 80, "b": 40},
+                      legend={"orientation": "h", "y": -0.12}, template="plotly_white")
+    return fig
+
+
+def cost_figure(results: JobResults, scope: str, title: str) -> go.Figure:
+    costs = results.costs
+    if scope == "target":
+        costs = costs[costs["scope"] == "target"]
+    by_payer = costs.groupby(["role", "payer"])["eur"].sum()
+    by_item = costs.groupby(["role", "item"])["eur"].sum().unstack("role").fillna(0.0)
+    for role in ("scenario", "baseline"):
+        if role not in by_item:
+            by_item[role] = 0.0
+    by_item["difference"] = by_item["scenario"] - by_item["baseline"]
+    by_item = by_item.sort_values("difference")
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.4, 0.6], horizontal_spacing=0.28,
+                        subplot_titles=["Cost by payer (mean per run)",
+                                        "Scenario − baseline, by item"])
+    for role, colour in (("baseline", BASELINE_COLOUR), ("scenario", SCENARIO_COLOUR)):
+        fig.add_trace(go.Bar(x=list(PAYERS), y=[by_payer.get((role, p), 0.0) for p in PAYERS],
+                             name=role, marker_color=colour), row=1, col=1)
+    fig.add_trace(go.Bar(y=by_item.index.tolist(), x=by_item["difference"], orientation="h",
+                         marker_color=[SCENARIO_COLOUR if v > 0 else "#27ae60"
+                                       for v in by_item["difference"]],
+                         name="difference", showlegend=False), row=1, col=2)
+    fig.update_yaxes(title_text="€", row=1, col=1)
+    fig.update_xaxes(title_text="€ (negative: saving or more tax revenue)", row=1, col=2)
+    fig.update_layout(title=title, barmode="group", height=420, template="plotly_white",
+                      margin={"l": 60, "r": 20, "t": 80, "b": 50},
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def cost_rows(results: JobResults, scope: str) -> list[dict[str, object]]:
+    """Costs by payer and item, scenario and baseline (mean per replication), for the CSV."""
+    costs = results.costs
+    if scope == "target":
+        costs = costs[costs["scope"] == "target"]
+    table = costs.groupby(["payer", "item", "role"])["eur"].sum().unstack("role").fillna(0.0)
+    table = table.reset_index()
+    return table.to_dict("records")
