@@ -36,14 +36,7 @@ class Firm(mesa.Agent):
         self.capability = 1.0                # share of needs turned into vacancies (growth)
 
     def step(self) -> None:
-        market = self.model.scenario.labour_market
-        rng = self.model.rng
-        demand = (1.0 + market.demand_growth_per_year) ** (self.model.week / 52.0)
-        new = rng.poisson(self.posting_rate * demand)
-        hidden = rng.binomial(new, market.hidden_vacancy_share) if new else 0
-        withdraw = 1.0 / market.vacancy_duration_weeks
-        self.posted += new - hidden - rng.binomial(self.posted, withdraw)
-        self.hidden += hidden - rng.binomial(self.hidden, withdraw)
+        post_vacancies([self], self.model)
 
     def fill(self, hires: int, from_hidden: int | None = None) -> tuple[int, int]:
         """Fill ``hires`` vacancies, advertised ones first unless ``from_hidden`` says how many
@@ -64,6 +57,30 @@ class Firm(mesa.Agent):
     def separate(self, leavers: int) -> None:
         self.separations += leavers
         self.size = max(0, self.size - leavers)
+
+
+def post_vacancies(firms: list[Firm], model: RegionalLabourMarket) -> None:
+    """A week of vacancy posting and withdrawal for many firms, drawn on arrays.
+
+    New vacancies are Poisson at each firm's posting rate times the business
+    cycle; a share of them is hidden; each open vacancy is withdrawn with
+    probability 1 / mean duration.
+    """
+    if not firms:
+        return
+    market = model.scenario.labour_market
+    rng = model.rng
+    demand = (1.0 + market.demand_growth_per_year) ** (model.week / 52.0)
+    rates = np.fromiter((f.posting_rate for f in firms), float, len(firms))
+    posted = np.fromiter((f.posted for f in firms), np.int64, len(firms))
+    hidden = np.fromiter((f.hidden for f in firms), np.int64, len(firms))
+    new = rng.poisson(rates * demand)
+    new_hidden = rng.binomial(new, market.hidden_vacancy_share)
+    withdraw = 1.0 / market.vacancy_duration_weeks
+    posted += new - new_hidden - rng.binomial(posted, withdraw)
+    hidden += new_hidden - rng.binomial(hidden, withdraw)
+    for firm, p, h in zip(firms, posted.tolist(), hidden.tolist(), strict=True):
+        firm.posted, firm.hidden = p, h
 
 
 def draw_firm_sizes(rng: np.random.Generator, count: int) -> np.ndarray:

@@ -27,7 +27,7 @@ import numpy as np
 import simpy
 
 from simulation.coaches import Coach, allocate_meetings
-from simulation.firms import Firm, draw_firm_sizes
+from simulation.firms import Firm, draw_firm_sizes, post_vacancies
 from simulation.growth import RegionalEconomy
 from simulation.ledger import Ledger
 from simulation.metrics import WeeklyMetrics
@@ -241,8 +241,7 @@ class RegionalLabourMarket(mesa.Model):
         self._hold_meetings()
         if self.providers is not None:
             self.providers.step()  # intake and effort allocation
-        for firm in self.firms:
-            firm.step()
+        post_vacancies(self.firms, self)
         if self.economy is not None:
             self.economy.step()  # growth firms' needs, solo first hires, programme levers
         self._match()
