@@ -97,10 +97,40 @@ def ratio_ci(numerator: Sequence[float], denominator: Sequence[float],
 
 def compare_runs(baseline: Scenario, scenario: Scenario, scenario_runs: Sequence[RunResult],
                  baseline_runs: Sequence[RunResult], seed: int = 0) -> Comparison:
-    return Comparison(baseline=baseline.name, scenario=scenario.name,
-                      levels=summarise_replications([r.summary for r in scenario_runs]),
+    levels = summarise_replications([r.summary for r in scenario_runs])
+    levels.update(provider_counterfactuals(scenario, scenario_runs, baseline_runs))
+    return Comparison(baseline=baseline.name, scenario=scenario.name, levels=levels,
                       effects=paired_effects(scenario_runs, baseline_runs, seed),
                       reference=dict(scenario.reference))
+
+
+def provider_counterfactuals(scenario: Scenario, scenario_runs: Sequence[RunResult],
+                             baseline_runs: Sequence[RunResult]) -> dict[str, dict[str, float]]:
+    """Deadweight and the baseline creaming gap of provider clients, from same-seed pairs.
+
+    Needs each run's per-person tables, which runs read back from the results store do
+    not carry; then nothing is returned (rerun with ``--no-store`` to get them).
+    """
+    from simulation.providers import baseline_creaming_gap, deadweight
+
+    procurement = scenario.interventions.procurement
+    pairs = [(s, b) for s, b in zip(scenario_runs, baseline_runs, strict=True)
+             if s.provider_clients is not None and b.person_events is not None]
+    if procurement is None or not pairs or len(pairs) < len(scenario_runs):
+        return {}
+    shares, eur, gaps, added = [], [], [], []
+    for run, base in pairs:
+        dead = deadweight(run.provider_clients, base.person_events)
+        shares.append(dead["deadweight_share"])
+        eur.append(dead["deadweight_eur"])
+        gap = baseline_creaming_gap(run.provider_clients, base.person_events,
+                                    procurement.programme_weeks)
+        gaps.append(gap)
+        added.append(run.summary.get("provider_creaming_gap", math.nan) - gap)
+    return {"provider_deadweight_share": mean_ci(shares),
+            "provider_deadweight_eur": mean_ci(eur),
+            "provider_baseline_creaming_gap": mean_ci(gaps),
+            "provider_creaming_gap_added": mean_ci(added)}
 
 
 def comparisons_frame(comparisons: Sequence[Comparison],
