@@ -125,12 +125,20 @@ def scenario_info(name: str) -> list[Any]:
                      "target group.", style=SMALL)]
 
 
+def _literal_brackets(markdown: str) -> str:
+    """Intervals such as ``[0.13, 0.22]`` are text, not links (code spans stay as written)."""
+    parts = markdown.split("`")
+    return "`".join(part.replace("[", "\\[") if i % 2 == 0 else part
+                    for i, part in enumerate(parts))
+
+
 def calibration_view() -> list[Any]:
     """The fit report if one has been written, else the targets and their sources."""
     folder = resources.files("calibration")
     report = folder / "report.md"
     if report.is_file():
-        return [dcc.Markdown(report.read_text(encoding="utf-8"), id="calibration-report")]
+        return [dcc.Markdown(_literal_brackets(report.read_text(encoding="utf-8")),
+                             id="calibration-report")]
     targets = pd.read_csv(io.StringIO((folder / "targets.csv").read_text(encoding="utf-8")))
     columns = [c for c in ("target_id", "scenario", "metric", "scope", "value", "unit",
                            "tolerance", "use", "source") if c in targets]

@@ -148,6 +148,8 @@ def test_page_loads_with_levers_units_and_sources(server, browser) -> None:
     expect(caseload).to_contain_text("source: assumption")
     page.get_by_text("Calibration", exact=True).click()
     expect(page.locator("#calibration-report, #calibration-targets")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard_calibration.png"))
     page.context.close()
 
 
