@@ -263,7 +263,11 @@ def _dask_pool(workers: int | None, scheduler: str | None) -> _DaskPool:
     from distributed import Client, LocalCluster
 
     if scheduler:
-        client = Client(scheduler, timeout="30s")
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler}: "
+                                  f"{str(exc).splitlines()[0]}") from exc
         return _DaskPool(client, owned=(client,))
     cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
                            processes=True, host="127.0.0.1", dashboard_address=None,
@@ -280,8 +284,8 @@ def _identity(request: RunRequest) -> tuple[str, int, tuple[int, ...], int]:
 
 def execute(batch: Sequence[RunRequest], *, workers: int | None = None,
             executor: Engine | Any | None = None, scheduler: str | None = None,
-            store: ResultsStore | None = None, on_done: OnDone | None = None
-            ) -> list[RunResult]:
+            store: ResultsStore | None = None, on_done: OnDone | None = None,
+            reuse: bool = True) -> list[RunResult]:
     """Run a batch of replications and return their results in request order.
 
     With a ``store``, requests whose runs are already stored (same scenario content, seed,
@@ -291,6 +295,8 @@ def execute(batch: Sequence[RunRequest], *, workers: int | None = None,
     the batch stops early (an error, Ctrl-C) runs still in flight are marked failed, so the
     next call redoes exactly those. Identical requests in one batch run once.
 
+    ``reuse=False`` runs every request even if stored (for callers that need more than the
+    three stored tables, e.g. ``person_events``); stored runs are then not written again.
     ``on_done(request, cached)`` is called once per request, ``cached`` true for a run read
     from the store. See :func:`engine` for ``executor``, ``workers`` and ``scheduler``.
     """
@@ -300,7 +306,7 @@ def execute(batch: Sequence[RunRequest], *, workers: int | None = None,
         unique.setdefault(_identity(request), i)
     results: dict[int, RunResult] = {}
     todo: list[int] = []
-    cached = _stored_results(batch, list(unique.values()), store, version)
+    cached = _stored_results(batch, list(unique.values()), store, version) if reuse else {}
     for i in unique.values():
         if i in cached:
             results[i] = cached[i]
@@ -350,7 +356,7 @@ def _fill_and_collect(pool: _Pool, batch: Sequence[RunRequest], queue: list[int]
             run_id = None
             try:
                 with interrupts.shield():
-                    run_id = store.begin(run_meta(batch[i], version)) if store else None
+                    run_id = _begin(store, batch[i], version)
                 in_flight[pool.submit(batch[i])] = (i, run_id)
             except BaseException:
                 if store is not None and run_id is not None:
@@ -408,6 +414,14 @@ class _Interrupts:
         if self.pending:
             self.pending = False
             raise KeyboardInterrupt
+
+
+def _begin(store: ResultsStore | None, request: RunRequest, version: str) -> str | None:
+    """Register a run about to start; None when there is no store or it is stored already."""
+    if store is None:
+        return None
+    meta = run_meta(request, version)
+    return None if store.has(meta.run_id) else store.begin(meta)
 
 
 def _close_failed(store: ResultsStore, run_id: str) -> None:

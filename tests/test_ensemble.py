@@ -199,3 +199,19 @@ def test_runs_and_export_commands(tmp_path: Path) -> None:
     assert "week" in pd.read_csv(tmp_path / "out.csv").columns
     missing = run_cli("runs", "--store", "nowhere", cwd=tmp_path)
     assert missing.returncode == 2 and missing.stderr.startswith("error: nowhere")
+
+
+def test_reuse_false_runs_stored_requests_again_without_rewriting_them(tmp_path: Path) -> None:
+    scenario = load_scenario("baseline", overrides=SMALL)
+    batch = requests(scenario, 2, seed=8, weeks=4)
+    with ResultsStore(tmp_path, fsync=False) as store:
+        first = execute(batch, workers=1, store=store)
+        cached: list[bool] = []
+        again = execute(batch, workers=1, store=store, reuse=False,
+                        on_done=lambda _r, c: cached.append(c))
+        assert cached == [False, False]
+        assert not again[0].duration_exits.empty  # a fresh run, not read back
+        assert [r.summary for r in again] == [r.summary for r in first]
+        assert store.recover().clean
+    with StoreReader(tmp_path) as reader:
+        assert len(reader.runs(status="done")) == 2
