@@ -161,7 +161,7 @@ def compare(
 
     Every scenario and its baseline run with the same seeds; stored runs are read back."""
     from simulation.cli_ensemble import execute_from_cli
-    from simulation.compare import compare_runs, comparisons_frame
+    from simulation.compare import compare_runs, comparisons_frame, plan_comparisons
     from simulation.runner import requests
     from simulation.statistics import summarise_replications
 
@@ -171,22 +171,25 @@ def compare(
     # keyed by the name or path the user gave, so files outside the library work too
     loaded = {arg: load_scenario(arg) for base, names in groups.items()
               for arg in (base, *names)}
-    batches = {arg: requests(sc, replications, seed, weeks) for arg, sc in loaded.items()}
+    to_run, pairs = plan_comparisons(groups, loaded)
+    batches = {key: requests(sc, replications, seed, weeks) for key, sc in to_run.items()}
     flat = [r for batch in batches.values() for r in batch]
     results = execute_from_cli(flat, "comparing", store, no_store, workers, dask, dask_local)
-    by_arg: dict[str, list] = {}
+    by_key: dict[str, list] = {}
     position = 0
-    for arg, batch in batches.items():
-        by_arg[arg] = results[position:position + len(batch)]
+    for key, batch in batches.items():
+        by_key[key] = results[position:position + len(batch)]
         position += len(batch)
     comparisons = []
-    baseline_levels = {}
-    for base, names in groups.items():
-        baseline_levels[loaded[base].name] = summarise_replications(
-            [r.summary for r in by_arg[base]])
-        for name in names:
-            comparisons.append(compare_runs(loaded[base], loaded[name], by_arg[name],
-                                            by_arg[base], seed))
+    baseline_levels = {loaded[base].name: summarise_replications([r.summary for r in by_key[base]])
+                       for base in groups}
+    levels_by_pair = {}
+    for base_key, name in pairs:
+        comparison = compare_runs(to_run[base_key], loaded[name], by_key[name],
+                                  by_key[base_key], seed)
+        comparisons.append(comparison)
+        levels_by_pair[comparison.scenario] = summarise_replications(
+            [r.summary for r in by_key[base_key]])
     if csv is not None:
         _write_csv_atomically(comparisons_frame(comparisons, baseline_levels), csv)
     if as_json:
@@ -195,12 +198,13 @@ def compare(
             "weeks": flat[0].weeks,
             "metrics": {b: levels for b, levels in baseline_levels.items()},
             "scenarios": {c.scenario: {"scenario": c.scenario, "baseline": c.baseline,
+                                       "baseline_metrics": levels_by_pair[c.scenario],
                                        "metrics": c.levels, "effects": c.effects,
                                        "reference": c.reference}
                           for c in comparisons}})))
         return
     for c in comparisons:
-        _print_comparison(c, baseline_levels[c.baseline], replications)
+        _print_comparison(c, levels_by_pair[c.scenario], replications)
 
 
 def _comparison_groups(baseline: str | None, scenarios: list[str],

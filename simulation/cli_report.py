@@ -22,6 +22,7 @@ from simulation.cli_ensemble import (
     WorkersOption,
     execute_from_cli,
 )
+from simulation.compare import plan_comparisons
 from simulation.scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -117,8 +118,9 @@ def report(
         raise UsageError("nothing to compare: name a scenario other than the baseline")
     loaded: dict[str, Scenario] = {name: load_scenario(name) for base, names in groups.items()
                                    for name in (base, *names)}
+    to_run, pairs = plan_comparisons(groups, loaded)
     batches = {name: requests(sc, replications, seed, weeks, batch="report")
-               for name, sc in loaded.items()}
+               for name, sc in to_run.items()}
     flat = [r for batch in batches.values() for r in batch]
     results = execute_from_cli(flat, "report", store, no_store, workers, dask, dask_local)
     if power:
@@ -128,9 +130,8 @@ def report(
     for name, batch in batches.items():
         runs[name] = results[position:position + len(batch)]
         position += len(batch)
-    sections = build_sections(groups, loaded, runs, seed)
+    sections = build_sections(pairs, to_run, runs, seed)
     if power:
-        pairs = [(base, name) for base, names in groups.items() for name in names]
         for section, (base, name) in zip(sections, pairs, strict=True):
             section.power = _power_results(runs[name], runs[base],
                                            ["rct", "comparison-region"], size_list, outcome,

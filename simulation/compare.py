@@ -10,13 +10,13 @@ placement) get a seeded bootstrap interval over replications.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from simulation.parameters import Scenario
+from simulation.parameters import Interventions, Scenario
 from simulation.results import RunResult
 from simulation.statistics import mean_ci, summarise_replications
 
@@ -93,6 +93,29 @@ def ratio_ci(numerator: Sequence[float], denominator: Sequence[float],
         return {"mean": point, "ci95_low": float("nan"), "ci95_high": float("nan")}
     low, high = np.quantile(ratios, [0.025, 0.975])
     return {"mean": point, "ci95_low": float(low), "ci95_high": float(high)}
+
+
+def plan_comparisons(groups: Mapping[str, Sequence[str]], loaded: Mapping[str, Scenario]
+                     ) -> tuple[dict[str, Scenario], list[tuple[str, str]]]:
+    """What to run for a set of comparisons, and the (baseline key, scenario key) pairs.
+
+    A baseline without interventions is measured on each scenario's own target group: there
+    the target group only decides who is counted, so target-group effects then compare the
+    same people (a Koko-rekry baseline counts the highly educated, not the whole register).
+    """
+    to_run = dict(loaded)
+    pairs = []
+    for base, names in groups.items():
+        for name in names:
+            key = base
+            plain = (loaded[base].interventions == Interventions()
+                     and loaded[base].wage_subsidy.municipal_top_up == 0)
+            if plain and loaded[name].target_group != loaded[base].target_group:
+                key = f"{base}@{name}"
+                to_run[key] = loaded[base].model_copy(
+                    update={"target_group": loaded[name].target_group})
+            pairs.append((key, name))
+    return to_run, pairs
 
 
 def compare_runs(baseline: Scenario, scenario: Scenario, scenario_runs: Sequence[RunResult],

@@ -87,15 +87,15 @@ class Reproducibility:
     code_version: str = ""
 
 
-def build_sections(groups: Mapping[str, Sequence[str]], loaded: Mapping[str, Scenario],
+def build_sections(pairs: Sequence[tuple[str, str]], loaded: Mapping[str, Scenario],
                    runs: Mapping[str, list[RunResult]], seed: int) -> list[Section]:
+    """One section per (baseline key, scenario key) pair of ``compare.plan_comparisons``."""
     sections = []
-    for base, names in groups.items():
+    for base, name in pairs:
         levels = summarise_replications([r.summary for r in runs[base]])
-        for name in names:
-            comparison = compare_runs(loaded[base], loaded[name], runs[name], runs[base], seed)
-            sections.append(Section(loaded[base], loaded[name], comparison, levels,
-                                    runs[name], runs[base]))
+        comparison = compare_runs(loaded[base], loaded[name], runs[name], runs[base], seed)
+        sections.append(Section(loaded[base], loaded[name], comparison, levels,
+                                runs[name], runs[base]))
     return sections
 
 
