@@ -103,8 +103,11 @@ def test_training_raises_the_match_rate_in_its_sector_and_not_elsewhere() -> Non
                  / (hires["base"][other].sum() / weeks["base"][other].sum()))
     assert in_sector > 1.2, in_sector
     assert abs(elsewhere - 1.0) < 0.03, elsewhere
-    # no single other sector moves by more than sampling noise
-    assert np.all(np.abs(rate["trained"][other] / rate["base"][other] - 1.0) < 0.1), rate
+    # no single other sector moves by more than sampling noise: hires are Poisson counts,
+    # so the ratio's standard error is about ratio × sqrt(1/hires_trained + 1/hires_base)
+    ratio = rate["trained"][other] / rate["base"][other]
+    se = ratio * np.sqrt(1 / hires["trained"][other] + 1 / hires["base"][other])
+    assert np.all(np.abs(ratio - 1.0) < 4 * se), (ratio, se)
 
 
 def test_economy_accounting_derives_from_the_employment_produced() -> None:
