@@ -149,12 +149,15 @@ def _ignore_sigint() -> None:
 class _LocalPool(_Pool):
     def __init__(self, workers: int) -> None:
         self.capacity = workers
-        # forkserver with the model preloaded: a fresh process per replication costs a fork,
-        # not an import, and gives all memory back to the system after each replication.
+        # forkserver with the model preloaded: workers start with a fork, not an import.
+        # Workers are long-lived: each replication releases its model (and Mesa's agent-id
+        # registry), and numpy returns large arrays to the system. (max_tasks_per_child=1
+        # would recycle them, but on Python 3.11 it can crash the executor's management
+        # thread at shutdown and hang the process.)
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["simulation.runner"])
         self._pool = ProcessPoolExecutor(workers, mp_context=context,
-                                         initializer=_ignore_sigint, max_tasks_per_child=1)
+                                         initializer=_ignore_sigint)
 
     def submit(self, request: RunRequest) -> Future[RunResult]:
         return self._pool.submit(run_replication, request)
