@@ -63,6 +63,7 @@ import pandas as pd
 
 from simulation.firms import Firm
 from simulation.parameters import SERVICE_NAMES, Service
+from simulation.payments import working
 from simulation.seekers import NO_ONE, State
 
 if TYPE_CHECKING:
@@ -313,15 +314,7 @@ class RegionalEconomy:
 
     def working(self) -> np.ndarray:
         """Who works this week, exactly as the ledger taxes pay (open market, subsidised job)."""
-        model = self.model
-        s = model.seekers
-        state = s.view("state")
-        working = state == State.EMPLOYED
-        subsidised = np.flatnonzero(state == State.SUBSIDISED)
-        if len(subsidised):
-            kinds = np.array([p.service.kind == "subsidised_job" for p in model.services.pools])
-            working[subsidised] = kinds[model.services.pool_of(subsidised)]
-        return working
+        return working(self.model)
 
     # -- the week ---------------------------------------------------------------------------
 

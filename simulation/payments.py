@@ -125,19 +125,26 @@ def _pay_staff(model: RegionalLabourMarket) -> None:
         model.ledger.pay_split(model.week, shares, "staff", "coach_staff", cost, scope)
 
 
-def _collect_taxes(model: RegionalLabourMarket) -> None:
-    s, week, ledger = model.seekers, model.week, model.ledger
-    taxes = model.scenario.taxes
+def working(model: RegionalLabourMarket) -> np.ndarray:
+    """Who is paid a wage this week: open-market jobs and wage-subsidised jobs (not start-ups)."""
+    s = model.seekers
     state = s.view("state")
-    working = state == State.EMPLOYED
+    paid = state == State.EMPLOYED
     subsidised = np.flatnonzero(state == State.SUBSIDISED)
     if len(subsidised):
         kinds = np.array([p.service.kind == "subsidised_job" for p in model.services.pools])
-        working[subsidised] = kinds[model.services.pool_of(subsidised)]
+        paid[subsidised] = kinds[model.services.pool_of(subsidised)]
+    return paid
+
+
+def _collect_taxes(model: RegionalLabourMarket) -> None:
+    s, week, ledger = model.seekers, model.week, model.ledger
+    taxes = model.scenario.taxes
+    working_now = working(model)
     pay = taxes.monthly_wage_eur * 12 / WEEKS_PER_YEAR
     target = s.view("target")
     for payer, rate in (("state", taxes.state_tax_rate),
                         ("municipality", taxes.municipal_tax_rate),
                         ("other", taxes.contributions_rate)):
-        ledger.pay_by_scope(week, payer, "employed", "tax_revenue", working * -pay * rate,
+        ledger.pay_by_scope(week, payer, "employed", "tax_revenue", working_now * -pay * rate,
                             target)
