@@ -49,7 +49,7 @@ from calibration.moments import labore_rate, parse_metric, replication_values, s
 from calibration.targets import Target, TargetsError
 from simulation.parameters import N_BANDS
 from simulation.results import RunResult
-from simulation.runner import requests, run_many
+from simulation.runner import execute, requests, run_many
 from simulation.scenario import (
     ScenarioError,
     deep_merge,
@@ -88,6 +88,8 @@ class Settings:
     damping: float = 0.8
     report_seeds: int = 4
     report_scale: float = 1.0
+    dask: str | None = None   # a Dask scheduler address; with use_dask and no address, a
+    use_dask: bool = False    # LocalCluster of `workers` processes
 
     def describe(self) -> str:
         return (f"budget {self.budget}, seeds {self.seeds}, seed {self.seed}, "
@@ -235,7 +237,10 @@ class Simulator:
                 scenario = load_scenario(name, overrides={"region": {"job_seekers": size}},
                                          apply_fit=tree)
             batch.extend(requests(scenario, seeds, self.settings.seed))
-        results = run_many(batch, self.settings.workers)
+        # no results store: stored runs come back without the Labore exit counts
+        results = execute(batch, workers=self.settings.workers,
+                          executor="dask" if self.settings.use_dask else None,
+                          scheduler=self.settings.dask)
         self.runs += len(batch)
         grouped: dict[str, list[RunResult]] = {name: [] for name in scenarios}
         for name, result in zip((n for n in scenarios for _ in range(seeds)), results,

@@ -72,6 +72,12 @@ def calibrate(
         = Path("pilotsim-results") / "calibration" / "study.sqlite3",
         check: Annotated[bool, typer.Option("--check", help="Only check the input files")]
         = False,
+        dask: Annotated[str | None, typer.Option(
+            "--dask", metavar="SCHEDULER_ADDRESS", help="Run candidates on this Dask scheduler")]
+        = None,
+        dask_local: Annotated[int | None, typer.Option(
+            "--dask-local", metavar="N", min=1, max=256,
+            help="Run candidates on a Dask LocalCluster of N worker processes")] = None,
         ) -> None:
     """Fit parameters to target moments (simulated moments, Optuna) and write a fit report."""
     from calibration.msm import Settings, read_params, write_fitted
@@ -88,10 +94,12 @@ def calibrate(
         out.print(f"ok: {len(rows)} targets ({sum(t.use == 'fit' for t in rows)} fit), "
                   f"{sum(p.role == 'fit' for p in free)} free parameters", markup=False)
         return
-    settings = Settings(budget=budget, seeds=seeds, seed=seed, scale=scale, workers=workers,
+    settings = Settings(budget=budget, seeds=seeds, seed=seed, scale=scale,
+                        workers=dask_local or workers,
                         fixed_point_iterations=fixed_point_iterations,
                         polish_iterations=polish_iterations, report_seeds=report_seeds,
-                        report_scale=report_scale)
+                        report_scale=report_scale, dask=dask,
+                        use_dask=dask is not None or dask_local is not None)
     fitted_path = out_dir / "fitted.toml"
     existing = None
     if fitted_path.exists():
