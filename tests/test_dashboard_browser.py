@@ -130,11 +130,20 @@ def _table(page: Page) -> list[list[str]]:
     return out
 
 
+def _table_text(page: Page) -> str:
+    table = page.locator("#effects-table tbody")
+    return table.inner_text() if table.count() else ""
+
+
 def _wait_changed(page: Page, before: str) -> str:
+    # the cards and the effects table are separate outputs: wait until both show the new run
+    table_before = _table_text(page)
     page.wait_for_function(
-        "before => { const k = document.querySelector('#kpis');"
-        " return k && k.innerText.trim() !== '' && k.innerText !== before; }",
-        arg=before, timeout=RUN_TIMEOUT_MS)
+        "([before, tableBefore]) => { const k = document.querySelector('#kpis');"
+        " const t = document.querySelector('#effects-table tbody');"
+        " return k && k.innerText.trim() !== '' && k.innerText !== before"
+        " && t !== null && t.querySelector('td') !== null && t.innerText !== tableBefore; }",
+        arg=[before, table_before], timeout=RUN_TIMEOUT_MS)
     return page.inner_text("#kpis")
 
 
