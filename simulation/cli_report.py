@@ -140,9 +140,10 @@ def report(
     repro = Reproducibility(
         command=command_line(), seed=seed, replications=replications, weeks=flat[0].weeks,
         store=None if no_store else str(store), code_version=version,
-        run_ids={} if no_store else {loaded[name].name: [run_meta(r, version).run_id
-                                                         for r in batch]
-                                     for name, batch in batches.items()})
+        # keyed by what was run: a baseline measured on a scenario's target group is
+        # "baseline@scenario", apart from the baseline itself
+        run_ids={} if no_store else {key: [run_meta(r, version).run_id for r in batch]
+                                     for key, batch in batches.items()})
     try:
         write_report(render(sections, repro), output, force)
     except FileExistsError:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from simulation.parameters import Interventions, Scenario
 from simulation.results import RunResult
-from simulation.statistics import mean_ci, summarise_replications
+from simulation.statistics import mean_ci, metric_names, metric_value, summarise_replications
 
 BOOTSTRAP_DRAWS = 2000
 
@@ -54,8 +54,8 @@ def paired_effects(scenario_runs: Sequence[RunResult], baseline_runs: Sequence[R
     """Mean paired difference (scenario − baseline) of every summary metric."""
     if [r.replication for r in scenario_runs] != [r.replication for r in baseline_runs]:
         raise ValueError("scenario and baseline runs must pair replication by replication")
-    names = [n for n in scenario_runs[0].summary if n in baseline_runs[0].summary]
-    effects = {name: mean_ci(s.summary[name] - b.summary[name]
+    names = metric_names([r.summary for r in scenario_runs], [r.summary for r in baseline_runs])
+    effects = {name: mean_ci(metric_value(s.summary, name) - metric_value(b.summary, name)
                              for s, b in zip(scenario_runs, baseline_runs, strict=True))
                for name in names}
     rng = np.random.default_rng(seed)

@@ -21,7 +21,29 @@ def mean_ci(values: Iterable[float], level: float = 0.95) -> dict[str, float]:
     return {"mean": mean, "ci95_low": mean - half, "ci95_high": mean + half}
 
 
+def is_money(name: str) -> bool:
+    """Cost and fee totals: absent from a run's summary means nothing was paid."""
+    return name.startswith(("cost_", "target_cost_", "provider_fee_"))
+
+
+def metric_names(*groups: list[dict[str, float]]) -> list[str]:
+    """Every metric any replication reported, in first-seen order.
+
+    A ledger item paid in one replication but not another (a first-hire subsidy, say) has a
+    cost column only where it occurred; `metric_value` reads it as 0 elsewhere.
+    """
+    names: dict[str, None] = {}
+    for summaries in groups:
+        for summary in summaries:
+            names.update(dict.fromkeys(summary))
+    return list(names)
+
+
+def metric_value(summary: dict[str, float], name: str) -> float:
+    return summary.get(name, 0.0 if is_money(name) else float("nan"))
+
+
 def summarise_replications(summaries: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     """Each metric's mean and 95 % interval over replications."""
-    names = list(summaries[0]) if summaries else []
-    return {name: mean_ci(s[name] for s in summaries) for name in names}
+    return {name: mean_ci(metric_value(s, name) for s in summaries)
+            for name in metric_names(summaries)}
