@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from simulation.provenance import flatten
 from simulation.scenario import ScenarioError, library_dir, library_names, load_scenario
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -325,19 +326,12 @@ def show(scenario: Annotated[str, typer.Argument(help="Library name or path")],
     table = Table(title=f"{resolved.name}: {resolved.title}")
     for column in ("parameter", "value", "source"):
         table.add_column(column, overflow="fold")
-    for path, value in _flatten(values):
+    for path, value in flatten(values):
         table.add_row(path, json.dumps(value, ensure_ascii=False),
                       resolved.provenance.get(path, "default (schema)"))
     out.print(table)
 
 
-def _flatten(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    if isinstance(node, dict):
-        rows = []
-        for key, value in node.items():
-            rows.extend(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return rows
-    return [(prefix, node)]
 
 
 # Commands defined in their own modules register themselves on import.

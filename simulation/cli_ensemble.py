@@ -4,8 +4,6 @@ store options that ``run`` shares with them."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from simulation.cli import UsageError, app, err, fmt, guarded, json_ready, out
-from simulation.store import DEFAULT_ROOT
+from simulation.store import DEFAULT_ROOT, write_table
 
 if TYPE_CHECKING:
     from simulation.runner import RunRequest, RunResult
@@ -280,7 +278,7 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
         raise UsageError("no done runs match")
     try:
         if table == "runs":
-            _write_new(chosen, output, fmt_name, force)
+            write_table(chosen, output, fmt_name, force)
         else:
             with _reader(store) as reader:
                 reader.export(list(chosen["run_id"]), output, table=table,  # type: ignore[arg-type]
@@ -288,20 +286,3 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
     except FileExistsError:
         raise UsageError(f"{output} exists; pass --force to replace it") from None
     err.print(f"wrote {len(chosen)} runs' {table} to {output}", markup=False, highlight=False)
-
-
-def _write_new(frame: Any, target: Path, fmt_name: str, overwrite: bool) -> None:
-    """Write via a temporary file; without ``overwrite`` never replace an existing file."""
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        if fmt_name == "csv":
-            frame.to_csv(temp, index=False)
-        else:
-            frame.to_parquet(temp, index=False)
-        if overwrite:
-            os.replace(temp, target)
-        else:
-            os.link(temp, target)  # FileExistsError if it appeared meanwhile
-    finally:
-        Path(temp).unlink(missing_ok=True)

@@ -73,3 +73,13 @@ def unwrap(node: Any, path: str = "", provenance: dict[str, str] | None = None,
             path, "number without a source: write { value = ..., source = \"...\" } "
                   "or { value = ..., assumption = \"...\" }")
     return node, provenance
+
+
+def flatten(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """A nested dict as ``(dotted.path, value)`` rows, in order."""
+    if isinstance(node, dict):
+        rows = []
+        for key, value in node.items():
+            rows.extend(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return rows
+    return [(prefix, node)]

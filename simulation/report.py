@@ -30,6 +30,7 @@ import pandas as pd
 from simulation.compare import Comparison, compare_runs, significant
 from simulation.parameters import Scenario
 from simulation.power import OUTCOMES, PowerResult, power_figure
+from simulation.provenance import flatten
 from simulation.results import RunResult
 from simulation.scenario import content_hash, fitted_tree
 from simulation.statistics import mean_ci, summarise_replications
@@ -429,13 +430,6 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 # --- provenance and calibration ---------------------------------------------------------------
 
-def _flatten(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    if isinstance(node, dict):
-        rows = []
-        for key, value in node.items():
-            rows.extend(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return rows
-    return [(prefix, node)]
 
 
 def provenance_kind(text: str | None) -> str:
@@ -457,8 +451,8 @@ def parameter_rows(scenario: Scenario, relative_to: Scenario | None = None
     With ``relative_to``, only the parameters whose value or provenance differ from it.
     """
     skip = {"provenance", "name", "title", "description", "sources", "extends", "baseline"}
-    values = dict(_flatten(scenario.model_dump(mode="json", exclude=skip)))
-    other = dict(_flatten(relative_to.model_dump(mode="json", exclude=skip))) \
+    values = dict(flatten(scenario.model_dump(mode="json", exclude=skip)))
+    other = dict(flatten(relative_to.model_dump(mode="json", exclude=skip))) \
         if relative_to else None
     rows = []
     for path, value in values.items():

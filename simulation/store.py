@@ -787,22 +787,27 @@ class StoreReader:
             raise ValueError(f"export format is 'csv' or 'parquet', not {fmt!r}")
         if target.exists() and not overwrite:
             raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
-        frame = self._table(table, list(run_ids), None)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            if fmt == "csv":
-                frame.to_csv(temp, index=False)
-            else:
-                frame.to_parquet(temp, index=False)
-            if overwrite:
-                os.replace(temp, target)
-            else:
-                try:
-                    os.link(temp, target)  # fails if the target appeared meanwhile: no clobber
-                except FileExistsError:
-                    raise FileExistsError(
-                        f"{target} exists; pass overwrite=True to replace it") from None
-        finally:
-            Path(temp).unlink(missing_ok=True)
+        write_table(self._table(table, list(run_ids), None), target, fmt, overwrite)
         return target
+
+
+def write_table(frame: pd.DataFrame, target: Path, fmt: str, overwrite: bool) -> None:
+    """Write a table through a temporary file; without ``overwrite`` never replace a file,
+    not even one that appears while writing."""
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        if fmt == "csv":
+            frame.to_csv(temp, index=False)
+        else:
+            frame.to_parquet(temp, index=False)
+        if overwrite:
+            os.replace(temp, target)
+        else:
+            try:
+                os.link(temp, target)  # fails if the target appeared meanwhile: no clobber
+            except FileExistsError:
+                raise FileExistsError(
+                    f"{target} exists; pass overwrite=True to replace it") from None
+    finally:
+        Path(temp).unlink(missing_ok=True)
