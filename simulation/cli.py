@@ -22,11 +22,27 @@ from rich.table import Table
 
 from simulation.provenance import flatten
 from simulation.scenario import ScenarioError, library_dir, library_names, load_scenario
+from simulation.store import DEFAULT_ROOT
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="pilotsim: try regional labour-market interventions before a pilot.")
 out = Console(width=None if Console().is_terminal else 140)
 err = Console(stderr=True)
+
+# Options shared by every command that runs replications.
+StoreOption = Annotated[Path, typer.Option("--store", help="Results store folder",
+                                           show_default=True)]
+NoStoreOption = Annotated[bool, typer.Option("--no-store",
+                                             help="Keep no results: run everything again")]
+WorkersOption = Annotated[int | None, typer.Option(
+    min=1, max=256, help="Local worker processes (default: every core)")]
+DaskOption = Annotated[str | None, typer.Option(
+    "--dask", metavar="SCHEDULER_ADDRESS",
+    help="Run on the Dask scheduler at this address, e.g. tcp://127.0.0.1:8786")]
+DaskLocalOption = Annotated[int | None, typer.Option(
+    "--dask-local", metavar="N", min=1, max=256,
+    help="Run on a Dask LocalCluster of N worker processes")]
+DEFAULT_STORE = Path(DEFAULT_ROOT)
 
 HEADLINE = ("placements", "sustained_3m", "activation_rate_end", "unemployed_end",
             "long_term_unemployed_end", "cost_total_eur", "cost_state_eur",
@@ -94,17 +110,10 @@ def run(scenario: Annotated[str, typer.Argument(help="Library name or path of a 
         replications: Annotated[int, typer.Option(min=1, max=10_000)] = 10,
         seed: Annotated[int, typer.Option(min=0)] = 20170801,
         weeks: Annotated[int | None, typer.Option(min=1, max=1040)] = None,
-        workers: Annotated[int | None, typer.Option(min=1, max=256)] = None,
+        workers: WorkersOption = None,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
-        store: Annotated[Path, typer.Option(help="Results store folder")] = Path(
-            "pilotsim-results"),
-        no_store: Annotated[bool, typer.Option(
-            "--no-store", help="Keep no results: run everything again")] = False,
-        dask: Annotated[str | None, typer.Option(
-            "--dask", metavar="SCHEDULER_ADDRESS", help="Run on this Dask scheduler")] = None,
-        dask_local: Annotated[int | None, typer.Option(
-            "--dask-local", metavar="N", min=1, max=256,
-            help="Run on a Dask LocalCluster of N worker processes")] = None,
+        store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
+        dask: DaskOption = None, dask_local: DaskLocalOption = None,
         ) -> None:
     """Run replications of one scenario and summarise them with 95 % intervals.
 
@@ -144,19 +153,12 @@ def compare(
         replications: Annotated[int, typer.Option(min=1, max=10_000)] = 10,
         seed: Annotated[int, typer.Option(min=0)] = 20170801,
         weeks: Annotated[int | None, typer.Option(min=1, max=1040)] = None,
-        workers: Annotated[int | None, typer.Option(min=1, max=256)] = None,
+        workers: WorkersOption = None,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
         csv: Annotated[Path | None, typer.Option(help="Also write tidy rows to this CSV")] = None,
         force: Annotated[bool, typer.Option(help="Overwrite an existing --csv file")] = False,
-        store: Annotated[Path, typer.Option(help="Results store folder")] = Path(
-            "pilotsim-results"),
-        no_store: Annotated[bool, typer.Option(
-            "--no-store", help="Keep no results: run everything again")] = False,
-        dask: Annotated[str | None, typer.Option(
-            "--dask", metavar="SCHEDULER_ADDRESS", help="Run on this Dask scheduler")] = None,
-        dask_local: Annotated[int | None, typer.Option(
-            "--dask-local", metavar="N", min=1, max=256,
-            help="Run on a Dask LocalCluster of N worker processes")] = None,
+        store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
+        dask: DaskOption = None, dask_local: DaskLocalOption = None,
         ) -> None:
     """Compare scenarios with a baseline using common random numbers (paired effects, 95 % CI).
 

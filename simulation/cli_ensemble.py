@@ -13,27 +13,27 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from simulation.cli import UsageError, app, err, fmt, guarded, json_ready, out
-from simulation.store import DEFAULT_ROOT, write_table
+from simulation.cli import (
+    DEFAULT_STORE,
+    DaskLocalOption,
+    DaskOption,
+    NoStoreOption,
+    StoreOption,
+    UsageError,
+    WorkersOption,
+    app,
+    err,
+    fmt,
+    guarded,
+    json_ready,
+    out,
+)
+from simulation.store import write_table
 
 if TYPE_CHECKING:
     from simulation.runner import RunRequest, RunResult
     from simulation.store import ResultsStore
 
-# Options shared by every command that runs replications.
-StoreOption = Annotated[Path, typer.Option("--store", help="Results store folder",
-                                           show_default=True)]
-NoStoreOption = Annotated[bool, typer.Option("--no-store",
-                                             help="Keep no results: run everything again")]
-WorkersOption = Annotated[int | None, typer.Option(
-    min=1, max=256, help="Local worker processes (default: every core)")]
-DaskOption = Annotated[str | None, typer.Option(
-    "--dask", metavar="SCHEDULER_ADDRESS",
-    help="Run on the Dask scheduler at this address, e.g. tcp://127.0.0.1:8786")]
-DaskLocalOption = Annotated[int | None, typer.Option(
-    "--dask-local", metavar="N", min=1, max=256,
-    help="Run on a Dask LocalCluster of N worker processes")]
-DEFAULT_STORE = Path(DEFAULT_ROOT)
 
 
 def engine_options(workers: int | None, dask: str | None, dask_local: int | None

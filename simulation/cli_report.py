@@ -12,16 +12,22 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from simulation.cli import UsageError, _comparison_groups, app, err, guarded, json_ready, out
-from simulation.cli_ensemble import (
+from simulation.cli import (
     DEFAULT_STORE,
     DaskLocalOption,
     DaskOption,
     NoStoreOption,
     StoreOption,
+    UsageError,
     WorkersOption,
-    execute_from_cli,
+    _comparison_groups,
+    app,
+    err,
+    guarded,
+    json_ready,
+    out,
 )
+from simulation.cli_ensemble import execute_from_cli
 from simulation.compare import plan_comparisons
 from simulation.scenario import load_scenario
 
