@@ -17,7 +17,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 from types import UnionType
@@ -375,38 +375,32 @@ def _value_error(loc: tuple[Any, ...], message: str) -> tuple[tuple[Any, ...], s
     return loc, rest
 
 
-def _non_finite(node: Any, path: str = "") -> str | None:
-    """The path of the first NaN or infinite number in a plain tree."""
-    if isinstance(node, float) and not math.isfinite(node):
+def _first_path(node: Any, hit: Callable[[Any], bool], path: str = "") -> str | None:
+    """The path of the first node (depth first, in order) for which ``hit`` is true."""
+    if hit(node):
         return path
     if isinstance(node, dict):
-        for key, child in node.items():
-            found = _non_finite(child, f"{path}.{key}" if path else str(key))
-            if found is not None:
-                return found
-    if isinstance(node, list):
-        for i, child in enumerate(node):
-            found = _non_finite(child, f"{path}[{i}]")
-            if found is not None:
-                return found
+        children = ((f"{path}.{key}" if path else str(key), child) for key, child in node.items())
+    elif isinstance(node, list):
+        children = ((f"{path}[{i}]", child) for i, child in enumerate(node))
+    else:
+        return None
+    for child_path, child in children:
+        found = _first_path(child, hit, child_path)
+        if found is not None:
+            return found
     return None
 
 
-def _value_without_value(node: Any, path: str = "") -> str | None:
+def _non_finite(node: Any) -> str | None:
+    """The path of the first NaN or infinite number in a plain tree."""
+    return _first_path(node, lambda n: isinstance(n, float) and not math.isfinite(n))
+
+
+def _value_without_value(node: Any) -> str | None:
     """The path of the first table that has a source or assumption but no ``value``."""
-    if isinstance(node, dict):
-        if "value" not in node and any(k in node for k in PROVENANCE_KEYS):
-            return path
-        for key, child in node.items():
-            found = _value_without_value(child, f"{path}.{key}" if path else str(key))
-            if found is not None:
-                return found
-    if isinstance(node, list):
-        for i, child in enumerate(node):
-            found = _value_without_value(child, f"{path}[{i}]")
-            if found is not None:
-                return found
-    return None
+    return _first_path(node, lambda n: isinstance(n, dict) and "value" not in n
+                       and any(k in n for k in PROVENANCE_KEYS))
 
 
 def _check_layout(data: dict[str, Any], label: str) -> None:
