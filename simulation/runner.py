@@ -6,14 +6,17 @@ its baseline use the same children (common random numbers). Replications are ind
 results do not depend on the engine, how many workers run them or in which order they finish:
 :func:`execute` always returns them in request order.
 
-Engines: a local process pool (the default; every core, each worker process runs one
-replication and is replaced, so memory is returned between replications) or Dask distributed
-(a scheduler address, a ``distributed.Client``, or a ``LocalCluster`` started here). Only this
-coordinating process touches the results store: workers return results, the coordinator writes.
+Engines: a local process pool (the default; every core) or Dask distributed (a scheduler
+address, a ``distributed.Client``, or a ``LocalCluster`` started here). The local workers are
+started once per process and kept for later batches (``compare --all``, the dashboard, a
+sweep's chunks), because starting one costs about as much as a replication; each replication
+frees its model, so memory is returned between replications. Only this coordinating process
+touches the results store: workers return results, the coordinator writes.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import multiprocessing
 import os
@@ -148,7 +151,10 @@ def _ignore_sigint() -> None:
 
 class _LocalPool(_Pool):
     def __init__(self, workers: int) -> None:
-        self.capacity = workers
+        self.workers = workers
+        # one queued replication beyond the running ones: a worker that finishes starts the
+        # next at once instead of waiting for the coordinator to hand it one
+        self.capacity = workers + 1
         # forkserver with the model preloaded: workers start with a fork, not an import.
         # Workers are long-lived: each replication releases its model (and Mesa's agent-id
         # registry), and numpy returns large arrays to the system. (max_tasks_per_child=1
@@ -167,6 +173,14 @@ class _LocalPool(_Pool):
 
     def result(self, future: Future[RunResult]) -> RunResult:
         return future.result()
+
+    @property
+    def broken(self) -> bool:
+        return bool(getattr(self._pool, "_broken", False))
+
+    def close(self) -> None:
+        """Let idle workers exit (the normal end of the shared pool)."""
+        self._pool.shutdown(wait=True)
 
     def stop(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -244,11 +258,16 @@ def engine(executor: Engine | Any | None = None, *, workers: int | None = None,
     address a ``LocalCluster`` of ``workers`` single-threaded worker processes), or a
     ``distributed.Client`` to use as it is.
     """
-    pool: _Pool
     if executor is None or executor == "local":
         count = workers or default_workers()
-        pool = _InlinePool() if count == 1 else _LocalPool(count)
-    elif executor == "dask":
+        if count == 1:
+            yield _InlinePool()
+        else:
+            with _local_pool(count) as local:
+                yield local
+        return
+    pool: _Pool
+    if executor == "dask":
         pool = _dask_pool(workers, scheduler)
     elif hasattr(executor, "submit") and hasattr(executor, "nthreads"):
         pool = _DaskPool(executor)
@@ -258,6 +277,50 @@ def engine(executor: Engine | Any | None = None, *, workers: int | None = None,
         yield pool
     finally:
         pool.stop()
+
+
+# The process's local pool, kept between batches; a batch that fails or is interrupted
+# terminates it (its workers may be mid-replication) and the next batch starts a new one.
+_shared_pool: _LocalPool | None = None
+_shared_lock = threading.Lock()
+
+
+@contextmanager
+def _local_pool(workers: int) -> Iterator[_LocalPool]:
+    global _shared_pool
+    if not _shared_lock.acquire(blocking=False):
+        # another thread's batch is using the shared pool: this one gets its own
+        private = _LocalPool(workers)
+        try:
+            yield private
+        finally:
+            private.stop()
+        return
+    try:
+        if _shared_pool is not None and (_shared_pool.workers != workers
+                                         or _shared_pool.broken):
+            _shared_pool.stop()
+            _shared_pool = None
+        if _shared_pool is None:
+            _shared_pool = _LocalPool(workers)
+        try:
+            yield _shared_pool
+        except BaseException:
+            _shared_pool.stop()
+            _shared_pool = None
+            raise
+    finally:
+        _shared_lock.release()
+
+
+@atexit.register
+def stop_workers() -> None:
+    """Let the kept local workers exit (called at interpreter exit; safe to call any time)."""
+    global _shared_pool
+    with _shared_lock:
+        if _shared_pool is not None:
+            _shared_pool.close()
+            _shared_pool = None
 
 
 def _dask_pool(workers: int | None, scheduler: str | None) -> _DaskPool:
@@ -319,8 +382,9 @@ def execute(batch: Sequence[RunRequest], *, workers: int | None = None,
         if on_done:
             on_done(batch[i], True)
     if todo:
-        with engine(executor, workers=min(workers or default_workers(), len(todo))
-                    if executor in (None, "local") else workers, scheduler=scheduler) as pool:
+        # one replication runs here; otherwise the (kept) pool keeps its size between batches
+        count = 1 if len(todo) == 1 and executor in (None, "local") else workers
+        with engine(executor, workers=count, scheduler=scheduler) as pool:
             _drive(pool, batch, todo, results, store, version, on_done)
     out: list[RunResult] = []
     for request in batch:

@@ -3,6 +3,7 @@ in the store once, and reuses what is stored."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -85,6 +86,29 @@ def test_results_come_back_in_request_order_and_match_single_runs() -> None:
     alone = runner.run_replication(batch[1])
     assert [r.replication for r in results] == [2, 1, 0]
     assert results[1].summary == alone.summary
+
+
+def worker_pids() -> set[int]:
+    pool = runner._shared_pool
+    return set((pool._pool._processes or {}) if pool is not None else ())
+
+
+def test_later_batches_reuse_the_workers_and_a_failed_batch_gets_fresh_ones() -> None:
+    scenario = load_scenario("baseline", overrides=SMALL)
+    batch = requests(scenario, 3, seed=5, weeks=6)
+    first = execute(batch, workers=2)
+    pids = worker_pids()
+    assert len(pids) == 2
+    again = execute(batch, workers=2)
+    assert worker_pids() == pids
+    assert [r.summary for r in again] == [r.summary for r in first]
+
+    broken = [*batch, dataclasses.replace(batch[0], entropy=-1)]  # SeedSequence refuses it
+    with pytest.raises(ValueError):
+        execute(broken, workers=2)
+    after = execute(batch, workers=2)
+    assert worker_pids().isdisjoint(pids)
+    assert [r.summary for r in after] == [r.summary for r in first]
 
 
 def test_identical_requests_in_one_batch_run_once(tmp_path: Path) -> None:
