@@ -28,7 +28,7 @@ from simulation.cli import (
     json_ready,
     out,
 )
-from simulation.store import write_table
+from simulation.store import DETAIL_TABLES, write_table
 
 if TYPE_CHECKING:
     from simulation.runner import RunRequest, RunResult
@@ -257,7 +257,9 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
            run_id: Annotated[list[str] | None, typer.Option(
                "--run-id", help="Only these runs (repeat the option)")] = None,
            table: Annotated[str, typer.Option(
-               help="weekly, summary, ledger, or runs (the registry rows)")] = "weekly",
+               help="weekly, summary, ledger, runs (the registry rows), or a per-person "
+                    "table: cohort, person_events, provider_clients, providers, "
+                    "duration_exits")] = "weekly",
            file_format: Annotated[str | None, typer.Option(
                "--format", help="csv or parquet (default: from the file name)")] = None,
            force: Annotated[bool, typer.Option(help="Replace OUTPUT if it exists")] = False,
@@ -267,8 +269,9 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
                                else "csv" if output.suffix.lower() == ".csv" else None)
     if fmt_name not in ("csv", "parquet"):
         raise UsageError(f"{output}: say --format csv or --format parquet")
-    if table not in ("weekly", "summary", "ledger", "runs"):
-        raise UsageError(f"--table is weekly, summary, ledger or runs, not {table!r}")
+    tables = ("weekly", "summary", "ledger", "runs", *DETAIL_TABLES)
+    if table not in tables:
+        raise UsageError(f"--table is one of {', '.join(tables)}, not {table!r}")
     if output.exists() and not force:
         raise UsageError(f"{output} exists; pass --force to replace it")
     if not output.parent.is_dir():
@@ -281,7 +284,7 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
             write_table(chosen, output, fmt_name, force)
         else:
             with _reader(store) as reader:
-                reader.export(list(chosen["run_id"]), output, table=table,  # type: ignore[arg-type]
+                reader.export(list(chosen["run_id"]), output, table=table,
                               fmt=fmt_name, overwrite=force)  # type: ignore[arg-type]
     except FileExistsError:
         raise UsageError(f"{output} exists; pass --force to replace it") from None

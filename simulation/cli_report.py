@@ -62,7 +62,7 @@ def _check_out(path: Path, force: bool) -> None:
 
 def _with_cohorts(batch: list[RunRequest], results: list[RunResult], workers: int | None,
                   dask: str | None, dask_local: int | None) -> list[RunResult]:
-    """Runs read back from the store carry no per-person outcomes: run those again."""
+    """Runs stored before per-person tables were kept lack cohort outcomes: run those again."""
     missing = [i for i, r in enumerate(results) if r.cohort is None]
     if not missing:
         return results

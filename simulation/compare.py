@@ -131,8 +131,8 @@ def provider_counterfactuals(scenario: Scenario, scenario_runs: Sequence[RunResu
                              baseline_runs: Sequence[RunResult]) -> dict[str, dict[str, float]]:
     """Deadweight and the baseline creaming gap of provider clients, from same-seed pairs.
 
-    Needs each run's per-person tables, which runs read back from the results store do
-    not carry; then nothing is returned (rerun with ``--no-store`` to get them).
+    Needs each run's per-person tables; runs stored before those were kept lack them, and
+    then nothing is returned (rerun with ``--no-store`` to get them).
     """
     from simulation.providers import baseline_creaming_gap, deadweight
 

@@ -355,14 +355,14 @@ def execute(batch: Sequence[RunRequest], *, workers: int | None = None,
     """Run a batch of replications and return their results in request order.
 
     With a ``store``, requests whose runs are already stored (same scenario content, seed,
-    spawn key, weeks and :func:`code_version`) are not run again: their weekly, summary and
-    ledger tables are read back (``duration_exits`` is not stored and comes back empty). New
-    runs are registered when submitted and written as they finish, by this process only; if
-    the batch stops early (an error, Ctrl-C) runs still in flight are marked failed, so the
-    next call redoes exactly those. Identical requests in one batch run once.
+    spawn key, weeks and :func:`code_version`) are not run again: their tables are read back,
+    per-person ones included (runs stored before those were kept come back without them, as
+    ``None``). New runs are registered when submitted and written as they finish, by this
+    process only; if the batch stops early (an error, Ctrl-C) runs still in flight are marked
+    failed, so the next call redoes exactly those. Identical requests in one batch run once.
 
-    ``reuse=False`` runs every request even if stored (for callers that need more than the
-    three stored tables, e.g. ``person_events``); stored runs are then not written again.
+    ``reuse=False`` runs every request even if stored (for callers that need per-person tables
+    that older stored runs lack); stored runs are then not written again.
     ``on_done(request, cached)`` is called once per request, ``cached`` true for a run read
     from the store. See :func:`engine` for ``executor``, ``workers`` and ``scheduler``.
     """
@@ -417,6 +417,8 @@ def _fill_and_collect(pool: _Pool, batch: Sequence[RunRequest], queue: list[int]
                       in_flight: dict[Any, tuple[int, str | None]],
                       results: dict[int, RunResult], store: ResultsStore | None, version: str,
                       on_done: OnDone | None, interrupts: _Interrupts) -> None:
+    from simulation.store import DETAIL_TABLES
+
     while queue or in_flight:
         while queue and len(in_flight) < pool.capacity:
             i = queue.pop()
@@ -435,7 +437,8 @@ def _fill_and_collect(pool: _Pool, batch: Sequence[RunRequest], queue: list[int]
             result = pool.result(future)
             with interrupts.shield():
                 if store is not None and run_id is not None:
-                    store.write(run_id, result.weekly, result.summary, result.ledger)
+                    store.write(run_id, result.weekly, result.summary, result.ledger,
+                                {name: getattr(result, name) for name in DETAIL_TABLES})
                     store.finish(run_id)
                 del in_flight[future]
                 results[i] = result
@@ -512,6 +515,7 @@ def _stored_results(batch: Sequence[RunRequest], indices: list[int],
     with StoreReader(store.root) as reader:
         tables = {name: getattr(reader, name)(wanted)
                   for name in ("weekly", "summaries", "ledger")}
+        details = reader.details(wanted)
     parts = {name: dict(iter(frame.groupby("run_id", sort=False)))
              for name, frame in tables.items()}
 
@@ -522,12 +526,13 @@ def _stored_results(batch: Sequence[RunRequest], indices: list[int],
     for i, run_id in found.items():
         request = batch[i]
         summary_row = part("summaries", run_id).iloc[0]
+        extra = details.get(run_id, {})
         out[i] = RunResult(
             scenario=request.scenario.name, replication=request.replication,
             entropy=request.entropy, spawn_key=request.spawn_key,
             weekly=part("weekly", run_id), ledger=part("ledger", run_id),
-            duration_exits=pd.DataFrame(),
-            summary={str(k): float(v) for k, v in summary_row.items()})
+            duration_exits=extra.pop("duration_exits", pd.DataFrame()),
+            summary={str(k): float(v) for k, v in summary_row.items()}, **extra)
     return out
 
 

@@ -10,9 +10,11 @@ On disk (``root`` defaults to ``./pilotsim-results``)::
     data/scenario=<name>/run-<run_id>/      one run, as it arrives: weekly, summary and
         weekly.parquet summary.parquet      ledger Parquet files (each with run_id and
         ledger.parquet                      scenario columns)
+        detail-<name>.parquet               per-person tables, when the run has them
     data/scenario=<name>/segment-<hash>/    many done runs compacted together: the same three
-        weekly.parquet summary.parquet      tables plus runs.parquet, their registry rows
-        ledger.parquet runs.parquet
+        weekly.parquet summary.parquet      tables plus runs.parquet, their registry rows,
+        ledger.parquet runs.parquet         and each run's per-person tables unchanged in
+        details/run-<run_id>/               their own folder
     tmp/                                    staging; whatever is here after a crash is garbage
     quarantine/                             unreadable run folders found by recover()
 
@@ -23,7 +25,7 @@ Why this shape:
   sidecar (temp file + ``os.replace``), and readers use an in-memory DuckDB connection over the
   Parquet files and sidecars. ``registry.duckdb`` stays the coordinator's source of truth (its
   WAL makes it crash safe); the mirror can always be rebuilt from it by :meth:`recover`.
-- **Atomic arrival.** A run's three files are written into ``tmp/`` and the folder is renamed
+- **Atomic arrival.** A run's files are written into ``tmp/`` and the folder is renamed
   into its partition, so a reader sees either the whole run or nothing; a SIGKILL at any moment
   leaves at most a stale folder in ``tmp/``.
 - **Compaction for fast queries.** Every run first lands in its own folder (the architecture's
@@ -32,6 +34,10 @@ Why this shape:
   segment (write + rename, then update the registry, then delete the loose folders and
   sidecars). Readers list loose folders *before* segments and skip any loose run a segment
   already holds, so a run is never counted twice; a file deleted under a reader makes it retry.
+- **Per-person tables ride along.** A run's per-person tables (cohort outcomes, job events,
+  provider clients...; :data:`DETAIL_TABLES`) are read one run at a time, never scanned across
+  runs, so they stay one small file each, also inside a segment. A table a run does not have
+  is simply absent, which tells "none" apart from "no rows".
 - **Resumable.** ``run_id`` hashes what determines a run's output (scenario content, seed
   entropy, spawn key, weeks, code version), so a rerun of a sweep skips what :meth:`has` finds.
   A run that is already done can be written again only with identical content.
@@ -70,6 +76,8 @@ Table = Literal["weekly", "summary", "ledger"]
 DEFAULT_ROOT = "pilotsim-results"
 COMPACT_EVERY = 500
 TABLES: tuple[Table, ...] = ("weekly", "summary", "ledger")
+# Per-person and per-provider tables of a run (``RunResult`` fields), stored as they are.
+DETAIL_TABLES = ("duration_exits", "cohort", "person_events", "providers", "provider_clients")
 LEDGER_COLUMNS = ("week", "payer", "payee", "item", "scope", "amount_eur")
 KEY_COLUMNS = ("run_id", "scenario")  # added to every stored table
 
@@ -246,7 +254,8 @@ def _content_hash(tables: Mapping[str, pa.Table]) -> str:
     """Digest of a run's results (schema and values), to tell a harmless rewrite from a
     conflicting one."""
     digest = hashlib.sha256()
-    for name in TABLES:
+    for name in (*TABLES, *sorted(set(tables) - set(TABLES))):
+        digest.update(name.encode() + b"\0")
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, tables[name].schema) as stream:
             stream.write_table(tables[name])
@@ -283,14 +292,36 @@ def _check_results(weekly: pd.DataFrame, ledger: pd.DataFrame) -> None:
         raise ValueError(f"ledger lacks columns {sorted(missing)}")
 
 
-def _write_folder(folder: Path, tables: Mapping[str, pa.Table], fsync: bool) -> None:
+def _detail_file(name: str) -> str:
+    return f"detail-{name}.parquet"
+
+
+def _detail_tables(details: Mapping[str, pd.DataFrame | None] | None) -> dict[str, pa.Table]:
+    unknown = set(details or {}) - set(DETAIL_TABLES)
+    if unknown:
+        raise ValueError(f"unknown per-person tables {sorted(unknown)}")
+    # pandas metadata kept: the tables come back with their dtypes
+    return {f"detail-{name}": pa.Table.from_pandas(frame, preserve_index=False)
+            for name, frame in (details or {}).items() if frame is not None}
+
+
+def _write_folder(folder: Path, tables: Mapping[str, pa.Table], fsync: bool,
+                  copies: Mapping[str, Path] | None = None) -> None:
+    """Write ``tables`` as Parquet files and copy ``copies`` (relative name -> file) in."""
     folder.mkdir(parents=True)
+    written = []
     for name, table in tables.items():
         pq.write_table(table, folder / f"{name}.parquet")
-        if fsync:
-            _fsync(folder / f"{name}.parquet")
+        written.append(folder / f"{name}.parquet")
+    for name, source in (copies or {}).items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, folder / name)
+        written.append(folder / name)
     if fsync:
-        _fsync(folder)
+        for path in written:
+            _fsync(path)
+        for directory in sorted({path.parent for path in written}, reverse=True):
+            _fsync(directory)
 
 
 def _rows_table(rows: Sequence[Row]) -> pa.Table:
@@ -420,17 +451,20 @@ class ResultsStore:
         return run_id
 
     def write(self, run_id: str, weekly: pd.DataFrame, summary: Mapping[str, float],
-              ledger: pd.DataFrame) -> Path:
+              ledger: pd.DataFrame,
+              details: Mapping[str, pd.DataFrame | None] | None = None) -> Path:
         """Store a run's results atomically; returns its data folder.
 
-        Writing identical content again is a no-op; different content is a
-        :class:`ResultConflictError`, never an overwrite.
+        ``details``: the run's per-person tables by name (:data:`DETAIL_TABLES`); ``None``
+        values are not stored. Writing identical content again is a no-op; different content
+        is a :class:`ResultConflictError`, never an overwrite.
         """
         row = self._get(run_id)
         if row is None:
             raise StoreError(f"run {run_id} is not registered; call begin() first")
         _check_results(weekly, ledger)
-        tables = _run_tables(run_id, row["scenario"], weekly, summary, ledger)
+        tables = {**_run_tables(run_id, row["scenario"], weekly, summary, ledger),
+                  **_detail_tables(details)}
         digest = _content_hash(tables)
         if row["content_hash"] is not None:
             return self._same_content(row, digest)
@@ -459,9 +493,10 @@ class ResultsStore:
                 "a changed model needs a new code_version")
         return self.root / row["location"]
 
-    def _stage_and_publish(self, folder: Path, tables: Mapping[str, pa.Table]) -> None:
+    def _stage_and_publish(self, folder: Path, tables: Mapping[str, pa.Table],
+                           copies: Mapping[str, Path] | None = None) -> None:
         staging = Path(tempfile.mkdtemp(dir=self.root / "tmp")) / folder.name
-        _write_folder(staging, tables, self.fsync)
+        _write_folder(staging, tables, self.fsync, copies)
         folder.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging, folder)  # the moment the data appears to readers
         shutil.rmtree(staging.parent)
@@ -508,11 +543,13 @@ class ResultsStore:
                 promote_options="permissive").replace_schema_metadata(None)
             for table in TABLES
         }
+        details = {f"details/{folder.name}/{path.name}": path
+                   for folder in folders for path in sorted(folder.glob(_detail_file("*")))}
         settled = [{**row, "location": location} for row in rows]
         tables["runs"] = _rows_table(settled)
         # Same runs, same name: a segment already there was published before a crash.
         if not (self.root / location).exists():
-            self._stage_and_publish(self.root / location, tables)
+            self._stage_and_publish(self.root / location, tables, details)
         # The segment is now visible and readers prefer it; the rest is bookkeeping that
         # recover() redoes if we are killed here.
         self._put_many(settled)
@@ -754,6 +791,41 @@ class StoreReader:
         """Ledger rows (who paid whom, for what) of the chosen runs."""
         return self._table("ledger", run_ids, scenario)
 
+    def details(self, run_ids: Sequence[str], *, scenario: str | None = None
+                ) -> dict[str, dict[str, pd.DataFrame]]:
+        """Each run's stored per-person tables by name (:data:`DETAIL_TABLES`).
+
+        A run that is not stored is missing from the answer; a table a run was stored
+        without is missing from its entry (runs stored before per-person tables were kept
+        have an empty entry).
+        """
+        wanted = set(run_ids)
+
+        def read_folder(folder: Path) -> dict[str, pd.DataFrame]:
+            tables = {path.name.removeprefix("detail-").removesuffix(".parquet"):
+                      pq.read_table(path).to_pandas()
+                      for path in sorted(folder.glob(_detail_file("*")))}
+            if not folder.is_dir():  # compacted away under us: list again
+                raise FileNotFoundError(folder)
+            return tables
+
+        def read() -> dict[str, dict[str, pd.DataFrame]]:
+            found: dict[str, dict[str, pd.DataFrame]] = {}
+            for row in _take_snapshot(self.root, scenario).rows:
+                if row["run_id"] not in wanted or row["status"] != "done" \
+                        or not row["location"]:
+                    continue
+                folder = self.root / row["location"]
+                if _is_segment(row["location"]):
+                    folder = folder / "details" / f"run-{row['run_id']}"
+                    if not folder.is_dir():  # stored without per-person tables
+                        found[row["run_id"]] = {}
+                        continue
+                found[row["run_id"]] = read_folder(folder)
+            return found
+
+        return self._retrying(read)
+
     def band_by_week(self, scenario: str, metric: str, *, scope: str = "region",
                      low: float = 0.1, high: float = 0.9) -> pd.DataFrame:
         """Mean and [low, high] quantile band of ``metric`` by week across a scenario's runs.
@@ -778,7 +850,7 @@ class StoreReader:
             return pd.DataFrame(columns=["week", "runs", "mean", "low", "high"])
         return found
 
-    def export(self, run_ids: Sequence[str], path: Path | str, *, table: Table = "weekly",
+    def export(self, run_ids: Sequence[str], path: Path | str, *, table: str = "weekly",
                fmt: Literal["csv", "parquet"] = "csv", overwrite: bool = False) -> Path:
         """Write one table of the chosen runs to ``path``; an existing file is kept unless
         ``overwrite`` is true."""
@@ -787,8 +859,23 @@ class StoreReader:
             raise ValueError(f"export format is 'csv' or 'parquet', not {fmt!r}")
         if target.exists() and not overwrite:
             raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
-        write_table(self._table(table, list(run_ids), None), target, fmt, overwrite)
+        frame = self.detail_table(table, run_ids) if table in DETAIL_TABLES \
+            else self._table(table, list(run_ids), None)
+        write_table(frame, target, fmt, overwrite)
         return target
+
+    def detail_table(self, name: str, run_ids: Sequence[str]) -> pd.DataFrame:
+        """One per-person table of the chosen runs, stacked, with run_id and scenario first."""
+        if name not in DETAIL_TABLES:
+            raise ValueError(f"per-person tables are {', '.join(DETAIL_TABLES)}, not {name!r}")
+        scenarios = self.runs().set_index("run_id")["scenario"]
+        found = self.details(run_ids)
+        parts = [frame.assign(run_id=run_id, scenario=scenarios[run_id])
+                 for run_id in run_ids if (frame := found.get(run_id, {}).get(name)) is not None]
+        if not parts:
+            return pd.DataFrame(columns=list(KEY_COLUMNS))
+        stacked = pd.concat(parts, ignore_index=True)
+        return stacked[[*KEY_COLUMNS, *(c for c in stacked.columns if c not in KEY_COLUMNS)]]
 
 
 def write_table(frame: pd.DataFrame, target: Path, fmt: str, overwrite: bool) -> None:

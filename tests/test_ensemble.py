@@ -111,6 +111,30 @@ def test_later_batches_reuse_the_workers_and_a_failed_batch_gets_fresh_ones() ->
     assert [r.summary for r in after] == [r.summary for r in first]
 
 
+def test_stored_runs_come_back_with_their_per_person_tables(tmp_path: Path) -> None:
+    from simulation.compare import provider_counterfactuals
+
+    small = {"region": {"job_seekers": 3000}}
+    scenario = load_scenario("outsourcing_generic", overrides=small)
+    baseline = load_scenario("baseline", overrides=small)
+    batch = [*requests(scenario, 2, seed=6, weeks=16), *requests(baseline, 2, seed=6, weeks=16)]
+    with ResultsStore(tmp_path, fsync=False) as store:
+        fresh = execute(batch, workers=2, store=store)
+        stored = execute(batch, workers=2, store=store,
+                         on_done=lambda _r, cached: None if cached else pytest.fail("rerun"))
+    for new, old in zip(fresh, stored, strict=True):
+        for name in ("cohort", "person_events", "providers", "provider_clients",
+                     "duration_exits"):
+            if getattr(new, name) is None:
+                assert getattr(old, name) is None
+            else:
+                pd.testing.assert_frame_equal(getattr(old, name), getattr(new, name))
+    assert fresh[0].provider_clients is not None and len(fresh[0].provider_clients) > 0
+    deadweight = provider_counterfactuals(scenario, stored[:2], stored[2:])
+    assert deadweight  # computable from stored runs
+    assert deadweight == provider_counterfactuals(scenario, fresh[:2], fresh[2:])
+
+
 def test_identical_requests_in_one_batch_run_once(tmp_path: Path) -> None:
     scenario = load_scenario("baseline", overrides=SMALL)
     request = requests(scenario, 1, seed=3, weeks=6)[0]
@@ -221,6 +245,15 @@ def test_runs_and_export_commands(tmp_path: Path) -> None:
     forced = run_cli("export", "out.csv", "--store", "store", "--force", cwd=tmp_path)
     assert forced.returncode == 0, forced.stderr
     assert "week" in pd.read_csv(tmp_path / "out.csv").columns
+    cohort = run_cli("export", "cohort.parquet", "--store", "store", "--table", "cohort",
+                     cwd=tmp_path)
+    assert cohort.returncode == 0, cohort.stderr
+    people = pd.read_parquet(tmp_path / "cohort.parquet")
+    assert list(people.columns[:2]) == ["run_id", "scenario"] and "person" in people.columns
+    assert people["run_id"].nunique() == 2
+    assert (people.groupby("run_id")["person"].nunique() == people.groupby("run_id").size()).all()
+    unknown = run_cli("export", "x.csv", "--store", "store", "--table", "people", cwd=tmp_path)
+    assert unknown.returncode == 2 and "--table" in unknown.stderr
     missing = run_cli("runs", "--store", "nowhere", cwd=tmp_path)
     assert missing.returncode == 2 and missing.stderr.startswith("error: nowhere")
 

@@ -162,6 +162,49 @@ def test_compaction_keeps_every_run_exactly_once(tmp_path: Path) -> None:
         assert len(reader.summaries(ids[:2])) == 2
 
 
+def person_tables(replication: int) -> dict[str, pd.DataFrame | None]:
+    rng = np.random.default_rng(100 + replication)
+    return {
+        "cohort": pd.DataFrame({"person": np.arange(5, dtype=np.int32),
+                                "sustained": rng.integers(0, 3, 5).astype(np.int8),
+                                "placed": rng.random(5) < 0.5}),
+        "person_events": pd.DataFrame({"person": [1, 4], "week": [2, 3],
+                                       "event": ["hired", "separated"]}),
+        "provider_clients": pd.DataFrame({"person": pd.Series([], dtype=np.int64),
+                                          "paid_eur": pd.Series([], dtype=float)}),
+        "providers": None,
+    }
+
+
+def test_per_person_tables_come_back_as_written_loose_and_compacted(tmp_path: Path) -> None:
+    with ResultsStore(tmp_path, compact_every=None) as store:
+        ids = []
+        for rep in range(3):
+            run_id = store.begin(run_meta(rep))
+            store.write(run_id, *run_results(rep), details=person_tables(rep))
+            store.finish(run_id)
+            ids.append(run_id)
+        plain = store_run(store, 9)  # stored without per-person tables
+
+        def check() -> None:
+            with StoreReader(tmp_path) as reader:
+                found = reader.details([*ids, plain, "not-a-run"])
+            assert set(found) == {*ids, plain}
+            assert found[plain] == {}
+            for rep, run_id in enumerate(ids):
+                written = {k: v for k, v in person_tables(rep).items() if v is not None}
+                assert set(found[run_id]) == set(written)  # "providers: None" stays absent
+                for name, frame in written.items():
+                    pd.testing.assert_frame_equal(found[run_id][name], frame)  # dtypes too
+
+        check()
+        store.compact()
+        assert not list((tmp_path / "data" / "scenario=baseline").glob("run-*"))
+        check()
+        with pytest.raises(ValueError, match="unknown per-person tables"):
+            store.write(store.begin(run_meta(5)), *run_results(5), details={"people": None})
+
+
 def test_interrupted_compaction_is_invisible_to_readers_and_settled_by_recover(
         tmp_path: Path) -> None:
     root = tmp_path / "store"
