@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from pydantic import BaseModel
 
+from simulation.compare import comparison_baseline
 from simulation.contracts import OUTCOME_KINDS, load_contract
 from simulation.parameters import (
     SERVICE_NAMES,
@@ -474,4 +475,5 @@ def resolve(request: WorkshopRequest) -> Resolved:
         raise RequestError([f"scenario {request.scenario}: baseline {base_name!r} is not in "
                             "the library"])
     baseline = _load(base_name, _shared_overrides(request, library), "baseline")
-    return Resolved(scenario=scenario, baseline=baseline)
+    # paired exactly as `pilotsim compare` pairs them (same people, same firm side)
+    return Resolved(scenario=scenario, baseline=comparison_baseline(baseline, scenario))

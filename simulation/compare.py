@@ -95,25 +95,43 @@ def ratio_ci(numerator: Sequence[float], denominator: Sequence[float],
     return {"mean": point, "ci95_low": float(low), "ci95_high": float(high)}
 
 
+def comparison_baseline(baseline: Scenario, scenario: Scenario) -> Scenario:
+    """The baseline as a scenario is paired with it: only the intervention differs.
+
+    - A baseline without interventions is measured on the scenario's own target group: there
+      the target group only decides who is counted, so target-group effects compare the same
+      people (a Koko-rekry baseline counts the highly educated, not the whole register).
+    - A baseline without a firm side gets the scenario's firm side without its programme
+      (``[growth]`` minus ``[growth.programme]``): the growth firms, hidden vacancies and solo
+      entrepreneurs are the region, not the intervention, so a growth pilot's effects are its
+      programme's, not the hiring those firms would do anyway.
+    """
+    update: dict[str, object] = {}
+    plain = (baseline.interventions == Interventions()
+             and baseline.wage_subsidy.municipal_top_up == 0)
+    if plain and scenario.target_group != baseline.target_group:
+        update["target_group"] = scenario.target_group
+    if baseline.growth is None and scenario.growth is not None:
+        update["growth"] = scenario.growth.model_copy(update={"programme": None})
+    return baseline.model_copy(update=update) if update else baseline
+
+
 def plan_comparisons(groups: Mapping[str, Sequence[str]], loaded: Mapping[str, Scenario]
                      ) -> tuple[dict[str, Scenario], list[tuple[str, str]]]:
     """What to run for a set of comparisons, and the (baseline key, scenario key) pairs.
 
-    A baseline without interventions is measured on each scenario's own target group: there
-    the target group only decides who is counted, so target-group effects then compare the
-    same people (a Koko-rekry baseline counts the highly educated, not the whole register).
+    Each scenario is paired with :func:`comparison_baseline` of its baseline; where that
+    differs from the baseline as loaded it is run under the key ``"{baseline}@{scenario}"``.
     """
     to_run = dict(loaded)
     pairs = []
     for base, names in groups.items():
         for name in names:
             key = base
-            plain = (loaded[base].interventions == Interventions()
-                     and loaded[base].wage_subsidy.municipal_top_up == 0)
-            if plain and loaded[name].target_group != loaded[base].target_group:
+            paired = comparison_baseline(loaded[base], loaded[name])
+            if paired is not loaded[base]:
                 key = f"{base}@{name}"
-                to_run[key] = loaded[base].model_copy(
-                    update={"target_group": loaded[name].target_group})
+                to_run[key] = paired
             pairs.append((key, name))
     return to_run, pairs
 

@@ -1,4 +1,5 @@
-"""Paired effects and summaries when replications report different ledger items."""
+"""Paired effects, summaries when replications report different ledger items, and what a
+scenario is paired with."""
 
 from __future__ import annotations
 
@@ -6,9 +7,14 @@ import math
 
 import pandas as pd
 
-from simulation.compare import paired_effects
+from simulation.compare import comparison_baseline, paired_effects, plan_comparisons
+from simulation.parameters import Interventions
 from simulation.results import RunResult
+from simulation.runner import execute, requests
+from simulation.scenario import load_scenario
 from simulation.statistics import summarise_replications
+
+SMALL = {"region": {"job_seekers": 3000}}
 
 
 def _run(replication: int, summary: dict[str, float]) -> RunResult:
@@ -38,3 +44,39 @@ def test_paired_effects_use_every_metric_either_side_reported():
     assert effects["cost_first_hire_subsidy_eur"]["mean"] == 150.0
     assert effects["placements"]["mean"] == 0.0
     assert math.isnan(effects["cost_per_net_placement_eur"]["mean"])  # no net placements
+
+
+def test_a_growth_pilot_is_paired_with_its_firm_side_and_target_group_but_not_its_levers():
+    baseline, pilot = load_scenario("baseline"), load_scenario("koko_rekry")
+    paired = comparison_baseline(baseline, pilot)
+    assert baseline.growth is None and pilot.growth.programme is not None
+    assert paired.growth == pilot.growth.model_copy(update={"programme": None})
+    assert paired.target_group == pilot.target_group
+    assert paired.interventions == baseline.interventions == Interventions()
+    to_run, pairs = plan_comparisons({"baseline": ["koko_rekry"]},
+                                     {"baseline": baseline, "koko_rekry": pilot})
+    assert pairs == [("baseline@koko_rekry", "koko_rekry")]
+    assert to_run["baseline@koko_rekry"] == paired
+    # a baseline that has its own firm side and the same target group is used as it is
+    karelia = load_scenario("north_karelia_1000_jobs")
+    area = load_scenario("baseline_north_karelia")
+    assert comparison_baseline(area, karelia) is area
+
+
+def test_firms_that_exist_anyway_are_not_counted_as_a_pilots_effect():
+    # The pilot stripped of its programme and its providers is only its region's firm side:
+    # against its paired baseline every effect is exactly zero; against the baseline as
+    # loaded, the firm side's own hiring would show up as jobs "created".
+    baseline = load_scenario("baseline", overrides=SMALL)
+    pilot = load_scenario("growth_boost_pirkanmaa", overrides=SMALL)
+    firms_only = pilot.model_copy(update={
+        "interventions": Interventions(),
+        "growth": pilot.growth.model_copy(update={"programme": None})})
+    paired = comparison_baseline(baseline, firms_only)
+    runs = execute([*requests(firms_only, 2, seed=8, weeks=12),
+                    *requests(paired, 2, seed=8, weeks=12),
+                    *requests(baseline.model_copy(update={"target_group": pilot.target_group}),
+                              2, seed=8, weeks=12)], workers=2)
+    effects = paired_effects(runs[:2], runs[2:4])
+    assert all(e["mean"] == 0 for name, e in effects.items() if not math.isnan(e["mean"]))
+    assert runs[0].summary["placements"] != runs[4].summary["placements"]
