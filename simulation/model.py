@@ -86,6 +86,9 @@ class RegionalLabourMarket(mesa.Model):
         # the firm side of growth-company pilots; None (and no draws) without [growth]
         self.economy = RegionalEconomy(self) if scenario.growth is not None else None
         self.providers = build_providers(self)  # None unless the scenario procures services
+        procurement = scenario.interventions.procurement
+        self._provider_guides = procurement is not None \
+            and procurement.office_meetings == "replaced"
 
     # -- construction ------------------------------------------------------------
 
@@ -283,6 +286,8 @@ class RegionalLabourMarket(mesa.Model):
             coach.step()
         slots = np.array([c.slots for c in self.coaches])
         unemployed = np.flatnonzero(s.view("state") == State.UNEMPLOYED)
+        if self._provider_guides:  # the provider, not the office, guides its clients
+            unemployed = unemployed[s.provider[unemployed] == NO_ONE]
         coach = s.coach[unemployed]
         overdue = week - s.last_meeting[unemployed]
         due = overdue >= self.coach_interval[coach]

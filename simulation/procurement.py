@@ -79,6 +79,11 @@ class Procurement(BaseModel):
         ge=0.0, le=0.5)
     programme_weeks: int = _field(26, "weeks", "How long a client is served before returning "
                                   "to the public office if not placed", ge=1, le=520)
+    office_meetings: Literal["continue", "replaced"] = _field(
+        "continue", "", "continue: the public office keeps meeting provider clients on its "
+        "usual interval (the provider's service comes on top); replaced: the provider is "
+        "responsible for the client's guidance and plan, so the office neither meets nor "
+        "refers a client while on a provider's books, and its coaches' time goes to others")
     intake_selection: bool = _field(
         False, "", "Providers may decline offered clients (creaming); they take a client when "
         "the fees they expect for that client, plus the base fee per contracted client, cover "

@@ -271,3 +271,26 @@ def test_every_growth_company_pilot_runs_with_its_contract(name):
     assert model.providers is not None
     assert model.providers.contract.title
     assert (reconcile(model.providers)["gap_eur"].abs() < 0.005).all()
+
+
+def test_when_the_provider_guides_its_clients_the_office_stops_meeting_them():
+    """``office_meetings = "replaced"``: no office meeting while a client is on a provider's
+    books, and the coaches' freed time goes to other job seekers."""
+    met_on_books, meetings = {}, {}
+    for mode in ("continue", "replaced"):
+        model = _model(5, {**SMALL, "office_meetings": mode}, weeks=30)
+        s = model.seekers
+        clients = model.providers.client_frame()
+        last = clients.sort_values("intake_week").drop_duplicates("person", keep="last")
+        on_books = last[s.provider[last["person"].to_numpy()] >= 0]
+        assert len(on_books) > 50
+        people = on_books["person"].to_numpy()
+        # a meeting after intake can only be the office's (week of intake excluded: the
+        # office meets before providers take their intake)
+        met_on_books[mode] = int((s.last_meeting[people] > on_books["intake_week"]).sum())
+        meetings[mode] = model.metrics.frame().query("scope == 'region'")["meetings"].sum()
+    print(met_on_books, meetings)
+    assert met_on_books["replaced"] == 0
+    assert met_on_books["continue"] > 0
+    # the coaches keep their slots busy with other job seekers
+    assert meetings["replaced"] > 0.9 * meetings["continue"]
