@@ -207,6 +207,7 @@ class RegionalEconomy:
         self.solo_firm = np.full(n, NO_ONE, dtype=np.int64)      # firm agent once deciding
         self.solo_hired = np.zeros(n, dtype=bool)                 # made its first hire
         self.solo_guided_until = np.full(n, -1, dtype=np.int64)
+        self.solo_provider_until = np.full(n, -1, dtype=np.int64)  # guided by a provider
         self.solo_last_visit = np.full(n, -10_000, dtype=np.int64)
         self.solo_new = np.zeros(n, dtype=bool)                   # founded during the run
 
@@ -217,6 +218,8 @@ class RegionalEconomy:
         self.solo_hired = np.concatenate([self.solo_hired, np.zeros(m, dtype=bool)])
         self.solo_guided_until = np.concatenate([self.solo_guided_until,
                                                  np.full(m, -1, dtype=np.int64)])
+        self.solo_provider_until = np.concatenate([self.solo_provider_until,
+                                                   np.full(m, -1, dtype=np.int64)])
         self.solo_last_visit = np.concatenate([self.solo_last_visit,
                                                np.full(m, -10_000, dtype=np.int64)])
         self.solo_new = np.concatenate([self.solo_new, np.ones(m, dtype=bool)])
@@ -392,6 +395,10 @@ class RegionalEconomy:
             if programme.coordinators is not None:
                 hazard *= np.where(self.solo_guided_until >= week,
                                    programme.coordinators.first_hire_multiplier, 1.0)
+        market = self.model.providers
+        if market is not None and market.firm_work:  # a provider's guidance of its firms
+            hazard *= np.where(self.solo_provider_until >= week,
+                               market.p.firm_hire_multiplier, 1.0)
         # only those without a first hire and without an open vacancy decide
         open_vacancy = np.zeros(n, dtype=bool)
         has_firm = np.flatnonzero(self.solo_firm >= 0)
@@ -416,6 +423,8 @@ class RegionalEconomy:
     def _first_hire(self, j: int) -> None:
         self.solo_hired[j] = True
         self.week_counts["first_hires"] += 1
+        if self.model.providers is not None:
+            self.model.providers.firm_hired(j)
         support = self.programme.first_hire_support if self.programme is not None else None
         if support is not None and support.subsidy_per_first_hire_eur > 0:
             self.model.ledger.pay_split(self.model.week, support.payer_shares, "firms",

@@ -365,4 +365,9 @@ class Scenario(Frozen):
                     raise ValueError(f"{profile}: unknown service {service!r}")
                 if weight < 0:
                     raise ValueError(f"{profile}.{service}: weight must be ≥ 0")
+        procurement = self.interventions.procurement
+        if procurement is not None and procurement.target_firms > 0 \
+                and (self.growth is None or self.growth.solo_entrepreneurs == 0):
+            raise ValueError("interventions.procurement.target_firms: providers guide solo "
+                             "entrepreneurs, so [growth] needs solo_entrepreneurs > 0")
         return self

@@ -89,6 +89,30 @@ class Procurement(BaseModel):
         "the fees they expect for that client, plus the base fee per contracted client, cover "
         "the client's cost")
 
+    # -- firm clients (the contract's firm-side fees) -------------------------------------------
+    target_firms: int = _field(
+        0, "firms", "Firms the buyer aims at over the contract (all providers together). The "
+        "firms are the region's solo entrepreneurs without a first hire ([growth] "
+        "solo_entrepreneurs); a provider guides each towards its first recruitment and earns "
+        "the contract's firm fees, firm outcomes and firm feedback. 0: no firm work",
+        ge=0, le=1_000_000)
+    firms_per_week: float = _field(
+        1.0, "firms/week", "Firms one provider signs up per week (Poisson) while short of its "
+        "share of target_firms", ge=0.0, le=10_000.0)
+    firm_guidance_weeks: int = _field(13, "weeks", "How long a provider guides a firm",
+                                      ge=1, le=520)
+    firm_hire_multiplier: float = _field(
+        2.0, "relative", "A guided firm's chance of deciding on its first hire, against no "
+        "guidance", ge=0.0, le=50.0)
+    cost_per_firm_eur: float = _field(
+        500.0, "€/firm", "A provider's cost of guiding one firm (consultant time), booked when "
+        "the firm signs up", ge=0.0, le=1_000_000.0)
+    firm_top_rating: Share = _field(
+        0.3, "probability", "Chance a guided firm that has not hired rates every benefit item "
+        "at the top when its guidance ends (otherwise it scores satisfaction_base)")
+    firm_top_rating_hired: Share = _field(
+        0.7, "probability", "The same for a firm that made its first hire while guided")
+
     # -- market rules ---------------------------------------------------------------------------
     vouchers: bool = _field(False, "", "Referred clients choose their provider by star rating")
     voucher_rating_sensitivity: float = _field(

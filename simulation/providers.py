@@ -50,10 +50,19 @@ The mechanism in words (all per week; per-client work runs on arrays, loops go o
   client and kind, risk-class tiers, components ordered within a week, the budget cap cutting
   the payment that crosses it) and paid through the ledger from the buyer to payee
   ``providers``, item ``provider_fee:<component>``. The base-fee schedule and the steering
-  bonus are taken from ``contracts.settle`` itself. Firm-side components (firm fees, firm
-  outcomes, firm quality feedback, black-box firm metrics) earn nothing yet: firms' side of the
-  pilots is not modelled. The Keski-Suomi steering group is proxied by the provider's mean
-  client feedback score at the review week.
+  bonus are taken from ``contracts.settle`` itself. The Keski-Suomi steering group is proxied
+  by the provider's mean client feedback score at the review week. Black-box metrics (measures
+  a provider proposes, such as firms' sales growth) are not modelled and earn nothing.
+- **Firm clients.** With ``target_firms`` a provider also guides firms: the region's solo
+  entrepreneurs yet to make a first hire (``simulation.growth``), signed up at
+  ``firms_per_week`` each (Poisson) until its share of the target is reached. Sign-up records
+  the contract's per-firm services (personal guidance, a recruitment plan) and costs
+  ``cost_per_firm_eur``; for ``firm_guidance_weeks`` the firm's chance of deciding on a first
+  hire is multiplied by ``firm_hire_multiplier``; a first hire while guided is a firm outcome
+  (``firm_growth``: one person-year a year added; ``firm_recruitment``: one recruitment); when
+  guidance ends the firm rates it (top with ``firm_top_rating``, or ``firm_top_rating_hired``
+  if it hired) or does not answer. Fees follow the contract's firm rules exactly as
+  ``contracts.settle`` applies them (``reconcile`` checks this).
 - **Profit, exit, entry.** Costs are the fixed cost, a cost per active client-week, per effort
   hour and per marketing contact (the provider's own money: not in the public ledger). A provider
   exits when, for ``exit_after_loss_weeks`` weeks running, both its cumulative profit and its
@@ -86,6 +95,8 @@ import pandas as pd
 from simulation.contracts import (
     ATTACHMENT,
     FEEDBACK,
+    FIRM_OUTCOME_KINDS,
+    FIRM_SERVICE_KINDS,
     OUTCOME_KINDS,
     STEERING_REVIEW,
     Contract,
@@ -100,7 +111,8 @@ if TYPE_CHECKING:
     from simulation.procurement import Procurement
 
 # Event kinds in the order the log codes them.
-EVENT_KINDS = (ATTACHMENT, *OUTCOME_KINDS, FEEDBACK, STEERING_REVIEW)
+EVENT_KINDS = (ATTACHMENT, *OUTCOME_KINDS, FEEDBACK, STEERING_REVIEW, *FIRM_SERVICE_KINDS,
+               *FIRM_OUTCOME_KINDS)
 KIND_CODE = {kind: code for code, kind in enumerate(EVENT_KINDS)}
 SUSTAIN = (("employed_3m", 13), ("employed_6m", 26), ("employed_12m", 52))
 TRAINING_KINDS = ("training_referral", "recruitment_training")
@@ -133,6 +145,8 @@ class FeeTable:
     base_schedule: dict[int, int]            # contract week -> cents
     base_total_eur: float
     cap_cents: int | None
+    firm_fee_cents: dict[str, int]           # firm service kind -> cents per firm
+    firm_outcomes: dict[str, tuple[int, float, int | None]]  # kind -> cents, threshold, within
 
     @classmethod
     def of(cls, contract: Contract, horizon: int) -> FeeTable:
@@ -155,7 +169,17 @@ class FeeTable:
             base_schedule={int(w): int(c) for w, c in zip(base["week"], base["amount_cents"],
                                                             strict=True)},
             base_total_eur=float(contract.base_fee.total_eur) if contract.base_fee else 0.0,
-            cap_cents=int(contract.budget_cap_eur * 100) if contract.budget_cap_eur else None)
+            cap_cents=int(contract.budget_cap_eur * 100) if contract.budget_cap_eur else None,
+            firm_fee_cents={kind: int(fee.scaleb(2).to_integral_exact())
+                            for kind, fee in contract.firm_fees.priced()},
+            firm_outcomes={kind: (int(rule.fee_eur.scaleb(2).to_integral_exact()),
+                                  float(rule.threshold), rule.within_weeks)
+                           for kind, rule in contract.firm_outcomes.priced()})
+
+    @property
+    def prices_firms(self) -> bool:
+        return bool(self.firm_fee_cents or self.firm_outcomes
+                    or (self.quality_cents and not self.quality_per_client))
 
     def fee_eur(self, kind: str) -> np.ndarray:
         return self.client_fees.get(kind, np.zeros(3, dtype=np.int64)) / 100.0
@@ -196,6 +220,7 @@ class Provider(mesa.Agent):
         self.profits: list[float] = []
         self.loss_weeks = 0
         self.intake = 0
+        self.firm_intake = 0
         self.steering_done = False
 
     def contract_week(self, week: int) -> int:
@@ -251,6 +276,13 @@ class ProviderMarket:
         self.contacts_total = 0
         self.hours_week = np.zeros(0)
         self.contacts_week = np.zeros(0)
+        self.firm_signups_week = np.zeros(0)
+        # firm clients: the economy's solo entrepreneurs, by index
+        self.firm_work = procurement.target_firms > 0 and model.economy is not None
+        self.firm_owner = np.full(0, NO_ONE, dtype=np.int32)
+        self.firm_start = np.full(0, NO_ONE, dtype=np.int32)
+        self.firm_phase = np.zeros(0, dtype=np.int8)
+        self.firm_has_hired = np.zeros(0, dtype=np.bool_)
         for _ in range(procurement.providers):
             self._add_provider(model.week + 1)
 
@@ -292,7 +324,7 @@ class ProviderMarket:
         self.sum_x = np.vstack([self.sum_x, np.zeros(N_FEATURES)])
         self.fee_cents = np.vstack([self.fee_cents, np.zeros(len(self.fees.order), np.int64)])
         for name in ("placed_weeks", "client_weeks", "feedback_sum", "feedback_n",
-                     "hours_week", "contacts_week"):
+                     "hours_week", "contacts_week", "firm_signups_week"):
             setattr(self, name, np.append(getattr(self, name), 0.0))
         return provider
 
@@ -309,7 +341,21 @@ class ProviderMarket:
         self.events.append((owner, week - starts, np.full(len(clients), KIND_CODE[kind]),
                             clients, self.risk[clients].astype(np.int64),
                             np.broadcast_to(np.asarray(value, dtype=np.float64),
-                                            clients.shape).copy()))
+                                            clients.shape).copy(),
+                            np.full(len(clients), NO_ONE, dtype=np.int64)))
+
+    def _log_firms(self, provider: np.ndarray | int, week: int, kind: str, firms: np.ndarray,
+                   value: np.ndarray | float = math.nan) -> None:
+        firms = np.asarray(firms, dtype=np.int64)
+        if len(firms) == 0:
+            return
+        owner = np.broadcast_to(np.asarray(provider, dtype=np.int64), firms.shape).copy()
+        starts = np.array([p.start_week for p in self.providers])[owner]
+        nobody = np.full(len(firms), NO_ONE, dtype=np.int64)
+        self.events.append((owner, week - starts, np.full(len(firms), KIND_CODE[kind]),
+                            nobody, nobody.copy(),
+                            np.broadcast_to(np.asarray(value, dtype=np.float64),
+                                            firms.shape).copy(), firms))
 
     # -- estimates -------------------------------------------------------------------------
 
@@ -356,6 +402,8 @@ class ProviderMarket:
             self._referrals()
         else:
             self._marketing()
+        if self.firm_work:
+            self._sign_up_firms()
         self._allocate_effort()
         if self.p.training_referrals:
             self._training_referrals()
@@ -545,10 +593,81 @@ class ProviderMarket:
             if room <= 0:
                 break
 
+    # -- firm clients ------------------------------------------------------------------------
+
+    def _fit_firms(self) -> None:
+        """Grow the per-firm arrays with the economy's solo entrepreneurs (new firms join)."""
+        grow = len(self.model.economy.solo_sector) - len(self.firm_owner)
+        if grow <= 0:
+            return
+        self.firm_owner = np.concatenate([self.firm_owner, np.full(grow, NO_ONE, np.int32)])
+        self.firm_start = np.concatenate([self.firm_start, np.full(grow, NO_ONE, np.int32)])
+        self.firm_phase = np.concatenate([self.firm_phase, np.zeros(grow, np.int8)])
+        self.firm_has_hired = np.concatenate([self.firm_has_hired, np.zeros(grow, np.bool_)])
+
+    def _sign_up_firms(self) -> None:
+        """Providers find firms among solo entrepreneurs yet to hire; guidance starts at once."""
+        economy, rng, week = self.model.economy, self.model.rng, self.model.week
+        self._fit_firms()
+        self.firm_signups_week[:] = 0
+        pool = np.flatnonzero((self.firm_phase == NEVER) & ~economy.solo_hired)
+        if len(pool) == 0:
+            return
+        pool = rng.permutation(pool)
+        share = self.p.target_firms / self.initial_count
+        taken = 0
+        for provider in self.active_providers():
+            room = int(math.ceil(share - provider.firm_intake))
+            if room <= 0:
+                continue
+            firms = pool[taken:taken + min(room, int(rng.poisson(self.p.firms_per_week)))]
+            taken += len(firms)
+            if len(firms) == 0:
+                continue
+            self.firm_owner[firms] = provider.number
+            self.firm_start[firms] = week
+            self.firm_phase[firms] = ACTIVE
+            provider.firm_intake += len(firms)
+            self.firm_signups_week[provider.number] += len(firms)
+            economy.solo_provider_until[firms] = week + self.p.firm_guidance_weeks - 1
+            for kind in ("personal_guidance", "recruitment_plan"):
+                self._log_firms(provider.number, week, kind, firms)
+
+    def firm_hired(self, firm: int) -> None:
+        """A solo entrepreneur made its first hire: an outcome for a provider guiding it."""
+        if not self.firm_work or firm >= len(self.firm_phase) or self.firm_phase[firm] != ACTIVE:
+            return
+        self.firm_has_hired[firm] = True
+        for kind in FIRM_OUTCOME_KINDS:  # one person-year a year added; one recruitment
+            self._log_firms(int(self.firm_owner[firm]), self.model.week, kind,
+                            np.array([firm]), 1.0)
+
+    def _end_firm_guidance(self) -> None:
+        """Guidance over: the firm rates it (top, or satisfaction_base) or does not answer."""
+        p, rng, week = self.p, self.model.rng, self.model.week
+        ending = np.flatnonzero((self.firm_phase == ACTIVE)
+                                & (self.firm_start + p.firm_guidance_weeks - 1 <= week))
+        if len(ending) == 0:
+            return
+        top = rng.random(len(ending)) < np.where(self.firm_has_hired[ending],
+                                                 p.firm_top_rating_hired, p.firm_top_rating)
+        answered = rng.random(len(ending)) < p.feedback_response_rate
+        score = np.where(answered, np.where(top, 1.0, p.satisfaction_base), np.nan)
+        self.firm_phase[ending] = DONE
+        self._log_firms(self.firm_owner[ending], week, FEEDBACK, ending, score)
+
+    def _drop_firms(self, provider: Provider) -> None:
+        """An exiting provider's firms lose their guidance."""
+        mine = np.flatnonzero((self.firm_owner == provider.number) & (self.firm_phase == ACTIVE))
+        self.firm_phase[mine] = DONE
+        self.model.economy.solo_provider_until[mine] = -1
+
     # -- the week: outcomes, fees, profit, exit, entry ---------------------------------------
 
     def account(self) -> None:
         self._record_outcomes()
+        if self.firm_work:
+            self._end_firm_guidance()
         self._steering_reviews()
         revenue = self._pay_fees()
         self._book(revenue)
@@ -645,15 +764,16 @@ class ProviderMarket:
                 judged = float(self.feedback_sum[provider.number] / n)
                 self.events.append(tuple(np.array([x]) for x in (
                     provider.number, bonus.review_week, KIND_CODE[STEERING_REVIEW], -1, -1,
-                    judged)))
+                    judged, -1)))
 
     def _week_events(self) -> tuple[np.ndarray, ...] | None:
-        """Events logged since the last payment: provider, week, kind, client, risk, value."""
+        """Events logged since the last payment: provider, week, kind, client, risk, value,
+        firm."""
         fresh = self.events[self._paid_upto:]
         self._paid_upto = len(self.events)
         if not fresh:
             return None
-        return tuple(np.concatenate([e[i] for e in fresh]) for i in range(6))
+        return tuple(np.concatenate([e[i] for e in fresh]) for i in range(7))
 
     def _pay_fees(self) -> np.ndarray:
         """Settle this week's fees of every active provider and pay them through the ledger.
@@ -664,12 +784,13 @@ class ProviderMarket:
         """
         week, fees = self.model.week, self.fees
         order = {name: i for i, name in enumerate(fees.order)}
-        providers, components, clients, owed = [], [], [], []
+        providers, components, clients, firms, owed = [], [], [], [], []
 
-        def add(provider, component, client, cents) -> None:
+        def add(provider, component, client, cents, firm=NO_ONE) -> None:
             providers.append(np.broadcast_to(np.asarray(provider, dtype=np.int64), cents.shape))
             components.append(np.full(len(cents), order[component], dtype=np.int64))
             clients.append(np.broadcast_to(np.asarray(client, dtype=np.int64), cents.shape))
+            firms.append(np.broadcast_to(np.asarray(firm, dtype=np.int64), cents.shape))
             owed.append(cents.astype(np.int64))
 
         active = np.array([p.active for p in self.providers])
@@ -680,8 +801,11 @@ class ProviderMarket:
         events = self._week_events()
         if events is not None:
             live = active[events[0]]
-            owner, cw, kind, client, risk, value = (column[live] for column in events)
+            owner, cw, kind, client, risk, value, firm = (column[live] for column in events)
             for component in fees.order:
+                if component.startswith(("firm_fee.", "firm_outcome.")):
+                    self._firm_payments(component, owner, cw, kind, value, firm, add)
+                    continue
                 target = COMPONENT_KIND.get(component)
                 if target is None:
                     continue
@@ -697,22 +821,19 @@ class ProviderMarket:
                         if amount:
                             add(owner[row], component, NO_ONE, np.array([int(amount * 100)]))
                     continue
-                if component == "quality_bonus":
-                    if not fees.quality_per_client:
-                        continue
+                if component == "quality_bonus":  # one side's feedback: clients' or firms'
+                    rows = rows[(client[rows] if fees.quality_per_client else firm[rows]) >= 0]
                     cents = fees.quality_cents_of(value[rows])
+                    add(owner[rows], component, client[rows], cents, firm[rows])
                 elif target in fees.client_fees:
-                    cents = fees.client_fees[target][risk[rows]]
-                else:
-                    continue
-                add(owner[rows], component, client[rows], cents)
+                    add(owner[rows], component, client[rows], fees.client_fees[target][risk[rows]])
         revenue = np.zeros(len(self.providers))
         if not owed:
             return revenue
-        provider, component, client, due = (np.concatenate(parts) for parts in
-                                            (providers, components, clients, owed))
+        provider, component, client, firm, due = (np.concatenate(parts) for parts in
+                                                  (providers, components, clients, firms, owed))
         keep = due > 0
-        sort = np.lexsort((client[keep], component[keep], provider[keep]))
+        sort = np.lexsort((firm[keep], client[keep], component[keep], provider[keep]))
         provider, component, client, due = (column[keep][sort] for column in
                                             (provider, component, client, due))
         paid = due
@@ -739,6 +860,26 @@ class ProviderMarket:
         np.add.at(self.client_paid_cents, client[named], paid[named])
         return by_provider / 100
 
+    def _firm_payments(self, component: str, owner: np.ndarray, cw: np.ndarray,
+                       kind: np.ndarray, value: np.ndarray, firm: np.ndarray, add) -> None:
+        """This week's firm fees and firm outcome fees, by ``contracts.settle``'s rules; the
+        market logs each firm's services and outcomes once, so every event is a first."""
+        name = component.split(".", 1)[1]
+        rows = np.flatnonzero(kind == KIND_CODE[name])
+        if component.startswith("firm_fee."):
+            cents = np.full(len(rows), self.fees.firm_fee_cents[name], dtype=np.int64)
+        else:
+            fee, threshold, within = self.fees.firm_outcomes[name]
+            rows = rows[value[rows] >= threshold]
+            if within is not None:
+                starts = np.array([p.start_week for p in self.providers])
+                first = self.firm_start[firm[rows]] - starts[owner[rows]]
+                since = cw[rows] - first
+                rows = rows[(since >= 0) & (since <= within)]
+            cents = np.full(len(rows), fee, dtype=np.int64)
+        if len(rows):
+            add(owner[rows], component, NO_ONE, cents, firm[rows])
+
     def _book(self, revenue: np.ndarray) -> None:
         p, week, n = self.p, self.model.week, self.model.seekers.n
         active_clients = np.bincount(self.owner[:n][self.phase[:n] == ACTIVE],
@@ -747,7 +888,8 @@ class ProviderMarket:
             i = provider.number
             cost = (p.fixed_cost_per_week_eur + p.cost_per_client_week_eur * active_clients[i]
                     + p.cost_per_effort_hour_eur * self.hours_week[i]
-                    + p.cost_per_contact_eur * self.contacts_week[i])
+                    + p.cost_per_contact_eur * self.contacts_week[i]
+                    + p.cost_per_firm_eur * self.firm_signups_week[i])
             profit = float(revenue[i] - cost)
             provider.cumulative_profit += profit
             provider.profits.append(profit)
@@ -758,12 +900,16 @@ class ProviderMarket:
             self.rows.append({
                 "week": week, "provider": i, "contract_week": provider.contract_week(week),
                 "clients": int(active_clients[i]), "intake": provider.intake,
+                "firms": int(((self.firm_owner == i) & (self.firm_phase == ACTIVE)).sum()),
+                "firm_intake": provider.firm_intake,
                 "hours": float(self.hours_week[i]), "contacts": float(self.contacts_week[i]),
                 "revenue_eur": float(revenue[i]), "cost_eur": float(cost), "profit_eur": profit,
                 "cumulative_profit_eur": provider.cumulative_profit, "stars": provider.stars,
             })
 
     def _intake_over(self, provider: Provider) -> bool:
+        if self.firm_work and provider.firm_intake < self.p.target_firms / self.initial_count:
+            return False
         if self.p.acquisition == "referral":
             return self.referred_total >= self.p.target_clients
         return provider.intake >= self.per_provider_target
@@ -773,6 +919,8 @@ class ProviderMarket:
         n = self.model.seekers.n
         holding = np.bincount(self.owner[:n][np.isin(self.phase[:n], (ACTIVE, MONITORED))],
                               minlength=len(self.providers))
+        holding += np.bincount(self.firm_owner[self.firm_phase == ACTIVE],
+                               minlength=len(self.providers))
         for provider in self.active_providers():
             if holding[provider.number] == 0 and self._intake_over(provider):
                 provider.active = False
@@ -785,6 +933,8 @@ class ProviderMarket:
                 mine = np.flatnonzero((self.owner[:n] == provider.number)
                                       & np.isin(self.phase[:n], (ACTIVE, MONITORED)))
                 self._release(mine)
+                if self.firm_work:
+                    self._drop_firms(provider)
 
     def _entry(self) -> None:
         p, week = self.p, self.model.week
@@ -837,10 +987,10 @@ class ProviderMarket:
             frame = pd.DataFrame(columns=["provider", "week", "kind", "client_id", "firm_id",
                                           "risk_class", "value"])
         else:
-            cols = [np.concatenate([e[i] for e in self.events]) for i in range(6)]
+            cols = [np.concatenate([e[i] for e in self.events]) for i in range(7)]
             frame = pd.DataFrame({"provider": cols[0], "week": cols[1],
                                   "kind": np.asarray(EVENT_KINDS)[cols[2]],
-                                  "client_id": cols[3], "firm_id": NO_ONE,
+                                  "client_id": cols[3], "firm_id": cols[6],
                                   "risk_class": cols[4], "value": cols[5]})
         if provider is not None:
             frame = frame[frame["provider"] == provider]
@@ -924,6 +1074,12 @@ def provider_summary(model: RegionalLabourMarket) -> dict[str, float]:
         out["provider_acquisition_shortfall"] / market.p.target_clients
         if market.p.target_clients else 0.0)
     out["provider_contacts"] = float(market.contacts_total)
+    if market.firm_work:
+        out["provider_firms"] = float((market.firm_phase != NEVER).sum())
+        out["provider_target_firms"] = float(market.p.target_firms)
+        out["provider_firm_shortfall_share"] = max(
+            0.0, 1 - out["provider_firms"] / market.p.target_firms)
+        out["provider_firm_first_hires"] = float(market.firm_has_hired.sum())
     placed = clients["placement_week"].to_numpy() >= 0
     out["provider_placements"] = float(placed.sum())
     out["provider_placement_rate"] = float(placed.mean()) if len(clients) else math.nan

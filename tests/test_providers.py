@@ -294,3 +294,52 @@ def test_when_the_provider_guides_its_clients_the_office_stops_meeting_them():
     assert met_on_books["continue"] > 0
     # the coaches keep their slots busy with other job seekers
     assert meetings["replaced"] > 0.9 * meetings["continue"]
+
+
+@pytest.mark.parametrize("scenario", ["entrepreneur_to_employer", "tourism_lapland"])
+def test_firm_fees_follow_the_contract_for_the_firms_guided(scenario):
+    """Providers with firm clients earn the contract's firm fees, firm outcomes and firm
+    feedback, to the cent of ``contracts.settle`` on their recorded events."""
+    overrides = {"region": {"job_seekers": 3000},
+                 "interventions": {"procurement": {"firms_per_week": 1.0,
+                                                   "fixed_cost_per_week_eur": 0.0}}}
+    model = RegionalLabourMarket(load_scenario(scenario, overrides=overrides),
+                                 rng=np.random.SeedSequence(4))
+    model.run(40)
+    model.release()
+    market = model.providers
+    gaps = reconcile(market)
+    assert (gaps["gap_eur"].abs() < 0.005).all(), gaps
+    events = market.events_frame()
+    firm_events = events[events["firm_id"] >= 0]
+    assert len(firm_events) > 0 and (firm_events["client_id"] == -1).all()
+    paid_to_firm_side = sum(
+        market.fee_cents[:, c].sum() for c, name in enumerate(market.fees.order)
+        if name.startswith("firm_") or (name == "quality_bonus"
+                                        and not market.fees.quality_per_client))
+    assert paid_to_firm_side > 0
+    # each firm signed up once, by one provider; never more than the target
+    guided = (market.firm_phase != 0).sum()
+    assert 0 < guided <= market.p.target_firms
+    for kind in ("personal_guidance", "feedback", "firm_growth", "firm_recruitment"):
+        assert not firm_events[firm_events["kind"] == kind]["firm_id"].duplicated().any()
+    assert (firm_events["kind"] == "feedback").sum() <= guided
+
+
+def test_guided_firms_make_more_first_hires():
+    def first_hires(multiplier: float, seed: int) -> float:
+        overrides = {"region": {"job_seekers": 3000},
+                     "growth": {"solo_entrepreneurs": 400},
+                     "interventions": {"procurement": {
+                         "target_firms": 400, "firms_per_week": 10.0, "firm_guidance_weeks": 40,
+                         "firm_hire_multiplier": multiplier}}}
+        model = RegionalLabourMarket(load_scenario("entrepreneur_to_employer",
+                                                   overrides=overrides),
+                                     rng=np.random.SeedSequence(seed))
+        model.run(40)
+        model.release()
+        return float(model.providers.firm_has_hired.sum())
+
+    gains = [first_hires(4.0, seed) - first_hires(1.0, seed) for seed in SEEDS]
+    print("extra first hires of guided firms:", gains)
+    assert np.mean(gains) > 0 and min(gains) >= 0
