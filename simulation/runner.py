@@ -152,6 +152,7 @@ def _ignore_sigint() -> None:
 class _LocalPool(_Pool):
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        self.stopped = False
         # one queued replication beyond the running ones: a worker that finishes starts the
         # next at once instead of waiting for the coordinator to hand it one
         self.capacity = workers + 1
@@ -175,14 +176,16 @@ class _LocalPool(_Pool):
         return future.result()
 
     @property
-    def broken(self) -> bool:
-        return bool(getattr(self._pool, "_broken", False))
+    def usable(self) -> bool:
+        return not self.stopped and not getattr(self._pool, "_broken", False)
 
     def close(self) -> None:
         """Let idle workers exit (the normal end of the shared pool)."""
+        self.stopped = True
         self._pool.shutdown(wait=True)
 
     def stop(self) -> None:
+        self.stopped = True
         self._pool.shutdown(wait=False, cancel_futures=True)
         terminate = getattr(self._pool, "terminate_workers", None)  # Python 3.14+
         if terminate is not None:
@@ -298,7 +301,7 @@ def _local_pool(workers: int) -> Iterator[_LocalPool]:
         return
     try:
         if _shared_pool is not None and (_shared_pool.workers != workers
-                                         or _shared_pool.broken):
+                                         or not _shared_pool.usable):
             _shared_pool.stop()
             _shared_pool = None
         if _shared_pool is None:
@@ -317,10 +320,18 @@ def _local_pool(workers: int) -> Iterator[_LocalPool]:
 def stop_workers() -> None:
     """Let the kept local workers exit (called at interpreter exit; safe to call any time)."""
     global _shared_pool
-    with _shared_lock:
+    if not _shared_lock.acquire(timeout=1.0):
+        # another thread is mid-batch (e.g. the dashboard's queue at server shutdown):
+        # waiting for it could hang the exit, so its workers are stopped instead
+        if _shared_pool is not None:
+            _shared_pool.stop()
+        return
+    try:
         if _shared_pool is not None:
             _shared_pool.close()
             _shared_pool = None
+    finally:
+        _shared_lock.release()
 
 
 def _dask_pool(workers: int | None, scheduler: str | None) -> _DaskPool:

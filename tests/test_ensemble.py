@@ -111,6 +111,26 @@ def test_later_batches_reuse_the_workers_and_a_failed_batch_gets_fresh_ones() ->
     assert [r.summary for r in after] == [r.summary for r in first]
 
 
+def test_stopping_the_workers_never_waits_for_a_batch_in_another_thread() -> None:
+    # e.g. the dashboard's queue is mid-batch when the server exits
+    import threading
+
+    execute(requests(load_scenario("baseline", overrides=SMALL), 2, seed=2, weeks=2),
+            workers=2)
+    assert worker_pids()
+    with runner._shared_lock:  # what a running batch holds
+        stopper = threading.Thread(target=runner.stop_workers)
+        stopper.start()
+        stopper.join(10)
+        assert not stopper.is_alive()
+    # the stopped workers are replaced by the next batch
+    again = execute(requests(load_scenario("baseline", overrides=SMALL), 2, seed=2, weeks=2),
+                    workers=2)
+    assert len(again) == 2
+    runner.stop_workers()
+    assert runner._shared_pool is None
+
+
 def test_stored_runs_come_back_with_their_per_person_tables(tmp_path: Path) -> None:
     from simulation.compare import provider_counterfactuals
 
