@@ -8,7 +8,8 @@ A metric is one of
 * a **Labore exit rate** ``monthly_to_work[B]`` / ``monthly_to_services[B]`` with B a
   spell band 0–6 or ``all``: exits over person-weeks at risk, pooled over
   replications, as a monthly rate;
-* a **weekly column** (or a ratio of two, ``long_term_unemployed/unemployed``) with an
+* a **weekly column**, a sum of columns (``starts_work_trial+starts_job_coaching``) or a
+  ratio (``long_term_unemployed/unemployed``, each side possibly a sum) with an
   aggregation after ``@``:
 
   ``@week=N`` value in week N (weeks are numbered 1, 2, ... from the start date);
@@ -40,7 +41,8 @@ from simulation.results import RunResult
 WEEKS_PER_MONTH = 52 / 12
 ALIASES = {"unemployed_end_ratio": "unemployed@ratio=start:end"}
 _LABORE = re.compile(r"^monthly_to_(work|services)\[(\d+|all)\]$")
-_WEEKLY = re.compile(r"^(?P<column>[a-z_0-9]+(?:/[a-z_0-9]+)?)@(?P<agg>[a-z]+)"
+_SUM = r"[a-z_0-9]+(?:\+[a-z_0-9]+)*"
+_WEEKLY = re.compile(rf"^(?P<column>{_SUM}(?:/{_SUM})?)@(?P<agg>[a-z]+)"
                      r"(?:=(?P<arg>[a-z0-9]+(?::[a-z0-9]+)?))?$")
 _AGGREGATIONS = {"week": "N", "end": None, "start": None, "mean": "opt", "sum": "opt",
                  "change": "A:B", "ratio": "A:B"}
@@ -55,13 +57,20 @@ class Metric:
     """A parsed metric: kind is ``summary``, ``labore`` or ``weekly``."""
     text: str
     kind: str
-    name: str  # summary key, Labore destination, or weekly column (maybe X/Y)
+    name: str  # summary key, Labore destination, or weekly column (maybe A+B, X/Y)
     band: int | None = None  # Labore band (None = all)
     aggregation: str = ""
     weeks: tuple[str, ...] = ()
 
     def columns(self) -> tuple[str, ...]:
-        return tuple(self.name.split("/")) if self.kind == "weekly" else ()
+        """Every weekly column the metric reads."""
+        return tuple(c for side in self.sides() for c in side)
+
+    def sides(self) -> tuple[tuple[str, ...], ...]:
+        """The summed columns of the numerator and, for a ratio, of the denominator."""
+        if self.kind != "weekly":
+            return ()
+        return tuple(tuple(side.split("+")) for side in self.name.split("/"))
 
 
 def parse_metric(text: str) -> Metric:
@@ -130,29 +139,29 @@ def _week_number(token: str, weeks: np.ndarray) -> int:
 
 def _weekly_value(metric: Metric, table: pd.DataFrame) -> float:
     """One replication's value of a weekly metric (``table``: one scope, sorted by week)."""
-    columns = metric.columns()
+    # min_count=1 keeps a week with no value (NaN) out of a mean, as for a single column
+    sides = [table[list(side)].sum(axis=1, min_count=1) for side in metric.sides()]
+    ratio = len(sides) == 2
     weeks = table["week"].to_numpy()
 
     def total(first: int, last: int) -> float:
-        rows = table[(table["week"] >= first) & (table["week"] <= last)]
-        if rows.empty:
+        rows = (weeks >= first) & (weeks <= last)
+        if not rows.any():
             return math.nan
-        if len(columns) == 2:
-            den = float(rows[columns[1]].sum())
-            return float(rows[columns[0]].sum()) / den if den else math.nan
-        return float(rows[columns[0]].sum()) if metric.aggregation == "sum" else \
-            float(rows[columns[0]].mean())
+        if ratio:
+            den = float(sides[1].iloc[rows].sum())
+            return float(sides[0].iloc[rows].sum()) / den if den else math.nan
+        return float(sides[0].iloc[rows].sum()) if metric.aggregation == "sum" else \
+            float(sides[0].iloc[rows].mean())
 
     def at(token: str) -> float:
-        week = _week_number(token, weeks)
-        rows = table[table["week"] == week]
-        if rows.empty:
+        rows = np.flatnonzero(weeks == _week_number(token, weeks))
+        if len(rows) == 0:
             return math.nan
-        row = rows.iloc[0]
-        if len(columns) == 2:
-            return float(row[columns[0]]) / float(row[columns[1]]) if row[columns[1]] \
-                else math.nan
-        return float(row[columns[0]])
+        if ratio:
+            den = float(sides[1].iloc[rows[0]])
+            return float(sides[0].iloc[rows[0]]) / den if den else math.nan
+        return float(sides[0].iloc[rows[0]])
 
     agg = metric.aggregation
     if agg in ("week", "end", "start"):

@@ -52,17 +52,24 @@ def markdown(outcome: Outcome, command: str) -> str:
     def count(rows: list[dict[str, Any]]) -> str:
         return f"{sum(r['status'] == 'within' for r in rows)} of {len(rows)} within tolerance"
 
+    if outcome.fitted_by:  # a re-check: no search ran
+        how = [f"- Re-check only: the values below are `calibration/fitted.toml` as it stands, "
+               f"{outcome.fitted_by}; no search ran and fitted.toml was not rewritten.",
+               f"- This check: every target at {s.report_scale:g} × the scenarios' population "
+               f"with {s.report_seeds} seeds (seed {s.seed})."]
+    else:
+        how = [f"- Method: simulated moments, distance Σ weight/tolerance² · (simulated − "
+               f"target)² over the `fit` rows; {s.seeds} common seeds (seed {s.seed}) for every "
+               f"candidate; stages 1–3 at {s.scale:.3g} × the scenarios' population; this check "
+               f"at {s.report_scale:g} × with {s.report_seeds} seeds.",
+               f"- Search: Optuna TPE (seed {s.seed}), {len(outcome.trials)} candidates; study "
+               f"`{outcome.study_name}` (SQLite, `--study`; rerunning the command resumes it)."]
     lines = [
         "# Calibration report",
         "",
         f"Command: `{command}`",
         "",
-        f"- Method: simulated moments, distance Σ weight/tolerance² · (simulated − target)² "
-        f"over the `fit` rows; {s.seeds} common seeds (seed {s.seed}) for every candidate; "
-        f"stages 1–3 at {s.scale:.3g} × the scenarios' population; this check at "
-        f"{s.report_scale:g} × with {s.report_seeds} seeds.",
-        f"- Search: Optuna TPE (seed {s.seed}), {len(outcome.trials)} candidates; study "
-        f"`{outcome.study_name}` (SQLite, `--study`; rerunning the command resumes it).",
+        *how,
         f"- Runtime: {outcome.seconds / 60:.1f} min on this machine ("
         + ", ".join(f"{k} {v:.0f} s" for k, v in outcome.timings.items()) + ")"
         + (f"; {outcome.resumed} came from an earlier run of the same study."
@@ -127,7 +134,7 @@ def write_reports(outcome: Outcome, out_dir: Path, command: str) -> tuple[Path, 
     text = markdown(outcome, command)
     md_path, html_path = out_dir / "report.md", out_dir / "report.html"
     md_path.write_text(text, encoding="utf-8")
-    fig_html = figure(outcome).to_html(full_html=False, include_plotlyjs="cdn")
+    fig_html = figure(outcome).to_html(full_html=False, include_plotlyjs=True)  # offline
     body = "".join(f"<pre>{html.escape(text)}</pre>")
     html_path.write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>pilotsim calibration</title>"

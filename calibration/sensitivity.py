@@ -121,7 +121,7 @@ def figure(table: pd.DataFrame, title: str) -> go.Figure:
 
 def write_html(table: pd.DataFrame, title: str, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig_html = figure(table, title).to_html(full_html=False, include_plotlyjs="cdn")
+    fig_html = figure(table, title).to_html(full_html=False, include_plotlyjs=True)  # offline
     ranked = table[["output", "rank", "parameter", "measure", "index", "confidence"]]
     path.write_text("<!doctype html><html><head><meta charset='utf-8'><title>"
                     f"{title}</title></head><body>{fig_html}"

@@ -72,6 +72,9 @@ def calibrate(
         = Path("pilotsim-results") / "calibration" / "study.sqlite3",
         check: Annotated[bool, typer.Option("--check", help="Only check the input files")]
         = False,
+        recheck: Annotated[bool, typer.Option(
+            "--recheck", help="No search: check every target against fitted.toml as it stands "
+            "and rewrite the report (not fitted.toml)")] = False,
         dask: Annotated[str | None, typer.Option(
             "--dask", metavar="SCHEDULER_ADDRESS", help="Run candidates on this Dask scheduler")]
         = None,
@@ -82,6 +85,7 @@ def calibrate(
     """Fit parameters to target moments (simulated moments, Optuna) and write a fit report."""
     from calibration.msm import Settings, read_params, write_fitted
     from calibration.msm import calibrate as run_calibration
+    from calibration.msm import recheck as run_recheck
     from calibration.report import write_reports
     from calibration.targets import TargetsError
 
@@ -106,12 +110,19 @@ def calibrate(
         from simulation.scenario import read_toml
         existing = read_toml(fitted_path)
     out_dir.mkdir(parents=True, exist_ok=True)
-    outcome = run_calibration(rows, free, settings, study,
-                              log=lambda m: err.print(m, markup=False, highlight=False),
-                              existing_fit=existing if existing is not None else {})
+
+    def log(message: str) -> None:
+        err.print(message, markup=False, highlight=False)
+
     command = "pilotsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    target = fitted_path if outcome.accepted else out_dir / "fitted.rejected.toml"
-    write_fitted(outcome.fitted, target)
+    if recheck:
+        outcome = run_recheck(rows, settings, log, existing if existing is not None else {})
+        target = None
+    else:
+        outcome = run_calibration(rows, free, settings, study, log=log,
+                                  existing_fit=existing if existing is not None else {})
+        target = fitted_path if outcome.accepted else out_dir / "fitted.rejected.toml"
+        write_fitted(outcome.fitted, target)
     md, html = write_reports(outcome, out_dir, command.strip())
     table = Table(title=f"calibration: {outcome.reason}")
     for column in ("target", "use", "target ± tol", "simulated", "result"):
@@ -122,9 +133,10 @@ def calibrate(
         table.add_row(r["target_id"], r["use"], f"{r['target']:.4g} ± {r['tolerance']:.3g}",
                       f"{r['simulated']:.4g}", r["status"])
     out.print(table)
-    out.print(f"wrote {target}\nreport: {md}\nreport: {html}\n"
+    wrote = f"wrote {target}\n" if target else ""
+    out.print(f"{wrote}report: {md}\nreport: {html}\n"
               f"runtime {outcome.seconds / 60:.1f} min", markup=False, highlight=False)
-    if not outcome.accepted:
+    if not outcome.accepted and not recheck:
         err.print(f"error: fit not accepted ({outcome.reason}); {fitted_path} left unchanged",
                   markup=False)
         raise typer.Exit(1)

@@ -719,6 +719,16 @@ class RegionalEconomy:
 
     # -- accounting ---------------------------------------------------------------------------
 
+    def firms_served(self) -> int:
+        """Firms the programme has reached so far: visited by its coordinators, or a solo
+        entrepreneur visited or guided by a provider (counted once, with or without a firm
+        agent yet)."""
+        reached = self.last_visit > -10_000
+        solo = (self.solo_last_visit > -10_000) | (self.solo_provider_until >= 0)
+        own_firm = self.solo_firm >= 0
+        reached[self.solo_firm[solo & own_firm]] = True
+        return int(reached.sum() + (solo & ~own_firm).sum())
+
     def weekly_row(self) -> dict[str, float]:
         """The week's firm-side and economy columns (region scope), then reset the counters."""
         firms = self.model.firms
@@ -730,6 +740,7 @@ class RegionalEconomy:
         row["vacancies_posted"] = sum(f.posted for f in firms)
         row["vacancies_hidden"] = sum(f.hidden for f in firms)
         row["growth_firm_jobs"] = sum(f.size for f in self.growth_firms)
+        row["firms_served"] = self.firms_served()
         row["jobs"] = jobs
         row["jobs_abroad"] = abroad
         row["value_added_direct_eur"] = (jobs - abroad) * p.value_added_per_job_year_eur \

@@ -112,7 +112,8 @@ class WeeklyMetrics:
                     "target": counts[len(State):]}
         long_term = (state == State.UNEMPLOYED) & (s.view("spell_weeks") >= LONG_TERM_WEEKS)
         waiting = s.view("waiting_service") >= 0
-        admitted, waits = self.model.services.take_week_counters()
+        admitted, waits, starts = self.model.services.take_week_counters()
+        names = self.model.services.names
         week = self.model.week
         for scope, stock in by_scope.items():
             mask = slice(None) if scope == "region" else target
@@ -129,6 +130,8 @@ class WeeklyMetrics:
             row["admissions"] = n_admitted
             row["mean_wait_weeks"] = (sum(waits[i] for i in pick) / n_admitted
                                       if n_admitted else float("nan"))
+            for sid, name in enumerate(names):
+                row[f"starts_{name}"] = int(sum(starts[i, sid] for i in pick))
             for name in FLOWS:
                 flow = self.flows[name]
                 row[name] = int(flow.sum() if scope == "region" else flow[1])

@@ -68,7 +68,8 @@ class Procurement(BaseModel):
         40.0, "clients/week", "Target-group clients the office refers per week (referral mode), "
         "until the target volume is reached", ge=0.0, le=100_000.0)
     contacts_per_week: float = _field(
-        60.0, "contacts/week", "People one provider contacts per week (marketing mode)",
+        60.0, "contacts/week", "Unemployed target-group members one provider contacts per "
+        "week (marketing mode)",
         ge=0.0, le=100_000.0)
     cost_per_contact_eur: float = _field(
         20.0, "€/contact", "A provider's cost of one marketing contact", ge=0.0, le=10_000.0)

@@ -437,7 +437,9 @@ class ProviderMarket:
     def _marketing(self) -> None:
         rng, s = self.model.rng, self.model.seekers
         n = s.n
-        reachable = np.flatnonzero((s.view("state") == State.UNEMPLOYED)
+        # providers market to the pilot's target group (e.g. unemployed experts): contacts
+        # outside it could not enrol and would only dilute the yield
+        reachable = np.flatnonzero((s.view("state") == State.UNEMPLOYED) & s.view("target")
                                    & (self.phase[:n] == NEVER) & ~self.contacted[:n])
         reachable = rng.permutation(reachable)
         taken = 0
@@ -453,8 +455,7 @@ class ProviderMarket:
             self.contacted[contacts] = True
             self.contacts_week[provider.number] = len(contacts)
             self.contacts_total += len(contacts)
-            willing = contacts[s.target[contacts]
-                               & (rng.random(len(contacts)) < self._week_yield())]
+            willing = contacts[rng.random(len(contacts)) < self._week_yield()]
             self._take(willing[:room], np.full(len(willing[:room]), provider.number))
 
     def _week_yield(self) -> float:
@@ -1074,6 +1075,9 @@ def provider_summary(model: RegionalLabourMarket) -> dict[str, float]:
         out["provider_acquisition_shortfall"] / market.p.target_clients
         if market.p.target_clients else 0.0)
     out["provider_contacts"] = float(market.contacts_total)
+    # clients over everyone who belonged to the target group at some point of the run
+    in_target = int(model.seekers.view("target").sum())
+    out["provider_enrolment_share"] = len(clients) / in_target if in_target else math.nan
     if market.firm_work:
         out["provider_firms"] = float((market.firm_phase != NEVER).sum())
         out["provider_target_firms"] = float(market.p.target_firms)

@@ -75,6 +75,10 @@ class ServiceCatalogue:
         self.waiting_count = np.zeros(len(self.pools), dtype=np.int64)
         self.admitted = np.zeros(2, dtype=np.int64)       # this week: [other, target]
         self.wait_weeks = np.zeros(2, dtype=np.float64)
+        # this week's episode starts by scope and service, however the place was got
+        # (waiting list, programme intake); people already in a service at the start are not
+        # starts
+        self.starts = np.zeros((2, len(self.names)), dtype=np.int64)
 
     def _add_pool(self, sid: int, service: Service, capacity: int, reserved: bool,
                   payer_shares: tuple[float, float, float]) -> int:
@@ -220,6 +224,9 @@ class ServiceCatalogue:
         seekers.waiting_service[cohort] = NO_ONE
         seekers.served[cohort] = served
         seekers.spell_weeks[cohort] = 0  # a service interrupts the registered spell
+        if served:
+            in_target = int(seekers.target[cohort].sum())
+            self.starts[:, pool.service_id] += (len(cohort) - in_target, in_target)
 
     def release(self, index: np.ndarray) -> None:
         """Hand back the places of people leaving a service early (drop-out, job)."""
@@ -237,11 +244,13 @@ class ServiceCatalogue:
         self.model.seekers.waiting_service[index] = NO_ONE
         self.model.seekers.episode[index] = NO_ONE
 
-    def take_week_counters(self) -> tuple[np.ndarray, np.ndarray]:
-        admitted, waits = self.admitted.copy(), self.wait_weeks.copy()
+    def take_week_counters(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This week's admissions, waiting weeks and starts by service; then reset them."""
+        admitted, waits, starts = self.admitted.copy(), self.wait_weeks.copy(), self.starts.copy()
         self.admitted[:] = 0
         self.wait_weeks[:] = 0
-        return admitted, waits
+        self.starts[:] = 0
+        return admitted, waits, starts
 
     def pool_of(self, index: np.ndarray) -> np.ndarray:
         """The pool of each listed seeker's current episode (each must have one)."""

@@ -103,6 +103,25 @@ def test_metric_grammar():
         parse_metric("activation_rate@change=22")
 
 
+def test_weekly_metrics_sum_columns_and_divide_sums() -> None:
+    import pandas as pd
+
+    from calibration.moments import _weekly_value
+
+    table = pd.DataFrame({"week": [1, 2, 3], "a": [1.0, 2.0, 3.0], "b": [10.0, 20.0, 30.0],
+                          "c": [2.0, 2.0, 4.0], "w": [float("nan"), 4.0, 6.0]})
+    metric = parse_metric("a+b@sum")
+    assert metric.columns() == ("a", "b") and metric.sides() == (("a", "b"),)
+    assert _weekly_value(metric, table) == 66.0
+    assert _weekly_value(parse_metric("a+b@week=2"), table) == 22.0
+    assert _weekly_value(parse_metric("a+b/c@sum=2:3"), table) == pytest.approx(55 / 6)
+    assert _weekly_value(parse_metric("a/b+c@week=3"), table) == pytest.approx(3 / 34)
+    assert _weekly_value(parse_metric("w@mean"), table) == 5.0  # a week with no value is left out
+    assert _weekly_value(parse_metric("a+b@change=1:3"), table) == 22.0
+    with pytest.raises(MetricError):
+        parse_metric("a++b@sum")
+
+
 def _targets(tmp_path: Path) -> list:
     return read_targets(write(tmp_path, HEADER
                               + "a,baseline,activation_rate_mean,region,0.3,,0.02,1,fit,,s\n"
@@ -181,3 +200,28 @@ def test_sensitivity_ranks_the_influential_parameter_first():
         table = run_analysis(params, toy, ["y", "z"], method, samples, seed=3)
         first = table[table["rank"] == 1].set_index("output")["parameter"]
         assert first["y"] == "x1" and first["z"] == "x2", method
+
+
+def test_recheck_rewrites_the_report_and_leaves_the_fit_alone(tmp_path):
+    from simulation.scenario import fitted_tree
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    fitted = folder / "fitted.toml"
+    fitted.write_text(toml_text(fitted_tree(), "# the fit under test"), encoding="utf-8")
+    before = fitted.read_bytes()
+    targets = write(tmp_path, HEADER + "w0,baseline,monthly_to_work[0],region,0.183,1/month,"
+                    "0.03,1,fit,,Labore\n"
+                    + "v,baseline,activation_rate_mean,region,0.99,,0.01,1,validate,,s\n"
+                    + "p,baseline,no_such_metric,region,1,,1,1,validate,pending,s\n")
+    result = CliRunner().invoke(app, [
+        "calibrate", "--recheck", "--targets", str(targets), "--out", str(folder),
+        "--report-seeds", "1", "--report-scale", "0.01", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert fitted.read_bytes() == before
+    assert not (folder / "fitted.rejected.toml").exists()
+    report = (folder / "report.md").read_text(encoding="utf-8")
+    assert "Re-check only" in report and "Search:" not in report
+    assert "| v | baseline |" in report and "❌ missed" in report  # 0.99 is out of reach
+    assert "| p | baseline |" in report and "not yet simulated" in report
+    assert "`labour_market.work_hazard_by_band`" in report  # the values it checked

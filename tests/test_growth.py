@@ -169,3 +169,26 @@ def test_unknown_sector_in_the_programme_is_reported() -> None:
     scenario = _scenario({"training": [{"sector": "shipbuilding"}]})
     with pytest.raises(ValueError, match="unknown sector 'shipbuilding'"):
         RegionalLabourMarket(scenario, rng=np.random.SeedSequence(0))
+
+
+def test_firms_served_counts_each_reached_firm_once_and_never_falls() -> None:
+    pilot = _scenario({"start_week": 3, "coordinators": {"count": 4, "visits_per_week": 2.0}})
+    model = _run(pilot, seed=4, weeks=30)
+    try:
+        weekly = model.metrics.frame()
+        served = weekly.loc[weekly["scope"] == "region", "firms_served"].to_numpy()
+        visits = weekly.loc[weekly["scope"] == "region", "firm_visits"].cumsum().to_numpy()
+        economy = model.economy
+        assert (np.diff(served) >= 0).all()
+        assert served[0] == 0 and served[-1] > 0
+        assert (served <= visits).all()  # a visit reaches at most one new firm
+        assert served[-1] <= len(model.firms) + len(economy.solo_firm)
+        assert served[-1] == economy.firms_served()
+    finally:
+        model.release()
+    base = _run(_scenario(), seed=4, weeks=10)
+    try:
+        weekly = base.metrics.frame()
+        assert (weekly.loc[weekly["scope"] == "region", "firms_served"] == 0).all()
+    finally:
+        base.release()

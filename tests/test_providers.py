@@ -251,6 +251,10 @@ def test_summary_reports_provider_metrics():
                 "provider_paid_outcomes", "provider_fee_base_fee_eur",
                 "provider_fee_outcome_fee.placement_eur"):
         assert key in summary
+    clients, share = summary["provider_clients"], summary["provider_enrolment_share"]
+    assert clients > 0 and 0 < share <= 1
+    # everyone a provider takes on belongs to the target group
+    assert share == pytest.approx(clients / model.seekers.view("target").sum())
 
 
 def test_an_unknown_contract_is_refused_naming_the_field():
@@ -343,3 +347,19 @@ def test_guided_firms_make_more_first_hires():
     gains = [first_hires(4.0, seed) - first_hires(1.0, seed) for seed in SEEDS]
     print("extra first hires of guided firms:", gains)
     assert np.mean(gains) > 0 and min(gains) >= 0
+
+
+def test_marketing_reaches_only_the_target_group_and_its_yield_sets_the_intake():
+    procurement = {"contract": "koko_rekry", "acquisition": "marketing", "providers": 2,
+                   "contacts_per_week": 30.0, "contact_yield": 0.3, "contact_yield_sd": 0.0,
+                   "target_clients": 10_000, "intake_selection": False}
+    model = _model(6, procurement, weeks=20, scenario="koko_rekry")
+    market, target = model.providers, model.seekers.view("target")
+    contacted = market.contacted[:model.seekers.n]
+    assert contacted.sum() == market.contacts_total > 200
+    assert not (contacted & ~target).any()
+    clients = market.client_frame()
+    # with no intake selection and room to spare, the clients are the willing contacts:
+    # a binomial share of 0.3 of those contacted (within 4 standard errors)
+    n = market.contacts_total
+    assert abs(len(clients) / n - 0.3) < 4 * (0.3 * 0.7 / n) ** 0.5
