@@ -350,7 +350,8 @@ class RegionalEconomy:
             self._mass_recruitment()
 
     def after_match(self) -> None:
-        """Cross-border matching for those still unemployed after the home market's."""
+        """First hires of the week, then cross-border matching for those still unemployed."""
+        self._detect_first_hires()
         programme = self.programme
         if (programme is not None and programme.cross_border is not None
                 and self.model.week >= programme.start_week):
@@ -401,11 +402,8 @@ class RegionalEconomy:
                                market.p.firm_hire_multiplier, 1.0)
         # only those without a first hire and without an open vacancy decide
         open_vacancy = np.zeros(n, dtype=bool)
-        has_firm = np.flatnonzero(self.solo_firm >= 0)
-        for j in has_firm:
+        for j in np.flatnonzero(self.solo_firm >= 0):
             firm = self.model.firms[self.solo_firm[j]]
-            if firm.hires and not self.solo_hired[j]:
-                self._first_hire(j)
             open_vacancy[j] = (firm.posted + firm.hidden) > 0
         deciding = ~self.solo_hired & ~open_vacancy
         decides = np.flatnonzero(deciding & (self.rng.random(n) < np.minimum(1.0, hazard)))
@@ -419,6 +417,13 @@ class RegionalEconomy:
             else:
                 firm.posted += 1
         self.week_counts["first_hire_decisions"] += len(decides)
+
+    def _detect_first_hires(self) -> None:
+        """Solo entrepreneurs whose firm hired this week (in the match or a programme's direct
+        hire) made their first hire: recorded the same week, before the providers' accounts."""
+        for j in np.flatnonzero((self.solo_firm >= 0) & ~self.solo_hired):
+            if self.model.firms[self.solo_firm[j]].hires:
+                self._first_hire(j)
 
     def _first_hire(self, j: int) -> None:
         self.solo_hired[j] = True

@@ -192,3 +192,20 @@ def test_firms_served_counts_each_reached_firm_once_and_never_falls() -> None:
         assert (weekly.loc[weekly["scope"] == "region", "firms_served"] == 0).all()
     finally:
         base.release()
+
+
+def test_a_first_hire_is_recorded_in_the_week_the_firm_hires() -> None:
+    scenario = _scenario(**{"growth": {**SMALL["growth"], "first_hire_hazard_per_year": 0.9}})
+    model = RegionalLabourMarket(scenario, rng=np.random.SeedSequence(8))
+    try:
+        economy, recorded = model.economy, 0
+        for _ in range(30):
+            model.step()
+            with_firm = np.flatnonzero(economy.solo_firm >= 0)
+            hired = np.array([model.firms[economy.solo_firm[j]].hires > 0 for j in with_firm],
+                             dtype=bool)
+            np.testing.assert_array_equal(economy.solo_hired[with_firm], hired)
+            recorded += model.metrics.rows[-2]["first_hires"]
+        assert recorded == economy.solo_hired.sum() > 0
+    finally:
+        model.release()
