@@ -30,7 +30,7 @@ from simulation.coaches import Coach, allocate_meetings
 from simulation.firms import Firm, draw_firm_sizes, post_vacancies
 from simulation.growth import RegionalEconomy
 from simulation.ledger import Ledger
-from simulation.metrics import WeeklyMetrics
+from simulation.metrics import LONG_TERM_WEEKS, WeeklyMetrics
 from simulation.parameters import PROFILES, SERVICE_NAMES, WEEKS_PER_MONTH, Scenario, Service
 from simulation.payments import pay_week
 from simulation.providers import build_providers
@@ -505,9 +505,10 @@ class RegionalLabourMarket(mesa.Model):
         unemployed = np.flatnonzero(state == State.UNEMPLOYED)
         draw = rng.random(len(unemployed))
         study_rate = flows.exit_to_study_per_week * np.where(s.age[unemployed] < 25, 3.0, 1.0)
-        to_olf = unemployed[draw < flows.exit_out_of_labour_force_per_week]
-        to_study = unemployed[(draw >= flows.exit_out_of_labour_force_per_week)
-                              & (draw < flows.exit_out_of_labour_force_per_week + study_rate)]
+        olf_rate = flows.exit_out_of_labour_force_per_week + np.where(
+            s.spell_weeks[unemployed] >= LONG_TERM_WEEKS, flows.long_term_exit_per_week, 0.0)
+        to_olf = unemployed[draw < olf_rate]
+        to_study = unemployed[(draw >= olf_rate) & (draw < olf_rate + study_rate)]
         leaving = np.concatenate([to_olf, to_study])
         self.services.leave_waiting_list(leaving[s.waiting_service[leaving] != NO_ONE])
         s.state[to_olf] = State.OUT_OF_LABOUR_FORCE

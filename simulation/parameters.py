@@ -117,6 +117,10 @@ class Flows(Frozen):
         0.008, "1/week", "Job loss hazard of former job seekers in work", ge=0.0, le=1.0)
     exit_out_of_labour_force_per_week: float = _field(
         0.002, "1/week", "Unemployed leaving the labour force", ge=0.0, le=1.0)
+    long_term_exit_per_week: float = _field(
+        0.0, "1/week", "Extra exit out of the labour force for open spells of 12 months or "
+        "more (pensions, disability, leaving the register): exits the Labore rates to work and "
+        "to services do not count", ge=0.0, le=1.0)
     exit_to_study_per_week: float = _field(
         0.002, "1/week", "Unemployed starting studies (under-25s: three times this)",
         ge=0.0, le=1.0)
