@@ -43,6 +43,9 @@ class Procurement(BaseModel):
     # -- providers ---------------------------------------------------------------------------
     providers: int = _field(2, "providers", "Providers under contract at the start",
                             ge=1, le=200)
+    start_week: int = _field(
+        1, "week", "Model week in which the providers' contracts start (their contract week 0); "
+        "before it the office works alone", ge=1, le=1040)
     max_providers: int = _field(30, "providers", "Most providers a dynamic purchasing system "
                                 "admits", ge=1, le=500)
     staff_hours_per_week: float = _field(

@@ -284,7 +284,11 @@ class ProviderMarket:
         self.firm_phase = np.zeros(0, dtype=np.int8)
         self.firm_has_hired = np.zeros(0, dtype=np.bool_)
         for _ in range(procurement.providers):
-            self._add_provider(model.week + 1)
+            self._add_provider(max(model.week + 1, procurement.start_week))
+
+    def started(self) -> bool:
+        """Whether the contracts have started (before, providers neither act nor book)."""
+        return self.model.week >= self.p.start_week
 
     # -- bookkeeping arrays ----------------------------------------------------------------
 
@@ -1000,7 +1004,7 @@ class ProviderMarket:
     def contract_weeks(self, provider: Provider) -> int:
         """Contract weeks the provider's contract ran (settle's ``weeks``)."""
         last = provider.exit_week if provider.exit_week is not None else self.model.week
-        return last - provider.start_week + 1
+        return max(0, last - provider.start_week + 1)  # 0 while the contract has not started
 
     def weekly_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)

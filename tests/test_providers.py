@@ -363,3 +363,21 @@ def test_marketing_reaches_only_the_target_group_and_its_yield_sets_the_intake()
     # a binomial share of 0.3 of those contacted (within 4 standard errors)
     n = market.contacts_total
     assert abs(len(clients) / n - 0.3) < 4 * (0.3 * 0.7 / n) ** 0.5
+
+
+def test_providers_start_in_their_start_week_and_count_contract_weeks_from_it():
+    late = _model(3, {**SMALL, "start_week": 9}, weeks=20)
+    market = late.providers
+    weekly = market.weekly_frame()
+    assert weekly["week"].min() == 9 and (weekly.loc[weekly["week"] == 9, "contract_week"]
+                                           == 0).all()
+    assert market.client_frame()["intake_week"].min() >= 9
+    ledger = late.ledger.to_frame()
+    assert ledger.loc[(ledger["payee"] == "providers") & (ledger["week"] < 9),
+                      "amount_eur"].sum() == 0
+    # before the start the region is the same as with no providers at all: the same people
+    # unemployed in week 8 as in the same-seed run whose providers start after the run
+    never = _model(3, {**SMALL, "start_week": 1000}, weeks=8)
+    early = _model(3, {**SMALL, "start_week": 9}, weeks=8)
+    np.testing.assert_array_equal(never.seekers.view("state"), early.seekers.view("state"))
+    assert never.providers.weekly_frame().empty
