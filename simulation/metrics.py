@@ -9,6 +9,7 @@ when the table is built, so there is one source of truth for money.
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,11 @@ class WeeklyMetrics:
         self.person_log: list[tuple[str, int, np.ndarray]] = []
         # completed open-unemployment spells ending in a job, by length in weeks
         self.completed_spells = np.zeros(0, dtype=np.int64)
+        self.start_date = datetime.date.fromisoformat(model.scenario.start_date)
+
+    def calendar_year(self, week: int) -> int:
+        """The calendar year a week belongs to: the year of its fourth day (as ISO weeks)."""
+        return (self.start_date + datetime.timedelta(days=7 * (week - 1) + 3)).year
 
     def count_flow(self, name: str, index: np.ndarray) -> None:
         in_target = int(self.model.seekers.target[index].sum())
@@ -111,6 +117,13 @@ class WeeklyMetrics:
         by_scope = {"region": counts[:len(State)] + counts[len(State):],
                     "target": counts[len(State):]}
         long_term = (state == State.UNEMPLOYED) & (s.view("spell_weeks") >= LONG_TERM_WEEKS)
+        # who was a job seeker (and a client) in which calendar year, for counts of distinct
+        # people during a year, as registers publish them
+        seeking = (state == State.UNEMPLOYED) | (state == State.IN_SERVICE) \
+            | (state == State.SUBSIDISED)
+        year_bit = np.uint32(1 << (self.calendar_year(self.model.week) - self.start_date.year))
+        s.view("seeker_years")[seeking] |= year_bit
+        s.view("client_years")[seeking & target] |= year_bit
         waiting = s.view("waiting_service") >= 0
         admitted, waits, starts = self.model.services.take_week_counters()
         names = self.model.services.names

@@ -90,9 +90,25 @@ def summarise(model: RegionalLabourMarket, weekly: pd.DataFrame) -> dict[str, fl
             if column.startswith("cost_"):
                 summary[f"{prefix}{column}"] = float(rows[column].sum())
     summary.update(_person_metrics(model))
+    summary.update(_clients_by_year(model))
     summary.update(provider_summary(model))
     summary.update(growth_summary(model, weekly))
     return summary
+
+
+def _clients_by_year(model: RegionalLabourMarket) -> dict[str, float]:
+    """Distinct registered job seekers (``clients_during_<year>``) and target-group clients
+    (``target_clients_during_<year>``) in each calendar year of the scenario's horizon (a part
+    year, or a run cut short, counts only its simulated weeks)."""
+    s, metrics = model.seekers, model.metrics
+    first = metrics.start_date.year
+    last_week = max(1, model.week, model.scenario.weeks)
+    out: dict[str, float] = {}
+    for year in range(metrics.calendar_year(1), metrics.calendar_year(last_week) + 1):
+        bit = np.uint32(1 << (year - first))
+        out[f"clients_during_{year}"] = float(((s.view("seeker_years") & bit) > 0).sum())
+        out[f"target_clients_during_{year}"] = float(((s.view("client_years") & bit) > 0).sum())
+    return out
 
 
 def _person_metrics(model: RegionalLabourMarket) -> dict[str, float]:

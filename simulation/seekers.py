@@ -73,6 +73,9 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "served": (np.bool_, False),           # started a service during the run
     "first_placement": (np.int32, NO_ONE),  # week of the first placement in the run
     "sustained": (np.int8, 0),             # longest placement reached: 1 ≥3, 2 ≥6, 3 ≥12 months
+    "seeker_years": (np.uint32, 0),        # bit y: a registered job seeker in calendar year y
+    "client_years": (np.uint32, 0),        # of the run (from its start year); the same, and in
+                                           # the target group
     "registered_week": (np.int32, 0),
     "chained": (np.bool_, False),          # referred on from a service, not from open unemployment
 }

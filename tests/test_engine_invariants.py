@@ -135,3 +135,28 @@ def test_no_one_in_service_without_a_place_after_early_exits() -> None:
             model.seekers.view("state") == State.EMPLOYED] == NO_ONE).all()
     finally:
         model.release()
+
+
+def test_distinct_clients_by_calendar_year_match_a_week_by_week_union() -> None:
+    from simulation.results import summarise
+
+    scenario = load_scenario("baseline", overrides=VARIANTS["pilot"])
+    model = RegionalLabourMarket(scenario, rng=np.random.SeedSequence(12))
+    try:
+        seen: dict[tuple[int, bool], set[int]] = {}
+        for _ in range(30):  # from 1 Aug 2017: weeks 1–22 fall in 2017, 23–30 in 2018
+            model.step()
+            year = model.metrics.calendar_year(model.week)
+            state = model.seekers.view("state")
+            seeking = np.flatnonzero(np.isin(state, [State.UNEMPLOYED, *IN_SERVICE]))
+            target = seeking[model.seekers.target[seeking]]
+            seen.setdefault((year, False), set()).update(seeking.tolist())
+            seen.setdefault((year, True), set()).update(target.tolist())
+        summary = summarise(model, model.metrics.frame())
+    finally:
+        model.release()
+    assert {k for k in summary if k.startswith("clients_during_")} == {
+        "clients_during_2017", "clients_during_2018"}
+    for (year, in_target), people in seen.items():
+        key = f"{'target_' if in_target else ''}clients_during_{year}"
+        assert summary[key] == len(people) > 0
