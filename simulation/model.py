@@ -242,7 +242,7 @@ class RegionalLabourMarket(mesa.Model):
         self._register_inflows()
         self._update_target_group()
         self._hold_meetings()
-        if self.providers is not None and self.providers.started():
+        if self.providers is not None and self.providers.running():
             self.providers.step()  # intake and effort allocation
         post_vacancies(self.firms, self)
         if self.economy is not None:
@@ -253,7 +253,7 @@ class RegionalLabourMarket(mesa.Model):
         self._leave_services()
         self._separations_and_exits()
         self._pay_week()
-        if self.providers is not None and self.providers.started():
+        if self.providers is not None and self.providers.running():
             self.providers.account()  # outcomes, fees through the ledger, profit, exit
         self.metrics.count_sustained()
         self.metrics.record()

@@ -46,6 +46,9 @@ class Procurement(BaseModel):
     start_week: int = _field(
         1, "week", "Model week in which the providers' contracts start (their contract week 0); "
         "before it the office works alone", ge=1, le=1040)
+    end_week: int = _field(
+        0, "week", "Last model week of the contracts (0: to the end of the run); then the "
+        "providers hand their clients back to the office and earn nothing more", ge=0, le=1040)
     max_providers: int = _field(30, "providers", "Most providers a dynamic purchasing system "
                                 "admits", ge=1, le=500)
     staff_hours_per_week: float = _field(
@@ -184,6 +187,9 @@ class Procurement(BaseModel):
                              f"{sum(self.buyer_shares):.4f})")
         if self.max_providers < self.providers:
             raise ValueError("max_providers must be at least providers")
+        if self.end_week and self.end_week < self.start_week:
+            raise ValueError(f"end_week ({self.end_week}) must not come before start_week "
+                             f"({self.start_week})")
         try:
             self.resolved_contract()
         except ContractError as error:

@@ -286,9 +286,15 @@ class ProviderMarket:
         for _ in range(procurement.providers):
             self._add_provider(max(model.week + 1, procurement.start_week))
 
-    def started(self) -> bool:
-        """Whether the contracts have started (before, providers neither act nor book)."""
-        return self.model.week >= self.p.start_week
+    def running(self) -> bool:
+        """Whether the contracts run this week (before and after, providers neither act nor
+        book)."""
+        week = self.model.week
+        return week >= self.p.start_week and (not self.p.end_week or week <= self.p.end_week)
+
+    def last_week(self) -> int:
+        """The last week in which a fee can be earned."""
+        return self.p.end_week or self.model.scenario.weeks
 
     # -- bookkeeping arrays ----------------------------------------------------------------
 
@@ -378,7 +384,7 @@ class ProviderMarket:
 
     def _placement_value(self, index: np.ndarray, owner: np.ndarray) -> np.ndarray:
         """Expected fees (€) that a placement this week would earn, by client."""
-        remaining = self.model.scenario.weeks - self.model.week
+        remaining = self.last_week() - self.model.week
         risk = self.risk[index]
         value = np.zeros(len(index))
         for kind in ("placement", "employed_3m", "employed_6m", "employed_12m"):
@@ -678,6 +684,22 @@ class ProviderMarket:
         self._book(revenue)
         self._exits()
         self._entry()
+        if self.model.week == self.p.end_week:
+            self._end_contracts()
+
+    def _end_contracts(self) -> None:
+        """The contracts end: every provider still working completes and hands its clients and
+        firms back."""
+        n = self.model.seekers.n
+        for provider in self.active_providers():
+            provider.active = False
+            provider.completed = True
+            provider.exit_week = self.model.week
+            mine = np.flatnonzero((self.owner[:n] == provider.number)
+                                  & np.isin(self.phase[:n], (ACTIVE, MONITORED)))
+            self._release(mine)
+            if self.firm_work:
+                self._drop_firms(provider)
 
     def _record_outcomes(self) -> None:
         s, week, p = self.model.seekers, self.model.week, self.p

@@ -381,3 +381,17 @@ def test_providers_start_in_their_start_week_and_count_contract_weeks_from_it():
     early = _model(3, {**SMALL, "start_week": 9}, weeks=8)
     np.testing.assert_array_equal(never.seekers.view("state"), early.seekers.view("state"))
     assert never.providers.weekly_frame().empty
+
+
+def test_at_the_contract_end_providers_hand_their_clients_back_and_earn_nothing_more():
+    ended = _model(3, {**SMALL, "end_week": 12}, weeks=25)
+    market = ended.providers
+    assert market.weekly_frame()["week"].max() == 12
+    assert all(p.completed and not p.active and p.exit_week == 12 for p in market.providers)
+    assert (ended.seekers.view("provider") == -1).all()  # the office has them all back
+    ledger = ended.ledger.to_frame()
+    assert ledger.loc[(ledger["payee"] == "providers") & (ledger["week"] > 12),
+                      "amount_eur"].sum() == 0
+    assert (reconcile(market)["gap_eur"].abs() < 0.005).all()
+    with pytest.raises(ValueError, match="end_week"):
+        _model(3, {**SMALL, "start_week": 10, "end_week": 5}, weeks=2)
