@@ -18,7 +18,7 @@ import pandas as pd
 
 from simulation.ledger import PAYERS
 from simulation.parameters import N_BANDS
-from simulation.seekers import State
+from simulation.seekers import State, in_states
 
 if TYPE_CHECKING:
     from simulation.model import RegionalLabourMarket
@@ -49,6 +49,10 @@ class WeeklyMetrics:
     def calendar_year(self, week: int) -> int:
         """The calendar year a week belongs to: the year of its fourth day (as ISO weeks)."""
         return (self.start_date + datetime.timedelta(days=7 * (week - 1) + 3)).year
+
+    def year_bit(self, year: int) -> np.uint32:
+        """The bit of a calendar year in the ``seeker_years`` / ``client_years`` columns."""
+        return np.uint32(1 << (year - self.start_date.year))
 
     def count_flow(self, name: str, index: np.ndarray) -> None:
         in_target = int(self.model.seekers.target[index].sum())
@@ -119,9 +123,8 @@ class WeeklyMetrics:
         long_term = (state == State.UNEMPLOYED) & (s.view("spell_weeks") >= LONG_TERM_WEEKS)
         # who was a job seeker (and a client) in which calendar year, for counts of distinct
         # people during a year, as registers publish them
-        seeking = (state == State.UNEMPLOYED) | (state == State.IN_SERVICE) \
-            | (state == State.SUBSIDISED)
-        year_bit = np.uint32(1 << (self.calendar_year(self.model.week) - self.start_date.year))
+        seeking = in_states(state, State.UNEMPLOYED, State.IN_SERVICE, State.SUBSIDISED)
+        year_bit = self.year_bit(self.calendar_year(self.model.week))
         s.view("seeker_years")[seeking] |= year_bit
         s.view("client_years")[seeking & target] |= year_bit
         waiting = s.view("waiting_service") >= 0

@@ -688,18 +688,9 @@ class ProviderMarket:
             self._end_contracts()
 
     def _end_contracts(self) -> None:
-        """The contracts end: every provider still working completes and hands its clients and
-        firms back."""
-        n = self.model.seekers.n
+        """The contracts end: every provider still working completes."""
         for provider in self.active_providers():
-            provider.active = False
-            provider.completed = True
-            provider.exit_week = self.model.week
-            mine = np.flatnonzero((self.owner[:n] == provider.number)
-                                  & np.isin(self.phase[:n], (ACTIVE, MONITORED)))
-            self._release(mine)
-            if self.firm_work:
-                self._drop_firms(provider)
+            self._leave(provider, completed=True)
 
     def _record_outcomes(self) -> None:
         s, week, p = self.model.seekers, self.model.week, self.p
@@ -950,18 +941,22 @@ class ProviderMarket:
                                minlength=len(self.providers))
         for provider in self.active_providers():
             if holding[provider.number] == 0 and self._intake_over(provider):
-                provider.active = False
-                provider.completed = True
-                provider.exit_week = self.model.week
-                continue
-            if provider.loss_weeks >= self.p.exit_after_loss_weeks:
-                provider.active = False
-                provider.exit_week = self.model.week
-                mine = np.flatnonzero((self.owner[:n] == provider.number)
-                                      & np.isin(self.phase[:n], (ACTIVE, MONITORED)))
-                self._release(mine)
-                if self.firm_work:
-                    self._drop_firms(provider)
+                self._leave(provider, completed=True)  # nothing left to hand back
+            elif provider.loss_weeks >= self.p.exit_after_loss_weeks:
+                self._leave(provider, completed=False)
+
+    def _leave(self, provider: Provider, completed: bool) -> None:
+        """A provider stops this week (its work done, or in losses) and hands any clients and
+        firms it still holds back to the office."""
+        n = self.model.seekers.n
+        provider.active = False
+        provider.completed = completed
+        provider.exit_week = self.model.week
+        mine = np.flatnonzero((self.owner[:n] == provider.number)
+                              & np.isin(self.phase[:n], (ACTIVE, MONITORED)))
+        self._release(mine)
+        if self.firm_work:
+            self._drop_firms(provider)
 
     def _entry(self) -> None:
         p, week = self.p, self.model.week

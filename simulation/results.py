@@ -101,11 +101,10 @@ def _clients_by_year(model: RegionalLabourMarket) -> dict[str, float]:
     (``target_clients_during_<year>``) in each calendar year of the scenario's horizon (a part
     year, or a run cut short, counts only its simulated weeks)."""
     s, metrics = model.seekers, model.metrics
-    first = metrics.start_date.year
     last_week = max(1, model.week, model.scenario.weeks)
     out: dict[str, float] = {}
     for year in range(metrics.calendar_year(1), metrics.calendar_year(last_week) + 1):
-        bit = np.uint32(1 << (year - first))
+        bit = metrics.year_bit(year)
         out[f"clients_during_{year}"] = float(((s.view("seeker_years") & bit) > 0).sum())
         out[f"target_clients_during_{year}"] = float(((s.view("client_years") & bit) > 0).sum())
     return out
