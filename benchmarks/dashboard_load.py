@@ -167,7 +167,7 @@ def main() -> int:
     port = _free_port()
     base = f"http://127.0.0.1:{port}/"
     server = subprocess.Popen(
-        [sys.executable, "-c", "from simulation.cli import main; main()", "dashboard",
+        [sys.executable, "-c", "from simulation.cli.main import main; main()", "dashboard",
          "--port", str(port), "--workers", str(args.workers), "--store", str(store),
          "--max-queue", "32"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

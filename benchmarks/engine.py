@@ -27,8 +27,8 @@ PROVIDERS = {"providers": 30, "max_providers": 30, "target_clients": 5000,
 
 
 def _pilotsim(seekers: int, weeks: int, seed: int, providers: bool = False) -> dict[str, float]:
-    from simulation.model import RegionalLabourMarket
-    from simulation.scenario import load_scenario
+    from simulation.engine.model import RegionalLabourMarket
+    from simulation.params.loading import load_scenario
 
     overrides: dict = {"region": {"job_seekers": seekers}}
     if providers:

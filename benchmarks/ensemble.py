@@ -30,8 +30,8 @@ import statistics
 import time
 from typing import Any
 
-from simulation.runner import RunRequest, execute, requests, stop_workers
-from simulation.scenario import load_scenario
+from simulation.experiments.runner import RunRequest, execute, requests, stop_workers
+from simulation.params.loading import load_scenario
 
 
 def load() -> list[float]:

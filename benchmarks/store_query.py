@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simulation.store import (
+from simulation.experiments.store import (
     COMPACT_EVERY,
     REGISTRY_COLUMNS,
     ResultsStore,

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.parameters import N_BANDS
-from simulation.runner import requests, run_many
-from simulation.scenario import load_scenario
+from simulation.experiments.runner import requests, run_many
+from simulation.params.loading import load_scenario
+from simulation.params.schema import N_BANDS
 
 HERE = Path(__file__).parent
 FITTED = HERE / "fitted.toml"

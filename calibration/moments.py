@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulation.parameters import N_BANDS
-from simulation.results import RunResult
+from simulation.engine.results import RunResult
+from simulation.params.schema import N_BANDS
 
 WEEKS_PER_MONTH = 52 / 12
 ALIASES = {"unemployed_end_ratio": "unemployed@ratio=start:end"}

@@ -47,11 +47,9 @@ import numpy as np
 
 from calibration.moments import labore_rate, parse_metric, replication_values, simulated_value
 from calibration.targets import Target, TargetsError
-from simulation.parameters import N_BANDS
-from simulation.provenance import unwrap
-from simulation.results import RunResult
-from simulation.runner import execute, requests, run_many
-from simulation.scenario import (
+from simulation.engine.results import RunResult
+from simulation.experiments.runner import execute, requests, run_many
+from simulation.params.loading import (
     ScenarioError,
     deep_merge,
     fitted_tree,
@@ -59,6 +57,8 @@ from simulation.scenario import (
     read_toml,
     wrap_overrides,
 )
+from simulation.params.provenance import unwrap
+from simulation.params.schema import N_BANDS
 
 HERE = Path(__file__).parent
 PARAM_COLUMNS = ("parameter", "lower", "upper", "start", "role", "source")
@@ -596,7 +596,7 @@ def evaluate(targets: list[Target], sim: Simulator, values: dict[str, Any],
         else:
             value = simulated_value(t.metric, t.scope, results[t.scenario])
             reps = replication_values(t.metric, t.scope, results[t.scenario])
-            from simulation.statistics import mean_ci
+            from simulation.experiments.statistics import mean_ci
             ci = mean_ci(reps)
             row.update(simulated=value, ci_low=ci["ci95_low"], ci_high=ci["ci95_high"])
             if not math.isfinite(value):

@@ -18,8 +18,8 @@ import plotly.graph_objects as go
 
 from calibration.moments import parse_metric, simulated_value
 from calibration.msm import FreeParameter, nested
-from simulation.runner import requests, run_many
-from simulation.scenario import deep_merge, load_scenario
+from simulation.experiments.runner import requests, run_many
+from simulation.params.loading import deep_merge, load_scenario
 
 DEFAULT_OUTPUTS = ("activation_rate_mean", "unemployed_end_ratio",
                    "long_term_unemployed/unemployed@end", "monthly_to_work[all]",

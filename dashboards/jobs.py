@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulation.parameters import Scenario
-from simulation.runner import RunRequest, code_version, execute, requests, run_meta
-from simulation.scenario import content_hash
-from simulation.store import ResultsStore, StoreReader
+from simulation.experiments.runner import RunRequest, code_version, execute, requests, run_meta
+from simulation.experiments.store import ResultsStore, StoreReader
+from simulation.params.loading import content_hash
+from simulation.params.schema import Scenario
 
 MAX_BATCH_RUNS = 400  # replications taken into one execute() call
 KEEP_JOBS = 500  # finished jobs remembered (their results stay in the store regardless)

@@ -3,7 +3,7 @@
 Everything the browser sends passes through here before anything reaches the runner: the
 scenario is a library name (never a path), every lever is a whitelisted parameter path with a
 number inside the schema's range (tightened for the workshop: population and replications are
-capped), and the resolved scenario is validated by ``simulation.scenario``. Any problem is a
+capped), and the resolved scenario is validated by ``simulation.params.loading``. Any problem is a
 ``RequestError`` whose messages the page shows.
 
 A request is small and flat so that it fits in a URL query string: the scenario, the shared
@@ -22,9 +22,11 @@ from urllib.parse import parse_qsl, urlencode
 
 from pydantic import BaseModel
 
-from simulation.compare import comparison_baseline
-from simulation.contracts import OUTCOME_KINDS, load_contract
-from simulation.parameters import (
+from simulation.experiments.compare import comparison_baseline
+from simulation.params.contracts import OUTCOME_KINDS, load_contract
+from simulation.params.loading import ScenarioError, library_names, load_scenario
+from simulation.params.procurement import Procurement
+from simulation.params.schema import (
     SERVICE_NAMES,
     Coaching,
     PublicOffice,
@@ -32,8 +34,6 @@ from simulation.parameters import (
     Service,
     ServiceFunding,
 )
-from simulation.procurement import Procurement
-from simulation.scenario import ScenarioError, library_names, load_scenario
 
 MAX_JOB_SEEKERS = 40_000
 MIN_JOB_SEEKERS = 500

@@ -19,10 +19,10 @@ from plotly.subplots import make_subplots
 
 from dashboards.jobs import Job
 from dashboards.levers import RELIABLE_REPLICATIONS
-from simulation.compare import paired_effects
-from simulation.results import RunResult
-from simulation.statistics import mean_ci
-from simulation.store import KEY_COLUMNS, StoreReader
+from simulation.engine.results import RunResult
+from simulation.experiments.compare import paired_effects
+from simulation.experiments.statistics import mean_ci
+from simulation.experiments.store import KEY_COLUMNS, StoreReader
 
 SERIES = (("employed", "Employed (former job seekers in work)", "persons"),
           ("activation_rate", "Activation rate", "share"),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation.scenario import MAX_FILE_BYTES, ScenarioError, library_dir, load_scenario
+from simulation.params.loading import MAX_FILE_BYTES, ScenarioError, library_dir, load_scenario
 
 HERE = Path(__file__).parent
 BAD = HERE / "bad_scenarios"
@@ -134,7 +134,7 @@ def test_a_good_override_still_loads(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["unknown_key_nested", "age_shares_sum", "latin1_bytes"])
 def test_cli_prints_one_line_and_exits_2(name: str, tmp_path: Path) -> None:
-    if importlib.util.find_spec("simulation.cli") is None:
+    if importlib.util.find_spec("simulation.cli.main") is None:
         pytest.skip("no command line in this checkout")
     path = BAD / f"{name}.toml"
     field, substring = expectation(path)

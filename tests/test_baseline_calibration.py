@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.parameters import N_BANDS
-from simulation.runner import requests, run_many
-from simulation.scenario import load_scenario
+from simulation.experiments.runner import requests, run_many
+from simulation.params.loading import load_scenario
+from simulation.params.schema import N_BANDS
 
 TARGETS = Path(__file__).resolve().parents[1] / "calibration" / "targets.csv"
 REPLICATIONS = 2

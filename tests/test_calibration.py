@@ -13,7 +13,7 @@ from calibration.moments import MetricError, parse_metric
 from calibration.msm import FreeParameter, Settings, calibrate, distance, toml_text
 from calibration.sensitivity import run_analysis
 from calibration.targets import TargetsError, check_produced, read_observed, read_targets
-from simulation.cli import app
+from simulation.cli.main import app
 
 HEADER = "target_id,scenario,metric,scope,value,unit,tolerance,weight,use,status,source\n"
 GOOD = "a,baseline,activation_rate_mean,region,0.3,share,0.02,1,fit,,Ministry\n"
@@ -203,7 +203,7 @@ def test_sensitivity_ranks_the_influential_parameter_first():
 
 
 def test_recheck_rewrites_the_report_and_leaves_the_fit_alone(tmp_path):
-    from simulation.scenario import fitted_tree
+    from simulation.params.loading import fitted_tree
 
     folder = tmp_path / "out"
     folder.mkdir()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation.scenario import library_dir, library_names
+from simulation.params.loading import library_dir, library_names
 
 SMALL_SCENARIO = """
 [scenario]

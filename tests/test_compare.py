@@ -7,12 +7,12 @@ import math
 
 import pandas as pd
 
-from simulation.compare import comparison_baseline, paired_effects, plan_comparisons
-from simulation.parameters import Interventions
-from simulation.results import RunResult
-from simulation.runner import execute, requests
-from simulation.scenario import load_scenario
-from simulation.statistics import summarise_replications
+from simulation.engine.results import RunResult
+from simulation.experiments.compare import comparison_baseline, paired_effects, plan_comparisons
+from simulation.experiments.runner import execute, requests
+from simulation.experiments.statistics import summarise_replications
+from simulation.params.loading import load_scenario
+from simulation.params.schema import Interventions
 
 SMALL = {"region": {"job_seekers": 3000}}
 

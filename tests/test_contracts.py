@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation.contracts import (
+from simulation.params.contracts import (
     ContractError,
     OutcomeEvent,
     contract_from_table,

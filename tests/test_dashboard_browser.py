@@ -59,7 +59,7 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     store = tmp_path_factory.mktemp("dashboard-store")
     port = _free_port()
-    command = [sys.executable, "-c", "from simulation.cli import main; main()", "dashboard",
+    command = [sys.executable, "-c", "from simulation.cli.main import main; main()", "dashboard",
                "--port", str(port), "--workers", "2", "--store", str(store)]
     log = (store.parent / "server.log").open("w")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.model import RegionalLabourMarket
-from simulation.scenario import load_scenario
-from simulation.seekers import NO_ONE, State
+from simulation.engine.model import RegionalLabourMarket
+from simulation.engine.seekers import NO_ONE, State
+from simulation.params.loading import load_scenario
 
 WEEKS = 40
 IN_SERVICE = (State.IN_SERVICE, State.SUBSIDISED)
@@ -138,7 +138,7 @@ def test_no_one_in_service_without_a_place_after_early_exits() -> None:
 
 
 def test_distinct_clients_by_calendar_year_match_a_week_by_week_union() -> None:
-    from simulation.results import summarise
+    from simulation.engine.results import summarise
 
     scenario = load_scenario("baseline", overrides=VARIANTS["pilot"])
     model = RegionalLabourMarket(scenario, rng=np.random.SeedSequence(12))

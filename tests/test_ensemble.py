@@ -14,16 +14,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulation import runner
-from simulation.runner import code_version, execute, requests, run_meta
-from simulation.scenario import load_scenario
-from simulation.store import ResultsStore, StoreReader
-from simulation.sweep import Sweep, parse_parameter
+from simulation.experiments import runner
+from simulation.experiments.runner import code_version, execute, requests, run_meta
+from simulation.experiments.store import ResultsStore, StoreReader
+from simulation.experiments.sweep import Sweep, parse_parameter
+from simulation.params.loading import load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = {"region": {"job_seekers": 1500}}
 WEEKS = 20
-CLI = "from simulation.cli import main; main()"  # the `pilotsim` console script
+CLI = "from simulation.cli.main import main; main()"  # the `pilotsim` console script
 
 
 def small_sweep() -> Sweep:
@@ -132,7 +132,7 @@ def test_stopping_the_workers_never_waits_for_a_batch_in_another_thread() -> Non
 
 
 def test_stored_runs_come_back_with_their_per_person_tables(tmp_path: Path) -> None:
-    from simulation.compare import provider_counterfactuals
+    from simulation.experiments.compare import provider_counterfactuals
 
     small = {"region": {"job_seekers": 3000}}
     scenario = load_scenario("outsourcing_generic", overrides=small)

@@ -1,4 +1,4 @@
-"""The firm side (simulation.growth): hidden vacancies, training, the economy accounting, and
+"""The firm side (simulation.engine.growth): hidden vacancies, training, the economy accounting, and
 that nothing changes without it."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import simulation.model as model_module
-from simulation.model import RegionalLabourMarket
-from simulation.results import summarise
-from simulation.runner import RunRequest, run_replication
-from simulation.scenario import load_scenario
+import simulation.engine.model as model_module
+from simulation.engine.model import RegionalLabourMarket
+from simulation.engine.results import summarise
+from simulation.experiments.runner import RunRequest, run_replication
+from simulation.params.loading import load_scenario
 
 SMALL = {"region": {"job_seekers": 3000, "firms": 80},
          "growth": {"solo_entrepreneurs": 500}}

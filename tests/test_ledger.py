@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulation.ledger import PAYERS, Ledger, municipal_passive_days
-from simulation.model import RegionalLabourMarket
-from simulation.payments import pay_week
-from simulation.scenario import load_scenario
-from simulation.seekers import Benefit, State
+from simulation.engine.ledger import PAYERS, Ledger, municipal_passive_days
+from simulation.engine.model import RegionalLabourMarket
+from simulation.engine.payments import pay_week
+from simulation.engine.seekers import Benefit, State
+from simulation.params.loading import load_scenario
 
 THRESHOLDS, SHARES = [300, 1000], [0.5, 0.7]
 DAILY = 32.40

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from simulation.compare import paired_effects
-from simulation.runner import requests, run_many
-from simulation.scenario import load_scenario
+from simulation.experiments.compare import paired_effects
+from simulation.experiments.runner import requests, run_many
+from simulation.params.loading import load_scenario
 
 REPLICATIONS = 6
 SEED = 4242

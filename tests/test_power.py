@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from simulation.cli import app
-from simulation.power import (
+from simulation.cli.main import app
+from simulation.experiments.power import (
     comparison_region_power,
     evaluate,
     mde_factor,
     rct_power,
     rct_required_size,
 )
-from simulation.runner import requests, run_replication
-from simulation.scenario import load_scenario
+from simulation.experiments.runner import requests, run_replication
+from simulation.params.loading import load_scenario
 
 RESAMPLES = 400
 NOMINAL = 0.05

@@ -9,14 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.model import RegionalLabourMarket
-from simulation.providers import (
+from simulation.engine.model import RegionalLabourMarket
+from simulation.engine.providers import (
     baseline_creaming_gap,
     creaming_gap,
     deadweight,
     reconcile,
 )
-from simulation.scenario import ScenarioError, load_scenario
+from simulation.params.loading import ScenarioError, load_scenario
 
 SEEDS = range(4)
 A = {"assumption": "test"}
@@ -219,7 +219,7 @@ def test_parked_clients_are_the_hard_ones_under_a_flat_fee():
 
 
 def test_deadweight_and_baseline_gap_compare_the_same_people_in_the_baseline():
-    from simulation.runner import requests, run_replication
+    from simulation.experiments.runner import requests, run_replication
 
     overrides = {"region": {"job_seekers": 3000},
                  "interventions": {"procurement": {**SMALL, "contract_table": FLAT}}}
@@ -241,7 +241,7 @@ def test_deadweight_and_baseline_gap_compare_the_same_people_in_the_baseline():
 
 
 def test_summary_reports_provider_metrics():
-    from simulation.results import summarise
+    from simulation.engine.results import summarise
 
     model = _model(4, {**SMALL, "contract": "kokosata_rekry"}, weeks=20)
     summary = summarise(model, model.metrics.frame())

@@ -13,8 +13,8 @@ from unittest.mock import patch
 import pytest
 from typer.testing import CliRunner
 
-from simulation.cli import app
-from simulation.report import write_report
+from simulation.cli.main import app
+from simulation.report.document import write_report
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SMALL = """

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from simulation.runner import RunRequest, requests, run_many, run_replication
-from simulation.scenario import load_scenario
+from simulation.experiments.runner import RunRequest, requests, run_many, run_replication
+from simulation.params.loading import load_scenario
 
 WEEKS = 20
 

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulation.model import RegionalLabourMarket
-from simulation.parameters import N_BANDS
-from simulation.scenario import load_scenario
-from simulation.seekers import State
+from simulation.engine.model import RegionalLabourMarket
+from simulation.engine.seekers import State
+from simulation.params.loading import load_scenario
+from simulation.params.schema import N_BANDS
 
 F, S = 0.10, 0.01
 SEEKERS = 40_000

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.store import (
+from simulation.experiments.store import (
     ResultConflictError,
     ResultsStore,
     RunMeta,
@@ -257,7 +257,7 @@ SWEEP_SCRIPT = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {tests!r})
     from test_store import run_meta, run_results
-    from simulation.store import ResultsStore
+    from simulation.experiments.store import ResultsStore
 
     root, runs = sys.argv[1], int(sys.argv[2])
     store = ResultsStore(root, compact_every=4, fsync=False)
@@ -314,7 +314,7 @@ def test_sweep_killed_repeatedly_resumes_without_duplicates_or_gaps(tmp_path: Pa
 READER_SCRIPT = textwrap.dedent("""
     import json, sys
     import duckdb
-    from simulation.store import StoreReader
+    from simulation.experiments.store import StoreReader
 
     root = sys.argv[1]
     try:

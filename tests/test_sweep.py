@@ -16,12 +16,18 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from simulation.runner import run_meta
-from simulation.store import ResultsStore, StoreReader
-from simulation.sweep import Sweep, SweepError, design_points, overrides_for, parse_parameter
+from simulation.experiments.runner import run_meta
+from simulation.experiments.store import ResultsStore, StoreReader
+from simulation.experiments.sweep import (
+    Sweep,
+    SweepError,
+    design_points,
+    overrides_for,
+    parse_parameter,
+)
 
 REPO = Path(__file__).resolve().parents[1]
-CLI = "from simulation.cli import main; main()"  # the `pilotsim` console script
+CLI = "from simulation.cli.main import main; main()"  # the `pilotsim` console script
 SWEEP_ARGS = ("sweep", "baseline", "--param", "region.job_seekers=1500",
               "--param", "public_office.caseload=60,80,107", "--replications", "3",
               "--weeks", "20", "--seed", "7", "--workers", "2")

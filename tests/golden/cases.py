@@ -78,8 +78,8 @@ def _exact(value: float) -> float | str:
 
 
 def run_case(name: str):
-    from simulation.runner import RunRequest, run_replication
-    from simulation.scenario import load_scenario
+    from simulation.experiments.runner import RunRequest, run_replication
+    from simulation.params.loading import load_scenario
 
     scenario_name, overrides, seed, weeks = CASES[name]
     scenario = load_scenario(scenario_name, overrides=overrides)
@@ -88,9 +88,9 @@ def run_case(name: str):
 
 def run_comparison(name: str) -> dict[str, Any]:
     """The paired effects of a comparison, as plain data."""
-    from simulation.compare import comparison_baseline, paired_effects
-    from simulation.runner import requests, run_many
-    from simulation.scenario import load_scenario
+    from simulation.experiments.compare import comparison_baseline, paired_effects
+    from simulation.experiments.runner import requests, run_many
+    from simulation.params.loading import load_scenario
 
     scenario_name, baseline_name, job_seekers, seed, weeks, replications = COMPARISONS[name]
     overrides = {"region": {"job_seekers": job_seekers}}

@@ -1,0 +1,1 @@
+"""The ``pilotsim`` command line (``simulation.cli.main`` registers the commands)."""

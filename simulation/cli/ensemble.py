@@ -1,0 +1,214 @@
+"""CLI commands on ensembles and the results store (runs, export, sweep), and the engine and
+store options that ``run`` shares with them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from simulation.cli.common import (
+    DEFAULT_STORE,
+    DaskLocalOption,
+    DaskOption,
+    NoStoreOption,
+    StoreOption,
+    UsageError,
+    WorkersOption,
+    err,
+    execute_from_cli,
+    fmt,
+    guarded,
+    json_ready,
+    out,
+)
+from simulation.experiments.store import DETAIL_TABLES, write_table
+
+if TYPE_CHECKING:
+    pass
+
+
+# --- sweep ------------------------------------------------------------------------------------
+
+SWEEP_METRICS = ("placements", "unemployed_end", "activation_rate_end", "cost_total_eur",
+                 "target_placements", "target_cost_total_eur")
+
+
+@guarded
+def sweep(scenario: Annotated[str, typer.Argument(help="Library name or path of a scenario")],
+          param: Annotated[list[str], typer.Option(
+              "--param", metavar="NAME=VALUES",
+              help="Dotted parameter path and its values (a,b,c) or range (low:high, lhs)")],
+          design: Annotated[str, typer.Option(help="grid or lhs")] = "grid",
+          samples: Annotated[int | None, typer.Option(min=1, max=100_000,
+                                                      help="Points of an lhs design")] = None,
+          replications: Annotated[int, typer.Option(min=1, max=10_000)] = 10,
+          seed: Annotated[int, typer.Option(min=0)] = 20170801,
+          weeks: Annotated[int | None, typer.Option(min=1, max=1040)] = None,
+          store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
+          workers: WorkersOption = None, dask: DaskOption = None,
+          dask_local: DaskLocalOption = None,
+          as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")]
+          = False) -> None:
+    """Run a scenario at many parameter values; running the same sweep again resumes it."""
+    from simulation.experiments.runner import code_version, run_meta
+    from simulation.experiments.statistics import mean_ci
+    from simulation.experiments.sweep import Sweep, SweepError, parse_parameter
+
+    if design not in ("grid", "lhs"):
+        raise UsageError(f"--design is grid or lhs, not {design!r}")
+    try:
+        plan = Sweep(scenario, tuple(parse_parameter(p) for p in param), design,  # type: ignore[arg-type]
+                     samples, replications, seed, weeks)
+        sweep_id, points, batch = plan.build()
+    except SweepError as exc:
+        raise UsageError(str(exc)) from None
+    results = execute_from_cli(batch, sweep_id, store, no_store, workers, dask, dask_local)
+    version = code_version()
+    rows = []
+    for k, point in enumerate(points):
+        chunk = results[k * replications:(k + 1) * replications]
+        rows.append({
+            "tags": point,
+            "run_ids": [run_meta(r, version).run_id
+                        for r in batch[k * replications:(k + 1) * replications]],
+            "metrics": {name: mean_ci(r.summary[name] for r in chunk)
+                        for name in SWEEP_METRICS if name in chunk[0].summary},
+        })
+    if as_json:
+        print(json.dumps(json_ready({
+            "sweep": sweep_id, "scenario": batch[0].scenario.name, "design": design,
+            "samples": samples, "replications": replications, "seed": seed,
+            "weeks": batch[0].weeks, "code_version": version,
+            "store": None if no_store else str(store), "points": rows})))
+        return
+    table = Table(title=f"{sweep_id}: {batch[0].scenario.name}, {len(points)} points × "
+                        f"{replications} replications, {batch[0].weeks} weeks, seed {seed}")
+    names = list(points[0])
+    for name in (*names, *SWEEP_METRICS):
+        table.add_column(name, justify="right", overflow="fold")
+    for row in rows:
+        table.add_row(*(str(row["tags"][n]) for n in names),
+                      *(fmt(row["metrics"][m]["mean"]) if m in row["metrics"] else "–"
+                        for m in SWEEP_METRICS))
+    out.print(table)
+    if not no_store:
+        err.print(f"stored in {store} as batch {sweep_id}", markup=False, highlight=False)
+
+
+# --- runs and export --------------------------------------------------------------------------
+
+def _reader(store: Path):  # noqa: ANN202 - StoreReader, imported lazily
+    from simulation.experiments.store import StoreReader
+
+    try:
+        return StoreReader(store)
+    except FileNotFoundError:
+        raise UsageError(f"{store}: no results store here (run something first, or pass "
+                         "--store DIR)") from None
+
+
+def _select_runs(store: Path, scenario: str | None, status: str | None, batch: str | None,
+                 code_version: str | None, run_ids: Sequence[str] | None,
+                 tags: Sequence[str] | None):  # noqa: ANN202 - a DataFrame
+    with _reader(store) as reader:
+        frame = reader.runs(scenario=scenario, status=status,  # type: ignore[arg-type]
+                            batch=batch, code_version=code_version)
+    if run_ids:
+        frame = frame[frame["run_id"].isin(run_ids)]
+    for tag in tags or ():
+        name, sep, wanted = tag.partition("=")
+        if not sep:
+            raise UsageError(f"--tag {tag!r}: write NAME=VALUE")
+        frame = frame[frame["tags"].map(
+            lambda text, n=name, w=wanted: str(json.loads(text).get(n)) == w)]
+    return frame
+
+
+ScenarioFilter = Annotated[str | None, typer.Option(help="Only runs of this scenario")]
+BatchFilter = Annotated[str | None, typer.Option(help="Only runs of this batch or sweep id")]
+CodeFilter = Annotated[str | None, typer.Option("--code-version",
+                                                help="Only runs made by this code version")]
+TagFilter = Annotated[list[str] | None, typer.Option(
+    "--tag", metavar="NAME=VALUE", help="Only runs whose tag NAME has this value")]
+
+
+@guarded
+def runs(store: StoreOption = DEFAULT_STORE, scenario: ScenarioFilter = None,
+         status: Annotated[str | None, typer.Option(help="running, done or failed")] = None,
+         batch: BatchFilter = None, code_version: CodeFilter = None, tag: TagFilter = None,
+         limit: Annotated[int | None, typer.Option(min=1, help="Only the last N")] = None,
+         as_json: Annotated[bool, typer.Option("--json", help="JSON lines on stdout")] = False,
+         ) -> None:
+    """List the runs in the results store (never blocks or disturbs a running sweep)."""
+    if status not in (None, "running", "done", "failed"):
+        raise UsageError(f"--status is running, done or failed, not {status!r}")
+    frame = _select_runs(store, scenario, status, batch, code_version, None, tag)
+    if limit:
+        frame = frame.sort_values("started_at").tail(limit)
+    if as_json:
+        for record in frame.to_dict(orient="records"):
+            record["parameters"] = json.loads(record["parameters"])
+            record["tags"] = json.loads(record["tags"])
+            for name in ("started_at", "finished_at"):
+                record[name] = None if record[name] is None or record[name] != record[name] \
+                    else record[name].isoformat()
+            print(json.dumps(json_ready(record), default=str))
+        return
+    table = Table(title=f"{len(frame)} runs in {store}")
+    for column in ("run_id", "scenario", "batch", "rep", "status", "started (UTC)", "seconds",
+                   "tags"):
+        table.add_column(column, overflow="fold")
+    for row in frame.itertuples():
+        seconds = (row.finished_at - row.started_at).total_seconds() \
+            if row.finished_at == row.finished_at and row.finished_at is not None else None
+        table.add_row(row.run_id, row.scenario, row.batch or "", str(row.replication),
+                      row.status, f"{row.started_at:%Y-%m-%d %H:%M:%S}",
+                      "" if seconds is None else f"{seconds:.1f}",
+                      "" if row.tags == "{}" else row.tags)
+    out.print(table)
+
+
+@guarded
+def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .parquet)")],
+           store: StoreOption = DEFAULT_STORE, scenario: ScenarioFilter = None,
+           batch: BatchFilter = None, code_version: CodeFilter = None, tag: TagFilter = None,
+           run_id: Annotated[list[str] | None, typer.Option(
+               "--run-id", help="Only these runs (repeat the option)")] = None,
+           table: Annotated[str, typer.Option(
+               help="weekly, summary, ledger, runs (the registry rows), or a per-person "
+                    "table: cohort, person_events, provider_clients, providers, "
+                    "duration_exits")] = "weekly",
+           file_format: Annotated[str | None, typer.Option(
+               "--format", help="csv or parquet (default: from the file name)")] = None,
+           force: Annotated[bool, typer.Option(help="Replace OUTPUT if it exists")] = False,
+           ) -> None:
+    """Write one table of the chosen done runs to a CSV or Parquet file."""
+    fmt_name = file_format or ("parquet" if output.suffix.lower() in (".parquet", ".pq")
+                               else "csv" if output.suffix.lower() == ".csv" else None)
+    if fmt_name not in ("csv", "parquet"):
+        raise UsageError(f"{output}: say --format csv or --format parquet")
+    tables = ("weekly", "summary", "ledger", "runs", *DETAIL_TABLES)
+    if table not in tables:
+        raise UsageError(f"--table is one of {', '.join(tables)}, not {table!r}")
+    if output.exists() and not force:
+        raise UsageError(f"{output} exists; pass --force to replace it")
+    if not output.parent.is_dir():
+        raise UsageError(f"{output.parent}: no such folder")
+    chosen = _select_runs(store, scenario, "done", batch, code_version, run_id, tag)
+    if chosen.empty:
+        raise UsageError("no done runs match")
+    try:
+        if table == "runs":
+            write_table(chosen, output, fmt_name, force)
+        else:
+            with _reader(store) as reader:
+                reader.export(list(chosen["run_id"]), output, table=table,
+                              fmt=fmt_name, overwrite=force)  # type: ignore[arg-type]
+    except FileExistsError:
+        raise UsageError(f"{output} exists; pass --force to replace it") from None
+    err.print(f"wrote {len(chosen)} runs' {table} to {output}", markup=False, highlight=False)

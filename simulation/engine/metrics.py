@@ -1,0 +1,194 @@
+"""Weekly metrics: a tidy table with one row per week and scope.
+
+Scopes are ``region`` (every registered job seeker) and ``target`` (the
+intervention's target group; in a baseline, the same rule applied without
+intervention, so the two can be compared). Stocks are counted at the end of
+the week; flows are counted as they happen. Costs are added from the ledger
+when the table is built, so there is one source of truth for money.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from simulation.engine.ledger import PAYERS
+from simulation.engine.seekers import State, in_states
+from simulation.params.schema import N_BANDS
+
+if TYPE_CHECKING:
+    from simulation.engine.model import RegionalLabourMarket
+
+STATE_COLUMNS = [s.name.lower() for s in State]
+FLOWS = ("registrations", "meetings", "referrals", "placements", "completions", "dropouts",
+         "job_losses", "sustained_3m", "sustained_6m", "sustained_12m")
+SUSTAIN_WEEKS = (13, 26, 52)
+LONG_TERM_WEEKS = 52
+PERSON_FLOWS = ("placements", "job_losses")  # logged per person, for comparisons with a baseline
+
+
+class WeeklyMetrics:
+    """Collects flows during a week and stocks at its end."""
+
+    def __init__(self, model: RegionalLabourMarket) -> None:
+        self.model = model
+        self.rows: list[dict[str, float]] = []
+        self.flows: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(2, dtype=np.int64))
+        # Labore-style exit counts by spell band (region): person-weeks at risk,
+        # exits to work, exits to services
+        self.duration_exits = np.zeros((3, N_BANDS), dtype=np.int64)
+        self.person_log: list[tuple[str, int, np.ndarray]] = []
+        # completed open-unemployment spells ending in a job, by length in weeks
+        self.completed_spells = np.zeros(0, dtype=np.int64)
+        self.start_date = datetime.date.fromisoformat(model.scenario.start_date)
+
+    def calendar_year(self, week: int) -> int:
+        """The calendar year a week belongs to: the year of its fourth day (as ISO weeks)."""
+        return (self.start_date + datetime.timedelta(days=7 * (week - 1) + 3)).year
+
+    def year_bit(self, year: int) -> np.uint32:
+        """The bit of a calendar year in the ``seeker_years`` / ``client_years`` columns."""
+        return np.uint32(1 << (year - self.start_date.year))
+
+    def count_flow(self, name: str, index: np.ndarray) -> None:
+        in_target = int(self.model.seekers.target[index].sum())
+        self.flows[name] += (len(index) - in_target, in_target)
+        if name in PERSON_FLOWS and len(index):
+            self.person_log.append((name, self.model.week, np.array(index, dtype=np.int64)))
+
+    def person_events(self) -> pd.DataFrame:
+        """Who started or lost a job when: columns ``person, week, event``."""
+        if not self.person_log:
+            return pd.DataFrame({"person": pd.Series(dtype="int64"),
+                                 "week": pd.Series(dtype="int64"),
+                                 "event": pd.Series(dtype="object")})
+        return pd.DataFrame({
+            "person": np.concatenate([index for _, _, index in self.person_log]),
+            "week": np.concatenate([np.full(len(index), week, dtype=np.int64)
+                                    for _, week, index in self.person_log]),
+            "event": np.concatenate([np.full(len(index), name, dtype=object)
+                                     for name, _, index in self.person_log]),
+        })
+
+    def _band_counts(self, index: np.ndarray) -> np.ndarray:
+        s = self.model.seekers
+        return np.bincount(s.band(s.spell_weeks[index]), minlength=N_BANDS)
+
+    def count_at_risk(self, unemployed: np.ndarray) -> None:
+        self.duration_exits[0] += self._band_counts(unemployed)
+
+    def count_exits_to_work(self, index: np.ndarray) -> None:
+        self.duration_exits[1] += self._band_counts(index)
+
+    def count_exits_to_services(self, index: np.ndarray) -> None:
+        s = self.model.seekers
+        # a follow-on service continues a chain: no exit from open unemployment
+        from_open = index[(s.state[index] == State.UNEMPLOYED) & ~s.chained[index]]
+        s.chained[index] = False
+        self.duration_exits[2] += self._band_counts(from_open)
+
+    def count_completed_spells(self, index: np.ndarray) -> None:
+        """Add the spells of those of ``index`` leaving open unemployment for a job."""
+        s = self.model.seekers
+        weeks = s.spell_weeks[index[s.state[index] == State.UNEMPLOYED]]
+        if len(weeks) == 0:
+            return
+        counts = np.bincount(weeks, minlength=len(self.completed_spells))
+        counts[: len(self.completed_spells)] += self.completed_spells
+        self.completed_spells = counts
+
+    def count_sustained(self) -> None:
+        """Placements reaching 3, 6 and 12 months of continuous work this week."""
+        s, week = self.model.seekers, self.model.week
+        placed = np.flatnonzero(s.view("placement_week") >= 0)
+        tenure = week - s.placement_week[placed]
+        for level, (weeks, name) in enumerate(
+                zip(SUSTAIN_WEEKS, ("sustained_3m", "sustained_6m", "sustained_12m"),
+                    strict=True), start=1):
+            reached = placed[tenure == weeks]
+            self.count_flow(name, reached)
+            s.sustained[reached] = np.maximum(s.sustained[reached], level)
+
+    def record(self) -> None:
+        s = self.model.seekers
+        state = s.view("state").astype(np.int64)
+        target = s.view("target")
+        counts = np.bincount(state + len(State) * target, minlength=2 * len(State))
+        by_scope = {"region": counts[:len(State)] + counts[len(State):],
+                    "target": counts[len(State):]}
+        long_term = (state == State.UNEMPLOYED) & (s.view("spell_weeks") >= LONG_TERM_WEEKS)
+        # who was a job seeker (and a client) in which calendar year, for counts of distinct
+        # people during a year, as registers publish them
+        seeking = in_states(state, State.UNEMPLOYED, State.IN_SERVICE, State.SUBSIDISED)
+        year_bit = self.year_bit(self.calendar_year(self.model.week))
+        s.view("seeker_years")[seeking] |= year_bit
+        s.view("client_years")[seeking & target] |= year_bit
+        waiting = s.view("waiting_service") >= 0
+        admitted, waits, starts = self.model.services.take_week_counters()
+        names = self.model.services.names
+        week = self.model.week
+        for scope, stock in by_scope.items():
+            mask = slice(None) if scope == "region" else target
+            row: dict[str, float] = {"week": week, "scope": scope}
+            row.update(zip(STATE_COLUMNS, (int(x) for x in stock), strict=True))
+            active = stock[State.UNEMPLOYED] + stock[State.IN_SERVICE] + stock[State.SUBSIDISED]
+            in_services = stock[State.IN_SERVICE] + stock[State.SUBSIDISED]
+            row["job_seekers"] = int(active)
+            row["activation_rate"] = in_services / active if active else 0.0
+            row["long_term_unemployed"] = int(long_term[mask].sum())
+            row["waiting"] = int(waiting[mask].sum())
+            pick = (0, 1) if scope == "region" else (1,)
+            n_admitted = sum(int(admitted[i]) for i in pick)
+            row["admissions"] = n_admitted
+            row["mean_wait_weeks"] = (sum(waits[i] for i in pick) / n_admitted
+                                      if n_admitted else float("nan"))
+            for sid, name in enumerate(names):
+                row[f"starts_{name}"] = int(sum(starts[i, sid] for i in pick))
+            for name in FLOWS:
+                flow = self.flows[name]
+                row[name] = int(flow.sum() if scope == "region" else flow[1])
+            if scope == "region" and getattr(self.model, "economy", None) is not None:
+                row.update(self.model.economy.weekly_row())  # firm side and regional economy
+            self.rows.append(row)
+        self.flows.clear()
+
+    def frame(self) -> pd.DataFrame:
+        """The weekly table with costs by payer and item from the ledger."""
+        weekly = pd.DataFrame(self.rows)
+        ledger = self.model.ledger.to_frame()
+        region = ledger.assign(scope="region")
+        target = ledger[ledger["scope"] == "target"]
+        costs = pd.concat([region, target], ignore_index=True)
+        by_payer = costs.pivot_table(index=["week", "scope"], columns="payer",
+                                     values="amount_eur", aggfunc="sum", fill_value=0.0)
+        by_payer = by_payer.reindex(columns=list(PAYERS), fill_value=0.0)
+        by_payer.columns = [f"cost_{p}_eur" for p in by_payer.columns]
+        by_payer["cost_total_eur"] = by_payer.sum(axis=1)
+        by_item = costs.pivot_table(index=["week", "scope"], columns="item",
+                                    values="amount_eur", aggfunc="sum", fill_value=0.0)
+        by_item.columns = [f"cost_{i}_eur" for i in by_item.columns]
+        weekly = weekly.merge(by_payer.join(by_item).reset_index(), on=["week", "scope"],
+                              how="left")
+        cost_columns = [c for c in weekly.columns if c.startswith("cost_")]
+        weekly[cost_columns] = weekly[cost_columns].fillna(0.0)
+        return weekly
+
+    def duration_exit_frame(self) -> pd.DataFrame:
+        """Monthly exit rates by spell band, to work and to services (region)."""
+        at_risk, to_work, to_services = self.duration_exits.astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weekly_work = np.where(at_risk > 0, to_work / at_risk, np.nan)
+            weekly_services = np.where(at_risk > 0, to_services / at_risk, np.nan)
+        months = 52 / 12
+        return pd.DataFrame({
+            "band": range(N_BANDS),
+            "person_weeks": at_risk.astype(np.int64),
+            "exits_to_work": to_work.astype(np.int64),
+            "exits_to_services": to_services.astype(np.int64),
+            "monthly_to_work": 1 - (1 - weekly_work) ** months,
+            "monthly_to_services": 1 - (1 - weekly_services) ** months,
+        })

@@ -1,0 +1,257 @@
+"""Employment services as SimPy processes: places, waiting lists, episodes.
+
+Each service has a pool of places (a ``simpy.Container``); a target-group
+intervention may add a pool of places reserved for its clients. Referred job
+seekers queue in first-come order. One SimPy process carries a whole cohort
+(an index array) through its episode: it waits for places, starts those still
+waiting, holds the places for the service's duration and then completes those
+still in it. Drop-outs and job finds during a service are drawn weekly on
+arrays by the model, which hands their places back here. So an episode costs a
+handful of events however many people it carries.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from simulation.engine.seekers import NO_ONE, State, in_states
+from simulation.params.schema import SERVICE_NAMES, Service
+
+if TYPE_CHECKING:
+    from simulation.engine.model import RegionalLabourMarket
+
+COHORTS_PER_CAPACITY = 20  # a cohort holds at most 1/20 of a pool, so queues stay fair
+
+
+@dataclass
+class PlacePool:
+    """A service's places, shared by everyone or reserved for the target group."""
+    service_id: int
+    service: Service
+    places: simpy.Container
+    reserved: bool
+    cohort_size: int
+    payer_shares: tuple[float, float, float]
+
+
+class ServiceCatalogue:
+    """All service pools of a region, and the episodes running in them."""
+
+    def __init__(self, model: RegionalLabourMarket) -> None:
+        self.model = model
+        self.env = model.env
+        scenario = model.scenario
+        seekers_k = scenario.region.job_seekers / 1000.0
+        self.names = list(SERVICE_NAMES)
+        self.pools: list[PlacePool] = []
+        self.shared_pool = np.full(len(self.names), NO_ONE, dtype=np.int32)
+        self.reserved_pool = np.full(len(self.names), NO_ONE, dtype=np.int32)
+        funding = scenario.interventions.service_funding
+        for sid, name in enumerate(self.names):
+            service = scenario.services.get(name)
+            if service is None:
+                continue
+            capacity = round(service.places_per_1000 * seekers_k)
+            if capacity > 0:
+                self.shared_pool[sid] = self._add_pool(sid, service, capacity, False,
+                                                       tuple(service.payer_shares))
+            if funding and funding.extra_places_share > 0 and (
+                    funding.services is None or name in funding.services):
+                extra = round(service.places_per_1000 * seekers_k * funding.extra_places_share)
+                if extra > 0:
+                    self.reserved_pool[sid] = self._add_pool(sid, service, extra, True,
+                                                             tuple(funding.payer_shares))
+        self.queue_share = scenario.public_office.max_queue_share
+        # episode id -> pool index, grown by doubling (looked up on every payment)
+        self._episode_pool = np.zeros(1024, dtype=np.int64)
+        self.n_episodes = 0
+        # waiting-list lengths by pool, kept up to date on every join and leave
+        # (a recount over all seekers per referral was the hot path at 300k)
+        self.waiting_count = np.zeros(len(self.pools), dtype=np.int64)
+        self.admitted = np.zeros(2, dtype=np.int64)       # this week: [other, target]
+        self.wait_weeks = np.zeros(2, dtype=np.float64)
+        # this week's episode starts by scope and service, however the place was got
+        # (waiting list, programme intake); people already in a service at the start are not
+        # starts
+        self.starts = np.zeros((2, len(self.names)), dtype=np.int64)
+
+    def _add_pool(self, sid: int, service: Service, capacity: int, reserved: bool,
+                  payer_shares: tuple[float, float, float]) -> int:
+        container = simpy.Container(self.env, capacity=capacity, init=capacity)
+        cohort = max(1, math.ceil(capacity / COHORTS_PER_CAPACITY))
+        self.pools.append(PlacePool(sid, service, container, reserved, cohort, payer_shares))
+        return len(self.pools) - 1
+
+    def room(self, target: bool) -> np.ndarray:
+        """Referrals each service can still take this week, for one group.
+
+        Offices refer within their budget: a pool takes referrals while its
+        waiting list is shorter than ``queue_share`` of its places plus the
+        places free now. The target group may use its reserved places and the
+        shared ones.
+        """
+        room = self._pool_room()
+        by_service = np.zeros(len(self.names), dtype=np.int64)
+        for sid in range(len(self.names)):
+            pools = [self.shared_pool[sid]] + ([self.reserved_pool[sid]] if target else [])
+            by_service[sid] = sum(int(room[p]) for p in pools if p >= 0)
+        return by_service
+
+    def _pool_room(self) -> np.ndarray:
+        waiting = self._waiting_by_pool()
+        room = np.zeros(len(self.pools), dtype=np.int64)
+        for pool_id, pool in enumerate(self.pools):
+            limit = self.queue_share * pool.places.capacity + pool.places.level
+            room[pool_id] = max(0, int(limit) - int(waiting[pool_id]))
+        return room
+
+    def pools_for(self, service_id: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """The pool each referral joins: reserved places first (target group), then shared."""
+        pool = self.shared_pool[service_id].astype(np.int64)
+        room = self._pool_room()
+        for sid in np.unique(service_id[target]):
+            reserved = self.reserved_pool[sid]
+            if reserved < 0:
+                continue
+            members = np.flatnonzero(target & (service_id == sid))
+            pool[members[:room[reserved]]] = reserved
+        return pool
+
+    def _waiting_by_pool(self) -> np.ndarray:
+        return self.waiting_count.copy()
+
+    def recount_waiting(self) -> np.ndarray:
+        """Waiting-list lengths by pool counted from the seekers (checks ``waiting_count``)."""
+        waiting = np.flatnonzero(self.model.seekers.view("waiting_service") >= 0)
+        return np.bincount(self.pool_of(waiting), minlength=len(self.pools))
+
+    def _unwait(self, index: np.ndarray) -> None:
+        """Take those of ``index`` who are on a waiting list off its count."""
+        on_list = index[self.model.seekers.waiting_service[index] >= 0]
+        if len(on_list):
+            self.waiting_count -= np.bincount(self.pool_of(on_list), minlength=len(self.pools))
+
+    def capacity(self) -> int:
+        return sum(p.places.capacity for p in self.pools)
+
+    # -- referral and episodes -------------------------------------------------------
+
+    def refer(self, index: np.ndarray, service_id: np.ndarray) -> None:
+        """Put referred job seekers on the waiting lists of their services."""
+        seekers = self.model.seekers
+        week = self.model.week
+        pool = self.pools_for(service_id, seekers.target[index])
+        self._unwait(index)
+        self.waiting_count += np.bincount(pool, minlength=len(self.pools))
+        seekers.waiting_service[index] = service_id
+        seekers.waiting_since[index] = week
+        for pool_id in np.unique(pool):
+            members = index[pool == pool_id]
+            size = self.pools[pool_id].cohort_size
+            for start in range(0, len(members), size):
+                cohort = members[start:start + size]
+                episode = self._new_episode(pool_id)
+                seekers.episode[cohort] = episode
+                self.env.process(self._episode(pool_id, episode, cohort, waiting=True))
+
+    def start_initial(self, index: np.ndarray, service_id: int, remaining: np.ndarray) -> None:
+        """Job seekers already in a service when the run starts, by remaining weeks."""
+        pool_id = int(self.shared_pool[service_id])
+        self.begin(index, self.pools[pool_id], served=False)
+        for weeks in np.unique(remaining):
+            cohort = index[remaining == weeks]
+            episode = self._new_episode(pool_id)
+            self.model.seekers.episode[cohort] = episode
+            self.env.process(self._episode(pool_id, episode, cohort, waiting=False,
+                                           duration=int(weeks)))
+
+    def _new_episode(self, pool_id: int) -> int:
+        if self.n_episodes == len(self._episode_pool):
+            self._episode_pool = np.concatenate([self._episode_pool,
+                                                 np.zeros_like(self._episode_pool)])
+        self._episode_pool[self.n_episodes] = pool_id
+        self.n_episodes += 1
+        return self.n_episodes - 1
+
+    @property
+    def episode_pool(self) -> np.ndarray:
+        """Pool index of each episode started so far."""
+        return self._episode_pool[: self.n_episodes]
+
+    def _episode(self, pool_id: int, episode: int, cohort: np.ndarray, waiting: bool,
+                 duration: int | None = None):
+        pool = self.pools[pool_id]
+        seekers = self.model.seekers
+        yield pool.places.get(len(cohort))
+        if waiting:
+            still = ((seekers.episode[cohort] == episode)
+                     & (seekers.state[cohort] == State.UNEMPLOYED))
+            unused = int(len(cohort) - still.sum())
+            if unused:
+                pool.places.put(unused)
+            cohort = cohort[still]
+            if len(cohort) == 0:
+                return
+            self._admit(cohort, pool)
+        yield self.env.timeout(duration if duration is not None else pool.service.duration_weeks)
+        members = cohort[(seekers.episode[cohort] == episode)
+                         & in_states(seekers.state[cohort], State.IN_SERVICE, State.SUBSIDISED)]
+        if len(members):
+            pool.places.put(len(members))
+            self.model.complete_service(members, pool.service_id, pool.service)
+
+    def _admit(self, cohort: np.ndarray, pool: PlacePool) -> None:
+        seekers = self.model.seekers
+        waits = self.model.week - seekers.waiting_since[cohort]
+        in_target = seekers.target[cohort]
+        for scope, mask in ((0, ~in_target), (1, in_target)):
+            self.admitted[scope] += int(mask.sum())
+            self.wait_weeks[scope] += float(waits[mask].sum())
+        self.model.metrics.count_exits_to_services(cohort)
+        self.begin(cohort, pool)
+
+    def begin(self, cohort: np.ndarray, pool: PlacePool, served: bool = True) -> None:
+        seekers = self.model.seekers
+        kind = pool.service.kind
+        self._unwait(cohort)
+        seekers.state[cohort] = State.IN_SERVICE if kind == "service" else State.SUBSIDISED
+        seekers.service[cohort] = pool.service_id
+        seekers.waiting_service[cohort] = NO_ONE
+        seekers.served[cohort] = served
+        seekers.spell_weeks[cohort] = 0  # a service interrupts the registered spell
+        if served:
+            in_target = int(seekers.target[cohort].sum())
+            self.starts[:, pool.service_id] += (len(cohort) - in_target, in_target)
+
+    def release(self, index: np.ndarray) -> None:
+        """Hand back the places of people leaving a service early (drop-out, job)."""
+        if len(index) == 0:
+            return
+        pools = self.pool_of(index)
+        for pool_id, count in zip(*np.unique(pools, return_counts=True), strict=True):
+            self.pools[int(pool_id)].places.put(int(count))
+        self.model.seekers.episode[index] = NO_ONE
+        self.model.seekers.service[index] = NO_ONE
+
+    def leave_waiting_list(self, index: np.ndarray) -> None:
+        """People who found work or left while waiting give up their queue place."""
+        self._unwait(index)
+        self.model.seekers.waiting_service[index] = NO_ONE
+        self.model.seekers.episode[index] = NO_ONE
+
+    def take_week_counters(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This week's admissions, waiting weeks and starts by service; then reset them."""
+        admitted, waits, starts = self.admitted.copy(), self.wait_weeks.copy(), self.starts.copy()
+        self.admitted[:] = 0
+        self.wait_weeks[:] = 0
+        self.starts[:] = 0
+        return admitted, waits, starts
+
+    def pool_of(self, index: np.ndarray) -> np.ndarray:
+        """The pool of each listed seeker's current episode (each must have one)."""
+        return self.episode_pool[self.model.seekers.episode[index]]

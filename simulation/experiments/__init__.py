@@ -1,0 +1,1 @@
+"""Experiments over many replications: runner, results store, sweeps, comparisons, power."""

@@ -1,0 +1,204 @@
+"""Comparing scenarios with their baseline under common random numbers.
+
+Replication *i* of every scenario and of its baseline uses the same seed, so
+the difference of each metric within a replication is an estimate of the
+scenario's effect with much of the noise cancelled. Effects are the mean of
+those paired differences with a t-based 95 % interval; ratios (cost per net
+placement) get a seeded bootstrap interval over replications.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from simulation.engine.results import RunResult
+from simulation.experiments.statistics import (
+    mean_ci,
+    metric_names,
+    metric_value,
+    summarise_replications,
+)
+from simulation.params.schema import Interventions, Scenario
+
+BOOTSTRAP_DRAWS = 2000
+
+HEADLINE_EFFECTS = (
+    "placements", "sustained_3m", "sustained_12m", "activation_rate_end",
+    "activation_rate_mean", "unemployed_end", "long_term_unemployed_end", "weeks_to_employment",
+    "lasting_employment_rate_served", "served", "cost_total_eur", "cost_state_eur",
+    "cost_municipality_eur", "cost_other_eur", "cost_per_net_placement_eur",
+)
+# Region-wide firm-side and economy metrics of scenarios with a [growth] section.
+GROWTH_EFFECTS = (
+    "jobs_created", "regional_value_added_eur_per_year",
+    "regional_value_added_total_eur_per_year", "unemployment_expenditure_eur_per_year",
+    "unemployment_benefits_eur_per_year", "unemployment_benefits_state_eur_per_year",
+    "unemployment_benefits_municipality_eur_per_year", "unemployment_benefits_other_eur_per_year",
+    "tax_revenue_eur_per_year", "net_public_cost_eur_per_year", "hidden_surfaced",
+    "time_to_fill_posted_weeks", "time_to_fill_hidden_weeks", "growth_firm_hires",
+    "first_hires", "new_firms", "referral_hires", "training_completions",
+)
+
+
+@dataclass
+class Comparison:
+    baseline: str
+    scenario: str
+    levels: dict[str, dict[str, float]]
+    effects: dict[str, dict[str, float]]
+    reference: dict[str, float] = field(default_factory=dict)  # the scenario's own goals
+
+
+def paired_effects(scenario_runs: Sequence[RunResult], baseline_runs: Sequence[RunResult],
+                   seed: int = 0) -> dict[str, dict[str, float]]:
+    """Mean paired difference (scenario − baseline) of every summary metric."""
+    if [r.replication for r in scenario_runs] != [r.replication for r in baseline_runs]:
+        raise ValueError("scenario and baseline runs must pair replication by replication")
+    names = metric_names([r.summary for r in scenario_runs], [r.summary for r in baseline_runs])
+    effects = {name: mean_ci(metric_value(s.summary, name) - metric_value(b.summary, name)
+                             for s, b in zip(scenario_runs, baseline_runs, strict=True))
+               for name in names}
+    rng = np.random.default_rng(seed)
+    pairs = list(zip(scenario_runs, baseline_runs, strict=True))
+    for prefix in ("", "target_"):
+        cost = [s.summary[f"{prefix}cost_total_eur"] - b.summary[f"{prefix}cost_total_eur"]
+                for s, b in pairs]
+        for outcome, name in (("placements", "cost_per_net_placement_eur"),
+                              ("sustained_3m", "cost_per_net_lasting_placement_eur")):
+            net = [s.summary[f"{prefix}{outcome}"] - b.summary[f"{prefix}{outcome}"]
+                   for s, b in pairs]
+            effects[f"{prefix}{name}"] = ratio_ci(cost, net, rng)
+    return effects
+
+
+def ratio_ci(numerator: Sequence[float], denominator: Sequence[float],
+             rng: np.random.Generator) -> dict[str, float]:
+    """Ratio of means with a percentile bootstrap interval over replications.
+
+    Undefined (NaN) when the denominator's mean is not clearly away from zero,
+    e.g. a scenario with no net lasting placements has no cost per net placement.
+    """
+    num, den = np.asarray(numerator, float), np.asarray(denominator, float)
+    nan = {"mean": float("nan"), "ci95_low": float("nan"), "ci95_high": float("nan")}
+    if len(den) == 0 or den.mean() <= 0:
+        return nan
+    point = float(num.mean() / den.mean())
+    if len(den) < 2:
+        return {"mean": point, "ci95_low": point, "ci95_high": point}
+    picks = rng.integers(0, len(den), size=(BOOTSTRAP_DRAWS, len(den)))
+    den_means = den[picks].mean(axis=1)
+    ok = den_means > 0
+    ratios = num[picks].mean(axis=1)[ok] / den_means[ok]
+    if ok.mean() < 0.975:  # the interval would include "no net placements at all"
+        return {"mean": point, "ci95_low": float("nan"), "ci95_high": float("nan")}
+    low, high = np.quantile(ratios, [0.025, 0.975])
+    return {"mean": point, "ci95_low": float(low), "ci95_high": float(high)}
+
+
+def comparison_baseline(baseline: Scenario, scenario: Scenario) -> Scenario:
+    """The baseline as a scenario is paired with it: only the intervention differs.
+
+    - A baseline without interventions is measured on the scenario's own target group: there
+      the target group only decides who is counted, so target-group effects compare the same
+      people (a Koko-rekry baseline counts the highly educated, not the whole register).
+    - A baseline without a firm side gets the scenario's firm side without its programme
+      (``[growth]`` minus ``[growth.programme]``): the growth firms, hidden vacancies and solo
+      entrepreneurs are the region, not the intervention, so a growth pilot's effects are its
+      programme's, not the hiring those firms would do anyway.
+    """
+    update: dict[str, object] = {}
+    plain = (baseline.interventions == Interventions()
+             and baseline.wage_subsidy.municipal_top_up == 0)
+    if plain and scenario.target_group != baseline.target_group:
+        update["target_group"] = scenario.target_group
+    if baseline.growth is None and scenario.growth is not None:
+        update["growth"] = scenario.growth.model_copy(update={"programme": None})
+    return baseline.model_copy(update=update) if update else baseline
+
+
+def plan_comparisons(groups: Mapping[str, Sequence[str]], loaded: Mapping[str, Scenario]
+                     ) -> tuple[dict[str, Scenario], list[tuple[str, str]]]:
+    """What to run for a set of comparisons, and the (baseline key, scenario key) pairs.
+
+    Each scenario is paired with :func:`comparison_baseline` of its baseline; where that
+    differs from the baseline as loaded it is run under the key ``"{baseline}@{scenario}"``.
+    """
+    to_run = dict(loaded)
+    pairs = []
+    for base, names in groups.items():
+        for name in names:
+            key = base
+            paired = comparison_baseline(loaded[base], loaded[name])
+            if paired is not loaded[base]:
+                key = f"{base}@{name}"
+                to_run[key] = paired
+            pairs.append((key, name))
+    return to_run, pairs
+
+
+def compare_runs(baseline: Scenario, scenario: Scenario, scenario_runs: Sequence[RunResult],
+                 baseline_runs: Sequence[RunResult], seed: int = 0) -> Comparison:
+    levels = summarise_replications([r.summary for r in scenario_runs])
+    levels.update(provider_counterfactuals(scenario, scenario_runs, baseline_runs))
+    return Comparison(baseline=baseline.name, scenario=scenario.name, levels=levels,
+                      effects=paired_effects(scenario_runs, baseline_runs, seed),
+                      reference=dict(scenario.reference))
+
+
+def provider_counterfactuals(scenario: Scenario, scenario_runs: Sequence[RunResult],
+                             baseline_runs: Sequence[RunResult]) -> dict[str, dict[str, float]]:
+    """Deadweight and the baseline creaming gap of provider clients, from same-seed pairs.
+
+    Needs each run's per-person tables; runs stored before those were kept lack them, and
+    then nothing is returned (rerun with ``--no-store`` to get them).
+    """
+    from simulation.engine.providers import baseline_creaming_gap, deadweight
+
+    procurement = scenario.interventions.procurement
+    pairs = [(s, b) for s, b in zip(scenario_runs, baseline_runs, strict=True)
+             if s.provider_clients is not None and b.person_events is not None]
+    if procurement is None or not pairs or len(pairs) < len(scenario_runs):
+        return {}
+    shares, eur, gaps, added = [], [], [], []
+    for run, base in pairs:
+        dead = deadweight(run.provider_clients, base.person_events)
+        shares.append(dead["deadweight_share"])
+        eur.append(dead["deadweight_eur"])
+        gap = baseline_creaming_gap(run.provider_clients, base.person_events,
+                                    procurement.programme_weeks)
+        gaps.append(gap)
+        added.append(run.summary.get("provider_creaming_gap", math.nan) - gap)
+    return {"provider_deadweight_share": mean_ci(shares),
+            "provider_deadweight_eur": mean_ci(eur),
+            "provider_baseline_creaming_gap": mean_ci(gaps),
+            "provider_creaming_gap_added": mean_ci(added)}
+
+
+def comparisons_frame(comparisons: Sequence[Comparison],
+                      baseline_levels: dict[str, dict[str, dict[str, float]]]) -> pd.DataFrame:
+    """Tidy rows: baseline, scenario, metric, kind (level | effect), mean and interval."""
+    rows = []
+    for name, levels in baseline_levels.items():
+        for metric, stats in levels.items():
+            rows.append({"baseline": name, "scenario": name, "metric": metric,
+                         "kind": "level", **stats})
+    for c in comparisons:
+        for kind, table in (("level", c.levels), ("effect", c.effects)):
+            for metric, stats in table.items():
+                rows.append({"baseline": c.baseline, "scenario": c.scenario, "metric": metric,
+                             "kind": kind, **stats})
+        for metric, goal in c.reference.items():
+            rows.append({"baseline": c.baseline, "scenario": c.scenario, "metric": metric,
+                         "kind": "reference", "mean": goal})
+    return pd.DataFrame(rows)
+
+
+def significant(stats: dict[str, float]) -> bool:
+    """The 95 % interval excludes zero."""
+    low, high = stats["ci95_low"], stats["ci95_high"]
+    return not (math.isnan(low) or math.isnan(high)) and (low > 0 or high < 0)

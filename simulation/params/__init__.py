@@ -1,0 +1,1 @@
+"""Scenario parameters: the typed schema, scenario files, contracts and provenance."""

@@ -1,0 +1,527 @@
+"""Reading scenario files: TOML → validated, frozen ``Scenario``.
+
+A scenario file may ``extends = "baseline"`` (a library name or a path relative
+to the file) and override only what differs. Every number carries its source
+(see ``simulation.params.provenance``). Anything wrong is reported as one
+``ScenarioError(file, field, message)``, which the CLI prints as
+``error: FILE: FIELD: message`` with exit status 2.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import hashlib
+import json
+import math
+import os
+import re
+import tomllib
+from collections.abc import Callable, Iterable
+from importlib import resources
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from simulation.params.provenance import PROVENANCE_KEYS, ProvenanceError, unwrap
+from simulation.params.schema import SERVICE_NAMES, Scenario
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 12
+MAX_EXTENDS_CHAIN = 10
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used, located by file and field."""
+
+    def __init__(self, file: str, field: str, message: str) -> None:
+        # always one line: the CLI prints ``error: FILE: FIELD: message``
+        file, field = (re.sub(r"[\r\n\v\f\x85\u2028\u2029]+", " ", str(part))
+                       for part in (file, field))
+        message = " ".join(str(message).split())
+        super().__init__(f"{file}: {field}: {message}")
+        self.file = file
+        self.field = field
+        self.message = message
+
+
+def library_dir() -> Path:
+    """The folder of shipped scenario files (works from a checkout and when installed)."""
+    return Path(str(resources.files("scenarios")))
+
+
+def library_names() -> list[str]:
+    return sorted(p.stem for p in library_dir().glob("*.toml"))
+
+
+def locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    """Find a scenario by library name or path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        if not candidate.is_absolute() and relative_to is not None:
+            beside = relative_to / candidate
+            if beside.exists():
+                return beside
+        return candidate
+    if relative_to is not None and (relative_to / f"{name_or_path}.toml").exists():
+        return relative_to / f"{name_or_path}.toml"
+    return library_dir() / f"{name_or_path}.toml"
+
+
+def _depth(node: Any, level: int = 0) -> int:
+    if isinstance(node, dict):
+        return max((_depth(v, level + 1) for v in node.values()), default=level + 1)
+    if isinstance(node, list):
+        return max((_depth(v, level + 1) for v in node), default=level + 1)
+    return level
+
+
+def _sibling_names(folder: Path) -> list[str]:
+    """Scenario names a user could have meant: the library and files beside ``folder``."""
+    names = set(library_names())
+    if folder.is_dir():
+        names.update(p.stem for p in folder.glob("*.toml"))
+    return sorted(names)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read one TOML file, refusing what no scenario could be."""
+    label = str(path)
+    if path.is_dir():
+        raise ScenarioError(label, "file", "is a folder, not a scenario file")
+    if not path.exists():
+        raise ScenarioError(label, "file", "no such scenario file or library scenario"
+                            + _suggest(path.stem, _sibling_names(path.parent)))
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(label, "file",
+                                f"larger than {MAX_FILE_BYTES:,} bytes ({size:,} bytes)")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(label, "file", f"cannot be read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(label, "file", f"larger than {MAX_FILE_BYTES:,} bytes")
+    if not raw.strip():
+        raise ScenarioError(label, "file", "empty file")
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows Notepad) is harmless
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ScenarioError(label, "file", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on "
+                                           f"line {line}); save the file as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(label, "file", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(label, "file", f"nested deeper than {MAX_DEPTH} levels") from None
+    try:
+        too_deep = _depth(data) > MAX_DEPTH
+    except RecursionError:
+        too_deep = True
+    if too_deep:
+        raise ScenarioError(label, "file", f"nested deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Override ``base`` with ``override``; tables merge, value tables and lists replace."""
+    merged = dict(base)
+    for key, value in override.items():
+        old = merged.get(key)
+        if (isinstance(old, dict) and isinstance(value, dict)
+                and "value" not in value and "value" not in old):
+            merged[key] = deep_merge(old, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def fitted_tree() -> dict[str, Any]:
+    """The calibrated values (``calibration/fitted.toml``), or nothing before a fit."""
+    path = Path(str(resources.files("calibration"))) / "fitted.toml"
+    return read_toml(path) if path.exists() else {}
+
+
+def _resolve_tree(path: Path, chain: tuple[Path, ...] = (),
+                  apply_fit: bool | dict[str, Any] = True) -> dict[str, Any]:
+    label = os.path.normpath(path)  # "cycle/../a.toml" → "a.toml"
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(p.stem for p in (*chain, resolved))
+        raise ScenarioError(label, "scenario.extends", f"cyclic extends: {cycle}")
+    if len(chain) >= MAX_EXTENDS_CHAIN:
+        raise ScenarioError(label, "scenario.extends",
+                            f"extends chain longer than {MAX_EXTENDS_CHAIN} files")
+    data = read_toml(path)
+    if not data:
+        raise ScenarioError(label, "file", "empty file (only comments, no settings)")
+    header = data.get("scenario", {})
+    if not isinstance(header, dict):
+        raise ScenarioError(label, "scenario", "must be a table: write [scenario] above "
+                                               "name, title, extends, ...")
+    if "extends" in data:
+        raise ScenarioError(label, "extends", "belongs in the [scenario] table: write "
+                                              "[scenario] above it")
+    if header.get("apply_fit") is True and apply_fit is not False:
+        # fitted values replace the file's own starting values, before any child overrides
+        fit = apply_fit if isinstance(apply_fit, dict) else fitted_tree()
+        data = deep_merge(data, fit)
+    parent = header.get("extends")
+    if parent is None:
+        return data
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(label, "scenario.extends",
+                            "must be the name of a scenario in quotes, "
+                            f"e.g. extends = \"baseline\" (got {_shown(parent)})")
+    parent_path = locate(parent, relative_to=path.parent)
+    if parent_path.is_dir() or not parent_path.exists():
+        raise ScenarioError(label, "scenario.extends", f"no scenario named {parent!r}"
+                            + _suggest(Path(parent).stem, _sibling_names(path.parent)))
+    if parent_path.resolve() in (*chain, resolved):
+        cycle = " -> ".join(p.stem for p in (*chain, resolved, parent_path.resolve()))
+        raise ScenarioError(label, "scenario.extends", f"cyclic extends: {cycle}")
+    base = _resolve_tree(parent_path, (*chain, resolved), apply_fit)
+    base.get("scenario", {}).pop("extends", None)
+    # A child never inherits its parent's identity, only its parameters.
+    for key in ("name", "title", "description"):
+        base.get("scenario", {}).pop(key, None)
+    return deep_merge(base, data)
+
+
+def _strip(annotation: Any) -> Any:
+    """``X | None`` → ``X``; ``Annotated[X, ...]`` → ``X``."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, UnionType):
+            options = [a for a in get_args(annotation) if a is not type(None)]
+            if len(options) != 1:
+                return annotation
+            annotation = options[0]
+        else:
+            return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _schema_at(loc: tuple[Any, ...]) -> Any:
+    """The annotation of the schema node at ``loc`` (a pydantic location), or None."""
+    node: Any = Scenario
+    for item in loc:
+        node = _strip(node)
+        if _is_model(node):
+            field = node.model_fields.get(item) if isinstance(item, str) else None
+            if field is None:
+                return None
+            node = field.annotation
+        elif get_origin(node) is dict:
+            node = get_args(node)[1]
+        elif get_origin(node) is list:
+            node = get_args(node)[0]
+        else:
+            return None
+    return _strip(node)
+
+
+def _header_fields() -> tuple[str, ...]:
+    """Scenario fields written in the ``[scenario]`` table (the rest are sections)."""
+    return tuple(name for name, field in Scenario.model_fields.items()
+                 if name != "provenance" and not _is_model(_strip(field.annotation))
+                 and get_origin(_strip(field.annotation)) is not dict)
+
+
+def _section_names() -> tuple[str, ...]:
+    return tuple(name for name in Scenario.model_fields
+                 if name not in _header_fields() and name != "provenance")
+
+
+def _is_internal(item: Any) -> bool:
+    """Pydantic's own location steps (``function-after[...]``, ``[key]``, union tags)."""
+    text = str(item)
+    return text == "[key]" or text.startswith("function-") or "[" in text
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            if parts:
+                parts[-1] = f"{parts[-1]}[{item}]"
+            else:
+                parts.append(f"[{item}]")
+        elif not _is_internal(item):
+            parts.append(str(item))
+    return ".".join(parts) or "scenario"
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _number(value: float) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return repr(value)
+
+
+def _shown(value: Any) -> str:
+    """A short, one-line description of a value as the user wrote it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return _number(value)
+    if isinstance(value, str):
+        return f"text {value[:40] + '...' if len(value) > 40 else value!r}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, datetime.date | datetime.time):
+        return "a TOML date/time"
+    return type(value).__name__
+
+
+def _unknown_key_message(loc: tuple[Any, ...]) -> str:
+    """Name the unknown key and suggest the nearest allowed one."""
+    model = _schema_at(tuple(loc[:-1]))
+    key = str(loc[-1])
+    allowed = list(model.model_fields) if _is_model(model) else []
+    return f"unknown key {key!r}{_suggest(key, allowed)}"
+
+
+def _choices(expected: str) -> list[str]:
+    return re.findall(r"'([^']*)'", expected)
+
+
+def _pydantic_message(error: dict[str, Any]) -> str:
+    """A planner's one-line wording of one pydantic error."""
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    loc = tuple(error["loc"])
+    got = f", got {_shown(value)}"
+    if kind == "extra_forbidden":
+        return _unknown_key_message(loc)
+    if kind == "literal_error":
+        choices = _choices(str(ctx.get("expected", "")))
+        what = "value"
+        if loc and loc[-1] == "[key]":
+            container = loc[-3] if len(loc) >= 3 else ""
+            what = {"services": "service", "service_mix": "profile"}.get(container, "name")
+        allowed = ", ".join(choices)
+        if not isinstance(value, str):
+            return f"must be one of {allowed}{got}"
+        return f"unknown {what} {value!r}{_suggest(value, choices)}; allowed: {allowed}"
+    bounds = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"),
+              "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}
+    if kind in bounds:
+        key, words = bounds[kind]
+        return f"must be {words} {_number(ctx[key])}{got}"
+    if kind in ("float_type", "float_parsing", "int_type", "int_parsing", "int_from_float"):
+        what = "a whole number" if kind.startswith("int") else "a number"
+        hint = ""
+        if isinstance(value, str):
+            hint = " (write numbers without quotes, as { value = ..., source = \"...\" })"
+        return f"must be {what}{got}{hint}"
+    if kind == "list_type":
+        return f"must be a list [...]{got}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"must be a table{got}"
+    if kind == "string_type":
+        return f"must be text in quotes{got}"
+    if kind == "bool_type":
+        return f"must be true or false{got}"
+    if kind == "missing":
+        return "is required"
+    return " ".join(str(error["msg"]).split())
+
+
+_LEADING_PATH = re.compile(r"^([A-Za-z_]\w*(?:\.\w+)*)(:?)\s+(.*)$", re.DOTALL)
+_UNKNOWN_SERVICE = re.compile(r"^unknown service '([^']*)'$")
+
+
+def _value_error(loc: tuple[Any, ...], message: str) -> tuple[tuple[Any, ...], str]:
+    """Locate a model-level check's message at the field it names.
+
+    Checks in ``simulation.params.schema`` start their message with the field they
+    are about (``"age_shares must sum to 1 ..."``, ``"service_mix.young: unknown
+    service 'x'"``); that name, if the model at ``loc`` has it, extends ``loc``.
+    """
+    match = _LEADING_PATH.match(message)
+    if match is None:
+        return loc, message
+    path, colon, rest = match.groups()
+    parts = tuple(path.split("."))
+    model = _schema_at(loc)
+    if not _is_model(model) or parts[0] not in model.model_fields:
+        return loc, message
+    loc = (*loc, *parts)
+    if not colon:
+        return loc, message
+    unknown = _UNKNOWN_SERVICE.match(rest)
+    if unknown:
+        name = unknown.group(1)
+        if name in SERVICE_NAMES:
+            return (*loc, name), f"service {name!r} has no [services.{name}] section"
+        return (*loc, name), f"unknown service {name!r}{_suggest(name, SERVICE_NAMES)}"
+    return loc, rest
+
+
+def _first_path(node: Any, hit: Callable[[Any], bool], path: str = "") -> str | None:
+    """The path of the first node (depth first, in order) for which ``hit`` is true."""
+    if hit(node):
+        return path
+    if isinstance(node, dict):
+        children = ((f"{path}.{key}" if path else str(key), child) for key, child in node.items())
+    elif isinstance(node, list):
+        children = ((f"{path}[{i}]", child) for i, child in enumerate(node))
+    else:
+        return None
+    for child_path, child in children:
+        found = _first_path(child, hit, child_path)
+        if found is not None:
+            return found
+    return None
+
+
+def _non_finite(node: Any) -> str | None:
+    """The path of the first NaN or infinite number in a plain tree."""
+    return _first_path(node, lambda n: isinstance(n, float) and not math.isfinite(n))
+
+
+def _value_without_value(node: Any) -> str | None:
+    """The path of the first table that has a source or assumption but no ``value``."""
+    return _first_path(node, lambda n: isinstance(n, dict) and "value" not in n
+                       and any(k in n for k in PROVENANCE_KEYS))
+
+
+def _check_layout(data: dict[str, Any], label: str) -> None:
+    """Top level: ``[scenario]`` and the sections; ``[scenario]``: the header fields."""
+    header_fields, sections = _header_fields(), _section_names()
+    for key in data:
+        if key == "scenario" or key in sections:
+            continue
+        if key in header_fields:
+            raise ScenarioError(label, key, "belongs in the [scenario] table: write "
+                                            "[scenario] above it")
+        raise ScenarioError(label, key, f"unknown section {key!r}"
+                            + _suggest(key, (*sections, "scenario")))
+    for key in data.get("scenario", {}):
+        if key not in header_fields:
+            raise ScenarioError(label, f"scenario.{key}", f"unknown key {key!r}"
+                                + _suggest(key, header_fields))
+
+
+def _flatten_header(data: dict[str, Any]) -> dict[str, Any]:
+    """Move the ``[scenario]`` header fields to the top level of the model input."""
+    header = dict(data.get("scenario", {}))
+    body = {k: v for k, v in data.items() if k != "scenario"}
+    clash = set(header) & set(body)
+    if clash:
+        raise ValueError(f"scenario.{sorted(clash)[0]} is also given as a section")
+    return {**header, **body}
+
+
+def scenario_from_tree(data: dict[str, Any], label: str, default_name: str) -> Scenario:
+    """Validate a raw (provenance-wrapped) tree into a ``Scenario``.
+
+    Every problem is one ``ScenarioError`` naming the dotted field as written in
+    the file (``population.age_shares``, ``services.job_coaching.duration_weeks``,
+    ``scenario.weeks``); types are strict, so ``"0.5"`` or ``true`` is no number.
+    """
+    try:
+        return _validate_tree(data, label, default_name)
+    except RecursionError:
+        raise ScenarioError(label, "file", f"nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _validate_tree(data: dict[str, Any], label: str, default_name: str) -> Scenario:
+    if not isinstance(data.get("scenario", {}), dict):
+        raise ScenarioError(label, "scenario", "must be a table: write [scenario] above "
+                                               "name, title, extends, ...")
+    _check_layout(data, label)
+    missing_value = _value_without_value(data)
+    if missing_value is not None:
+        raise ScenarioError(label, missing_value, "has a source or assumption but no 'value': "
+                                                  "write { value = ..., source = \"...\" }")
+    try:
+        values, provenance = unwrap(data)
+    except ProvenanceError as exc:
+        message = exc.message
+        extra = re.match(r"unexpected key '([^']*)' in value table", message)
+        if extra:
+            message += _suggest(extra.group(1), ("value", *PROVENANCE_KEYS, "unit", "note"))
+        raise ScenarioError(label, exc.path or "scenario", message) from None
+    bad_number = _non_finite(values)
+    if bad_number is not None:
+        raise ScenarioError(label, bad_number, "must be a finite number, not nan or inf")
+    flat = _flatten_header(values)
+    flat.setdefault("name", default_name)
+    header_fields = _header_fields()
+    provenance = {k.removeprefix("scenario."): v for k, v in provenance.items()}
+    try:
+        scenario = Scenario.model_validate({**flat, "provenance": provenance}, strict=True)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        loc = tuple(error["loc"])
+        if error["type"] == "value_error":
+            cause = (error.get("ctx") or {}).get("error")
+            text = str(cause) if cause is not None else str(error["msg"])
+            loc, message = _value_error(loc, " ".join(text.split()))
+        else:
+            message = _pydantic_message(error)
+        if loc and loc[0] in header_fields:
+            loc = ("scenario", *loc)
+        raise ScenarioError(label, _field_path(loc), message) from None
+    try:
+        datetime.date.fromisoformat(scenario.start_date)
+    except ValueError:
+        raise ScenarioError(label, "scenario.start_date",
+                            f"must be a date like \"2017-08-01\", got {scenario.start_date!r}"
+                            ) from None
+    return scenario
+
+
+def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None,
+                  apply_fit: bool | dict[str, Any] = True) -> Scenario:
+    """Load, resolve ``extends``, validate. ``overrides`` is a nested dict of plain values.
+
+    ``apply_fit=False`` ignores ``calibration/fitted.toml`` (the calibration itself
+    starts from the files' own values); a dict (a tree like fitted.toml's) is
+    applied in its place, so a candidate fit sits beneath child scenarios' overrides.
+    """
+    path = locate(name_or_path)
+    tree = _resolve_tree(path, apply_fit=apply_fit)
+    if overrides:
+        tree = deep_merge(tree, wrap_overrides(overrides))
+    return scenario_from_tree(tree, str(path), path.stem)
+
+
+def wrap_overrides(overrides: dict[str, Any], note: str = "set by the user") -> dict[str, Any]:
+    """Turn plain override values into value tables marked as the user's assumption."""
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if isinstance(value, dict) and "value" not in value:
+            out[key] = wrap_overrides(value, note)
+        elif isinstance(value, int | float | list) and not isinstance(value, bool):
+            out[key] = {"value": value, "assumption": note}
+        else:
+            out[key] = value
+    return out
+
+
+def content_hash(scenario: Scenario) -> str:
+    """Hash of the parameters that change results (not names, texts or provenance)."""
+    payload = scenario.model_dump(mode="json",
+                                  exclude={"name", "title", "description", "sources",
+                                           "provenance", "extends"})
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
