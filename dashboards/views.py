@@ -23,6 +23,7 @@ from simulation.engine.results import RunResult
 from simulation.experiments.compare import paired_effects
 from simulation.experiments.statistics import mean_ci
 from simulation.experiments.store import KEY_COLUMNS, StoreReader
+from simulation.params.fields import PAYERS
 
 SERIES = (("employed", "Employed (former job seekers in work)", "persons"),
           ("activation_rate", "Activation rate", "share"),
@@ -59,7 +60,6 @@ PROVIDER_METRICS = (
     ("provider_creaming_gap", "Creaming gap", "employability"),
     ("provider_parked_share", "Parked share of client-weeks", "share"),
 )
-PAYERS = ("state", "municipality", "other")
 SCENARIO_COLOUR, BASELINE_COLOUR = "#c0392b", "#2c3e50"
 CACHE_JOBS = 32
 

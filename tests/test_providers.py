@@ -10,12 +10,8 @@ import numpy as np
 import pytest
 
 from simulation.engine.model import RegionalLabourMarket
-from simulation.engine.providers import (
-    baseline_creaming_gap,
-    creaming_gap,
-    deadweight,
-    reconcile,
-)
+from simulation.engine.providers import creaming_gap, reconcile
+from simulation.experiments.counterfactuals import baseline_creaming_gap, deadweight
 from simulation.params.loading import ScenarioError, load_scenario
 
 SEEDS = range(4)

@@ -64,6 +64,7 @@ import pandas as pd
 from simulation.engine.firms import Firm
 from simulation.engine.payments import working
 from simulation.engine.seekers import NO_ONE, State
+from simulation.params.fields import PAYERS
 from simulation.params.schema import SERVICE_NAMES, Service
 
 if TYPE_CHECKING:
@@ -791,7 +792,7 @@ def growth_summary(model: RegionalLabourMarket, weekly: pd.DataFrame) -> dict[st
     last = ledger[ledger["week"] > model.week - WEEKS_PER_YEAR]
     years = len(final) / WEEKS_PER_YEAR
     benefits = last[last["item"].isin(BENEFIT_ITEMS)]
-    for payer in ("state", "municipality", "other"):
+    for payer in PAYERS:
         out[f"unemployment_benefits_{payer}_eur_per_year"] = float(
             benefits.loc[benefits["payer"] == payer, "amount_eur"].sum() / years)
     out["unemployment_benefits_eur_per_year"] = float(benefits["amount_eur"].sum() / years)

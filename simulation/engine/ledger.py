@@ -15,7 +15,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-PAYERS = ("state", "municipality", "other")
+from simulation.params.fields import PAYERS
 
 
 def municipal_passive_days(lms_days_before: np.ndarray, days: int,

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from simulation.engine.ledger import PAYERS
 from simulation.engine.seekers import State, in_states
+from simulation.params.fields import PAYERS
 from simulation.params.schema import N_BANDS
 
 if TYPE_CHECKING:

@@ -78,7 +78,7 @@ The mechanism in words (all per week; per-client work runs on arrays, loops go o
   two, else one; thresholds in the spirit of the Australian ratings, an assumption).
 
 Deadweight and the baseline creaming gap need the baseline run with the same seed: see
-``deadweight`` and ``baseline_creaming_gap``.
+``simulation.experiments.counterfactuals``.
 """
 
 from __future__ import annotations
@@ -1121,72 +1121,6 @@ def provider_summary(model: RegionalLabourMarket) -> dict[str, float]:
     return out
 
 
-# --- comparisons with the baseline (same seed) --------------------------------------------------
-
-def _employed_between(person_events: pd.DataFrame, people: np.ndarray, start: np.ndarray,
-                      end: np.ndarray) -> np.ndarray:
-    """Whether each person was in open-market work at some week in [start, end] of a run.
-
-    ``person_events`` has columns ``person, week, event`` (``placements`` / ``job_losses``),
-    as ``WeeklyMetrics.person_events`` gives them; people start the run without a job.
-    """
-    frame = pd.DataFrame({"row": np.arange(len(people)), "person": people, "start": start,
-                          "end": end})
-    events = person_events[person_events["person"].isin(frame["person"])]
-    joined = frame.merge(events, on="person", how="inner")
-    started = joined[(joined["event"] == "placements") & (joined["week"] >= joined["start"])
-                     & (joined["week"] <= joined["end"])]["row"].unique()
-    before = joined[joined["week"] < joined["start"]].sort_values(["row", "week"])
-    last = before.groupby("row")["event"].last()
-    working_at_start = last[last == "placements"].index.to_numpy()
-    result = np.zeros(len(people), dtype=bool)
-    result[started] = True
-    result[working_at_start] = True
-    return result
-
-
-def deadweight(clients: pd.DataFrame, baseline_person_events: pd.DataFrame,
-               grace_weeks: int = 13) -> dict[str, float]:
-    """Paid outcomes that would have happened anyway.
-
-    ``clients`` is the scenario run's ``RunResult.provider_clients``; ``baseline_person_events``
-    the baseline run's ``RunResult.person_events`` with the same seed. Only people of the
-    initial population are compared (the model draws the same initial population for the same
-    seed, so the same index is the same person; later registrants differ between runs). A
-    paid placement is deadweight if in the baseline the person was in work at some week
-    between the intake week and the paid placement week plus ``grace_weeks``.
-    """
-    paid = clients[(clients["placement_week"] >= 0) & clients["initial"]
-                   & (clients["paid_eur"] > 0)]
-    anyway = _employed_between(baseline_person_events, paid["person"].to_numpy(),
-                               paid["intake_week"].to_numpy(),
-                               paid["placement_week"].to_numpy() + grace_weeks)
-    count = len(paid)
-    return {
-        "paid_outcomes_compared": float(count),
-        "deadweight_outcomes": float(anyway.sum()),
-        "deadweight_share": float(anyway.mean()) if count else math.nan,
-        "paid_eur_compared": float(paid["paid_eur"].sum()),
-        "deadweight_eur": float(paid["paid_eur"].to_numpy()[anyway].sum()),
-    }
-
-
-def baseline_creaming_gap(clients: pd.DataFrame, baseline_person_events: pd.DataFrame,
-                          programme_weeks: int) -> float:
-    """The creaming gap of the same people in the baseline run (same seed).
-
-    For each client of the initial population: was the person in work in the baseline at
-    some week of the window the provider had them (intake week to intake + programme weeks)?
-    The gap is then taken by the same employability thirds as ``provider_creaming_gap``. The
-    difference between the two gaps is what the providers' allocation added.
-    """
-    mine = clients[clients["initial"]]
-    start = mine["intake_week"].to_numpy()
-    placed = _employed_between(baseline_person_events, mine["person"].to_numpy(), start,
-                               start + programme_weeks)
-    return creaming_gap(mine["employability"].to_numpy(), placed)
-
-
 def reconcile(market: ProviderMarket) -> pd.DataFrame:
     """Per provider: fees paid through the ledger against ``contracts.settle`` on its events."""
     rows = []
@@ -1202,5 +1136,5 @@ def reconcile(market: ProviderMarket) -> pd.DataFrame:
     return frame
 
 
-__all__ = ["Provider", "ProviderMarket", "build_providers", "provider_summary", "deadweight",
-           "baseline_creaming_gap", "creaming_gap", "reconcile"]
+__all__ = ["Provider", "ProviderMarket", "build_providers", "provider_summary", "creaming_gap",
+           "reconcile"]

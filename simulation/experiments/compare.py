@@ -157,7 +157,7 @@ def provider_counterfactuals(scenario: Scenario, scenario_runs: Sequence[RunResu
     Needs each run's per-person tables; runs stored before those were kept lack them, and
     then nothing is returned (rerun with ``--no-store`` to get them).
     """
-    from simulation.engine.providers import baseline_creaming_gap, deadweight
+    from simulation.experiments.counterfactuals import baseline_creaming_gap, deadweight
 
     procurement = scenario.interventions.procurement
     pairs = [(s, b) for s, b in zip(scenario_runs, baseline_runs, strict=True)

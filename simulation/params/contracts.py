@@ -41,8 +41,9 @@ from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
 
+from simulation.params.fields import Frozen as _Frozen
 from simulation.params.provenance import ProvenanceError, unwrap
 
 CONTRACTS_PACKAGE = "scenarios.contracts"
@@ -128,8 +129,6 @@ QualityRule = Literal["proportional", "all_top"]
 
 # --- the contract schema -------------------------------------------------------------------
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class BaseFee(_Frozen):

@@ -14,24 +14,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from simulation.params.fields import Frozen as _Frozen
+from simulation.params.fields import PayerShares, Share
+from simulation.params.fields import field as _field
 
-def _field(default, unit: str, description: str, **bounds):
-    return Field(default, description=description, json_schema_extra={"unit": unit}, **bounds)
-
-
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
 PAYER_SHARES = "Who pays (state, municipality, other)"
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _payer_check(shares: list[float]) -> None:
-    if len(shares) != 3 or abs(sum(shares) - 1.0) > 1e-6:
-        raise ValueError("payer_shares needs 3 shares (state, municipality, other) summing to 1")
 
 
 class Coordinators(_Frozen):
@@ -61,12 +50,8 @@ class Coordinators(_Frozen):
         0.15, "probability", "Chance a referred candidate of full skill match is hired")
     cost_per_coordinator_year_eur: float = _field(70_000.0, "€/year", "Employer cost of one "
                                                   "coordinator", ge=0.0, le=1_000_000.0)
-    payer_shares: list[Share] = _field([1.0, 0.0, 0.0], "share", PAYER_SHARES)
+    payer_shares: PayerShares = _field([1.0, 0.0, 0.0], "share", PAYER_SHARES)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Coordinators:
-        _payer_check(self.payer_shares)
-        return self
 
 
 class Training(_Frozen):
@@ -93,12 +78,8 @@ class Training(_Frozen):
                                 "1 vocational, 2 higher)", ge=0, le=2)
     cost_per_week_eur: float = _field(300.0, "€/participant-week", "Purchase cost",
                                       ge=0.0, le=10_000.0)
-    payer_shares: list[Share] = _field([1.0, 0.0, 0.0], "share", PAYER_SHARES)
+    payer_shares: PayerShares = _field([1.0, 0.0, 0.0], "share", PAYER_SHARES)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Training:
-        _payer_check(self.payer_shares)
-        return self
 
 
 class FirstHireSupport(_Frozen):
@@ -107,12 +88,8 @@ class FirstHireSupport(_Frozen):
                                       "entrepreneur while the support runs", ge=0.0, le=50.0)
     subsidy_per_first_hire_eur: float = _field(
         0.0, "€", "Paid to the firm for each first hire", ge=0.0, le=1_000_000.0)
-    payer_shares: list[Share] = _field([1.0, 0.0, 0.0], "share", PAYER_SHARES)
+    payer_shares: PayerShares = _field([1.0, 0.0, 0.0], "share", PAYER_SHARES)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> FirstHireSupport:
-        _payer_check(self.payer_shares)
-        return self
 
 
 class StartUpSupport(_Frozen):
@@ -128,11 +105,10 @@ class StartUpSupport(_Frozen):
     survival_share: Share = _field(0.75, "share", "New firms still running when the grant ends")
     advice_cost_eur: float = _field(500.0, "€/client", "Voucher value per advised client",
                                     ge=0.0, le=100_000.0)
-    payer_shares: list[Share] = _field([1.0, 0.0, 0.0], "share", PAYER_SHARES)
+    payer_shares: PayerShares = _field([1.0, 0.0, 0.0], "share", PAYER_SHARES)
 
     @model_validator(mode="after")
     def _consistent(self) -> StartUpSupport:
-        _payer_check(self.payer_shares)
         if not self.provider_start_shares:
             raise ValueError("provider_start_shares needs at least one provider")
         return self
@@ -154,12 +130,8 @@ class MassRecruitment(_Frozen):
                                 "2 higher)", ge=0, le=2)
     screening_cost_eur: float = _field(50.0, "€/person", "Cost of screening one job seeker",
                                        ge=0.0, le=100_000.0)
-    payer_shares: list[Share] = _field([1.0, 0.0, 0.0], "share", PAYER_SHARES)
+    payer_shares: PayerShares = _field([1.0, 0.0, 0.0], "share", PAYER_SHARES)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> MassRecruitment:
-        _payer_check(self.payer_shares)
-        return self
 
 
 class CrossBorder(_Frozen):

@@ -8,18 +8,13 @@ the schema. The mechanics themselves live in ``simulation.engine.providers``; th
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from simulation.params.contracts import Contract, ContractError, contract_from_table, load_contract
-
-
-def _field(default, unit: str, description: str, **bounds):
-    return Field(default, description=description, json_schema_extra={"unit": unit}, **bounds)
-
-
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
+from simulation.params.fields import PayerShares, Share
+from simulation.params.fields import field as _field
 
 
 class Procurement(BaseModel):
@@ -37,7 +32,7 @@ class Procurement(BaseModel):
     contract_table: dict[str, Any] | None = _field(
         None, "", "An inline [contract] table (same keys as a contract file) instead of a "
         "shipped contract")
-    buyer_shares: list[Share] = _field(
+    buyer_shares: PayerShares = _field(
         [1.0, 0.0, 0.0], "share", "Who pays the providers' fees (state, municipality, other)")
 
     # -- providers ---------------------------------------------------------------------------
@@ -180,11 +175,6 @@ class Procurement(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Procurement:
-        if len(self.buyer_shares) != 3:
-            raise ValueError("buyer_shares needs 3 shares (state, municipality, other)")
-        if abs(sum(self.buyer_shares) - 1.0) > 1e-6:
-            raise ValueError(f"buyer_shares must sum to 1 (they sum to "
-                             f"{sum(self.buyer_shares):.4f})")
         if self.max_providers < self.providers:
             raise ValueError("max_providers must be at least providers")
         if self.end_week and self.end_week < self.start_week:

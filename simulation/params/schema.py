@@ -10,8 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from simulation.params.fields import (
+    Frozen,
+    PayerShares,
+    Share,
+    Shares,
+    check_sums_to_one,
+)
+from simulation.params.fields import field as _field
 from simulation.params.growth import Growth, Reference
 from simulation.params.procurement import Procurement
 
@@ -35,24 +43,6 @@ SERVICE_NAMES = (
 BENEFIT_TYPES = ("earnings_related", "basic_allowance", "labour_market_subsidy", "none")
 EDUCATION_LEVELS = ("basic", "vocational", "higher")
 PROFILES = ("young", "long_term", "other")
-PAYERS = ("state", "municipality", "other")
-
-
-def _field(default, unit: str, description: str, **bounds):
-    return Field(default, description=description, json_schema_extra={"unit": unit}, **bounds)
-
-
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Shares = list[Share]
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _check_sums_to_one(name: str, shares: list[float]) -> None:
-    if shares and abs(sum(shares) - 1.0) > 1e-6:
-        raise ValueError(f"{name} must sum to 1 (they sum to {sum(shares):.4f})")
 
 
 class Region(Frozen):
@@ -75,8 +65,8 @@ class Region(Frozen):
             raise ValueError("municipality_shares must have one share per municipality")
         if len(self.sectors) != len(self.sector_shares):
             raise ValueError("sector_shares must have one share per sector")
-        _check_sums_to_one("municipality_shares", self.municipality_shares)
-        _check_sums_to_one("sector_shares", self.sector_shares)
+        check_sums_to_one("municipality_shares", self.municipality_shares)
+        check_sums_to_one("sector_shares", self.sector_shares)
         return self
 
 
@@ -104,7 +94,7 @@ class Population(Frozen):
             shares = getattr(self, name)
             if len(shares) != expected:
                 raise ValueError(f"{name} needs {expected} shares, got {len(shares)}")
-            _check_sums_to_one(name, shares)
+            check_sums_to_one(name, shares)
         return self
 
 
@@ -237,7 +227,7 @@ class Service(Frozen):
     duration_weeks: int = _field(8, "weeks", "Planned duration", ge=1, le=104)
     cost_per_week_eur: float = _field(0.0, "€/week", "Purchase cost per participant-week",
                                       ge=0.0, le=10_000.0)
-    payer_shares: Shares = _field([1.0, 0.0, 0.0], "share",
+    payer_shares: PayerShares = _field([1.0, 0.0, 0.0], "share",
                                   "Who pays the purchase (state, municipality, other)")
     dropout_per_week: Share = _field(0.01, "1/week", "Drop-out hazard while in the service")
     lock_in: Share = _field(0.5, "relative", "Search effort while in the service")
@@ -247,12 +237,6 @@ class Service(Frozen):
                                     ge=0, le=260)
     retention: Share = _field(0.0, "share", "Completers kept on by the employer")
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Service:
-        if len(self.payer_shares) != 3:
-            raise ValueError("payer_shares needs 3 shares (state, municipality, other)")
-        _check_sums_to_one("payer_shares", self.payer_shares)
-        return self
 
 
 class WageSubsidy(Frozen):
@@ -297,12 +281,8 @@ class Coaching(Frozen):
         1.0, "relative", "Referral chance per meeting against the TE office", ge=0.0, le=10.0)
     cost_per_coach_year_eur: float = _field(60_000.0, "€/year", "Employer cost of a coach",
                                             ge=0.0, le=1_000_000.0)
-    payer_shares: Shares = _field([0.0, 1.0, 0.0], "share", "Who pays coaches")
+    payer_shares: PayerShares = _field([0.0, 1.0, 0.0], "share", "Who pays coaches")
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Coaching:
-        _check_sums_to_one("payer_shares", self.payer_shares)
-        return self
 
 
 class ServiceFunding(Frozen):
@@ -310,13 +290,9 @@ class ServiceFunding(Frozen):
     extra_places_share: float = _field(0.0, "share of baseline places",
                                        "Extra places reserved for the target group",
                                        ge=0.0, le=10.0)
-    payer_shares: Shares = _field([0.0, 1.0, 0.0], "share", "Who pays the extra places")
+    payer_shares: PayerShares = _field([0.0, 1.0, 0.0], "share", "Who pays the extra places")
     services: list[Literal[SERVICE_NAMES]] | None = None  # type: ignore[valid-type]
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ServiceFunding:
-        _check_sums_to_one("payer_shares", self.payer_shares)
-        return self
 
 
 class Interventions(Frozen):

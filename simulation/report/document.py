@@ -31,6 +31,7 @@ from simulation.engine.results import RunResult
 from simulation.experiments.compare import Comparison, compare_runs, significant
 from simulation.experiments.power import OUTCOMES, PowerResult, power_figure
 from simulation.experiments.statistics import mean_ci, summarise_replications
+from simulation.params.fields import PAYERS
 from simulation.params.loading import content_hash, fitted_tree
 from simulation.params.provenance import flatten
 from simulation.params.schema import Scenario
@@ -58,7 +59,6 @@ EFFECT_ROWS = (
     ("cost_per_net_placement_eur", "cost per net placement", "eur"),
     ("cost_per_net_lasting_placement_eur", "cost per net lasting placement", "eur"),
 )
-PAYERS = ("state", "municipality", "other")
 PAYER_WORDS = {"state": ("the state", "pays", "saves"),
                "municipality": ("municipalities", "pay", "save"),
                "other": ("other funds (e.g. unemployment funds)", "pay", "save")}
