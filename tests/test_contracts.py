@@ -20,12 +20,11 @@ from hypothesis import strategies as st
 
 from simulation.params.contracts import (
     ContractError,
-    OutcomeEvent,
     contract_from_table,
     contract_names,
     load_contract,
-    settle,
 )
+from simulation.params.settlement import OutcomeEvent, settle
 
 CONTRACTS = Path(__file__).resolve().parents[1] / "scenarios" / "contracts"
 PILOTS = (

@@ -299,7 +299,7 @@ def test_when_the_provider_guides_its_clients_the_office_stops_meeting_them():
 @pytest.mark.parametrize("scenario", ["entrepreneur_to_employer", "tourism_lapland"])
 def test_firm_fees_follow_the_contract_for_the_firms_guided(scenario):
     """Providers with firm clients earn the contract's firm fees, firm outcomes and firm
-    feedback, to the cent of ``contracts.settle`` on their recorded events."""
+    feedback, to the cent of ``settlement.settle`` on their recorded events."""
     overrides = {"region": {"job_seekers": 3000},
                  "interventions": {"procurement": {"firms_per_week": 1.0,
                                                    "fixed_cost_per_week_eur": 0.0}}}

@@ -1,31 +1,35 @@
 """Coaches: TE experts and a pilot's personal coaches, each with a caseload.
 
-A coach has a number of meeting slots per week. Meetings go first to the
-clients who have waited longest since their last meeting; a meeting raises the
-client's search effort for a few weeks and may end in a referral to a service.
-Allocation runs on arrays over all coaches at once.
+A coach has a number of meeting slots per week. Meetings go first to the clients who have
+waited longest since their last meeting; a meeting raises the client's search effort for a few
+weeks and may end in a referral to a service. Allocation runs on arrays over all coaches at
+once. ``Office`` holds the region's coaches and their caseloads.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
+from simulation.engine.referrals import refer
+from simulation.engine.seekers import NO_ONE, State
+
 if TYPE_CHECKING:
-    from simulation.engine.model import RegionalLabourMarket
+    from simulation.engine.interface import Region
 
 
 class Coach(mesa.Agent):
     """A TE expert (``pilot=False``) or a pilot's personal coach (``pilot=True``)."""
 
-    def __init__(self, model: RegionalLabourMarket, number: int, pilot: bool,
+    def __init__(self, model: mesa.Model, number: int, pilot: bool,
                  slots_per_week: float, interval_weeks: int, meeting_effect: float,
                  referral_multiplier: float, cost_per_year: float,
                  payer_shares: tuple[float, float, float]) -> None:
         super().__init__(model)
-        self.number = number          # position in the model's coach arrays
+        self.number = number          # position in the office's coach arrays
         self.pilot = pilot
         self.slots_per_week = slots_per_week
         self.interval_weeks = interval_weeks
@@ -58,3 +62,81 @@ def allocate_meetings(coach: np.ndarray, overdue: np.ndarray, slots: np.ndarray,
     chosen = np.zeros(len(coach), dtype=bool)
     chosen[order[rank < slots[sorted_coach]]] = True
     return chosen
+
+
+class Office:
+    """The region's coaches: the TE office's experts and, with ``[interventions.coaching]``,
+    the pilot's personal coaches for the target group."""
+
+    def __init__(self, region: Region) -> None:
+        self.region = region
+        scenario, s = region.scenario, region.seekers
+        office = scenario.public_office
+        target = s.view("target")
+        coaching = scenario.interventions.coaching
+        te_clients = int((~target).sum()) if coaching else s.n
+        self.coaches: list[Coach] = []
+        te_count = max(1, math.ceil(te_clients / office.caseload))
+        for _ in range(te_count):
+            self.coaches.append(Coach(
+                region, len(self.coaches), False, office.meeting_slots_per_week,
+                office.meeting_interval_weeks, 1.0, 1.0, office.expert_cost_per_year_eur,
+                (1.0, 0.0, 0.0)))
+        self.te_coaches = np.arange(te_count)
+        self.pilot_coaches = np.zeros(0, dtype=np.int64)
+        if coaching:
+            pilot_count = max(1, math.ceil(int(target.sum()) / coaching.caseload))
+            slots = (coaching.meeting_slots_per_week * (1 + coaching.time_freed_share)
+                     * coaching.staff_delivery_share)
+            start = len(self.coaches)
+            for _ in range(pilot_count):
+                self.coaches.append(Coach(
+                    region, len(self.coaches), True, slots, coaching.meeting_interval_weeks,
+                    coaching.meeting_effect_multiplier, coaching.referral_multiplier,
+                    coaching.cost_per_coach_year_eur * coaching.staff_delivery_share,
+                    tuple(coaching.payer_shares)))
+            self.pilot_coaches = np.arange(start, len(self.coaches))
+        self.interval = np.array([c.interval_weeks for c in self.coaches])
+        self.effect = np.array([c.meeting_effect for c in self.coaches])
+        self.referral = np.array([c.referral_multiplier for c in self.coaches])
+        procurement = scenario.interventions.procurement
+        # a provider that takes over guidance replaces the office's meetings with its clients
+        self.providers_guide = (procurement is not None
+                                and procurement.office_meetings == "replaced")
+        self.assign(np.arange(s.n))
+
+    def assign(self, index: np.ndarray) -> None:
+        """Give each of ``index`` a coach: the target group a pilot coach, if there are any."""
+        s, rng = self.region.seekers, self.region.rng
+        pilot = s.target[index] & (len(self.pilot_coaches) > 0)
+        s.coach[index[~pilot]] = rng.choice(self.te_coaches, size=int((~pilot).sum()))
+        if pilot.any():
+            clients = index[pilot]
+            s.coach[clients] = rng.choice(self.pilot_coaches, size=len(clients))
+            if self.region.scenario.interventions.coaching.first_assessment:
+                s.last_meeting[clients] = -10_000  # due at once: the first assessment meeting
+
+    def hold_meetings(self) -> None:
+        """This week's meetings, most overdue first within each coach's slots; referrals."""
+        region = self.region
+        s, week, rng = region.seekers, region.week, region.rng
+        for coach in self.coaches:
+            coach.step()
+        slots = np.array([c.slots for c in self.coaches])
+        unemployed = np.flatnonzero(s.view("state") == State.UNEMPLOYED)
+        if self.providers_guide:  # the provider, not the office, guides its clients
+            unemployed = unemployed[s.provider[unemployed] == NO_ONE]
+        coach = s.coach[unemployed]
+        overdue = week - s.last_meeting[unemployed]
+        due = overdue >= self.interval[coach]
+        candidates, coach, overdue = unemployed[due], coach[due], overdue[due]
+        met = candidates[allocate_meetings(coach, overdue, slots,
+                                           rng.random(len(candidates)))]
+        s.last_meeting[met] = week
+        region.metrics.count_flow("meetings", met)
+        office = region.scenario.public_office
+        free = met[s.waiting_service[met] == NO_ONE]
+        band = s.band(s.spell_weeks[free])
+        chance = np.asarray(office.referral_by_band)[band] * self.referral[s.coach[free]]
+        referred = free[rng.random(len(free)) < chance]
+        refer(region, referred)

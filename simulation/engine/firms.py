@@ -8,19 +8,16 @@ vacancies are withdrawn after a while.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 import numpy as np
 
-if TYPE_CHECKING:
-    from simulation.engine.model import RegionalLabourMarket
+from simulation.params.schema import LabourMarket
 
 
 class Firm(mesa.Agent):
     """An employer in one sector."""
 
-    def __init__(self, model: RegionalLabourMarket, number: int, sector: int, size: int,
+    def __init__(self, model: mesa.Model, number: int, sector: int, size: int,
                  posting_rate: float, growth: str = "stable") -> None:
         super().__init__(model)
         self.number = number                 # position in the model's firm list
@@ -36,7 +33,8 @@ class Firm(mesa.Agent):
         self.capability = 1.0                # share of needs turned into vacancies (growth)
 
     def step(self) -> None:
-        post_vacancies([self], self.model)
+        model = self.model
+        post_vacancies([self], model.scenario.labour_market, model.rng, model.week)
 
     def fill(self, hires: int, from_hidden: int | None = None) -> tuple[int, int]:
         """Fill ``hires`` vacancies, advertised ones first unless ``from_hidden`` says how many
@@ -59,7 +57,8 @@ class Firm(mesa.Agent):
         self.size = max(0, self.size - leavers)
 
 
-def post_vacancies(firms: list[Firm], model: RegionalLabourMarket) -> None:
+def post_vacancies(firms: list[Firm], market: LabourMarket, rng: np.random.Generator,
+                   week: int) -> None:
     """A week of vacancy posting and withdrawal for many firms, drawn on arrays.
 
     New vacancies are Poisson at each firm's posting rate times the business
@@ -68,9 +67,7 @@ def post_vacancies(firms: list[Firm], model: RegionalLabourMarket) -> None:
     """
     if not firms:
         return
-    market = model.scenario.labour_market
-    rng = model.rng
-    demand = (1.0 + market.demand_growth_per_year) ** (model.week / 52.0)
+    demand = (1.0 + market.demand_growth_per_year) ** (week / 52.0)
     rates = np.fromiter((f.posting_rate for f in firms), float, len(firms))
     posted = np.fromiter((f.posted for f in firms), np.int64, len(firms))
     hidden = np.fromiter((f.hidden for f in firms), np.int64, len(firms))

@@ -1,5 +1,8 @@
 """Weekly metrics: a tidy table with one row per week and scope.
 
+An observer: it counts what the week's actions report and reads the stocks at the end of the
+week, and changes no one's state.
+
 Scopes are ``region`` (every registered job seeker) and ``target`` (the
 intervention's target group; in a baseline, the same rule applied without
 intervention, so the two can be compared). Stocks are counted at the end of
@@ -16,17 +19,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from simulation.engine.seekers import State, in_states
+from simulation.engine.ledger import Ledger
+from simulation.engine.seekers import JobSeekers, State
 from simulation.params.fields import PAYERS
 from simulation.params.schema import N_BANDS
 
 if TYPE_CHECKING:
-    from simulation.engine.model import RegionalLabourMarket
+    from simulation.engine.clock import Clock
+    from simulation.engine.services import ServiceCatalogue
 
 STATE_COLUMNS = [s.name.lower() for s in State]
 FLOWS = ("registrations", "meetings", "referrals", "placements", "completions", "dropouts",
          "job_losses", "sustained_3m", "sustained_6m", "sustained_12m")
-SUSTAIN_WEEKS = (13, 26, 52)
 LONG_TERM_WEEKS = 52
 PERSON_FLOWS = ("placements", "job_losses")  # logged per person, for comparisons with a baseline
 
@@ -34,8 +38,9 @@ PERSON_FLOWS = ("placements", "job_losses")  # logged per person, for comparison
 class WeeklyMetrics:
     """Collects flows during a week and stocks at its end."""
 
-    def __init__(self, model: RegionalLabourMarket) -> None:
-        self.model = model
+    def __init__(self, seekers: JobSeekers, clock: Clock, ledger: Ledger,
+                 start_date: str) -> None:
+        self.seekers, self.clock, self.ledger = seekers, clock, ledger
         self.rows: list[dict[str, float]] = []
         self.flows: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(2, dtype=np.int64))
         # Labore-style exit counts by spell band (region): person-weeks at risk,
@@ -44,7 +49,7 @@ class WeeklyMetrics:
         self.person_log: list[tuple[str, int, np.ndarray]] = []
         # completed open-unemployment spells ending in a job, by length in weeks
         self.completed_spells = np.zeros(0, dtype=np.int64)
-        self.start_date = datetime.date.fromisoformat(model.scenario.start_date)
+        self.start_date = datetime.date.fromisoformat(start_date)
 
     def calendar_year(self, week: int) -> int:
         """The calendar year a week belongs to: the year of its fourth day (as ISO weeks)."""
@@ -55,10 +60,10 @@ class WeeklyMetrics:
         return np.uint32(1 << (year - self.start_date.year))
 
     def count_flow(self, name: str, index: np.ndarray) -> None:
-        in_target = int(self.model.seekers.target[index].sum())
+        in_target = int(self.seekers.target[index].sum())
         self.flows[name] += (len(index) - in_target, in_target)
         if name in PERSON_FLOWS and len(index):
-            self.person_log.append((name, self.model.week, np.array(index, dtype=np.int64)))
+            self.person_log.append((name, self.clock.week, np.array(index, dtype=np.int64)))
 
     def person_events(self) -> pd.DataFrame:
         """Who started or lost a job when: columns ``person, week, event``."""
@@ -75,7 +80,7 @@ class WeeklyMetrics:
         })
 
     def _band_counts(self, index: np.ndarray) -> np.ndarray:
-        s = self.model.seekers
+        s = self.seekers
         return np.bincount(s.band(s.spell_weeks[index]), minlength=N_BANDS)
 
     def count_at_risk(self, unemployed: np.ndarray) -> None:
@@ -85,7 +90,7 @@ class WeeklyMetrics:
         self.duration_exits[1] += self._band_counts(index)
 
     def count_exits_to_services(self, index: np.ndarray) -> None:
-        s = self.model.seekers
+        s = self.seekers
         # a follow-on service continues a chain: no exit from open unemployment
         from_open = index[(s.state[index] == State.UNEMPLOYED) & ~s.chained[index]]
         s.chained[index] = False
@@ -93,7 +98,7 @@ class WeeklyMetrics:
 
     def count_completed_spells(self, index: np.ndarray) -> None:
         """Add the spells of those of ``index`` leaving open unemployment for a job."""
-        s = self.model.seekers
+        s = self.seekers
         weeks = s.spell_weeks[index[s.state[index] == State.UNEMPLOYED]]
         if len(weeks) == 0:
             return
@@ -101,36 +106,19 @@ class WeeklyMetrics:
         counts[: len(self.completed_spells)] += self.completed_spells
         self.completed_spells = counts
 
-    def count_sustained(self) -> None:
-        """Placements reaching 3, 6 and 12 months of continuous work this week."""
-        s, week = self.model.seekers, self.model.week
-        placed = np.flatnonzero(s.view("placement_week") >= 0)
-        tenure = week - s.placement_week[placed]
-        for level, (weeks, name) in enumerate(
-                zip(SUSTAIN_WEEKS, ("sustained_3m", "sustained_6m", "sustained_12m"),
-                    strict=True), start=1):
-            reached = placed[tenure == weeks]
-            self.count_flow(name, reached)
-            s.sustained[reached] = np.maximum(s.sustained[reached], level)
-
-    def record(self) -> None:
-        s = self.model.seekers
+    def record(self, services: ServiceCatalogue, extra: dict[str, float]) -> None:
+        """The week's rows, one per scope; ``extra`` adds region columns (the firm side)."""
+        s = self.seekers
         state = s.view("state").astype(np.int64)
         target = s.view("target")
         counts = np.bincount(state + len(State) * target, minlength=2 * len(State))
         by_scope = {"region": counts[:len(State)] + counts[len(State):],
                     "target": counts[len(State):]}
         long_term = (state == State.UNEMPLOYED) & (s.view("spell_weeks") >= LONG_TERM_WEEKS)
-        # who was a job seeker (and a client) in which calendar year, for counts of distinct
-        # people during a year, as registers publish them
-        seeking = in_states(state, State.UNEMPLOYED, State.IN_SERVICE, State.SUBSIDISED)
-        year_bit = self.year_bit(self.calendar_year(self.model.week))
-        s.view("seeker_years")[seeking] |= year_bit
-        s.view("client_years")[seeking & target] |= year_bit
         waiting = s.view("waiting_service") >= 0
-        admitted, waits, starts = self.model.services.take_week_counters()
-        names = self.model.services.names
-        week = self.model.week
+        admitted, waits, starts = services.week_counters()
+        names = services.names
+        week = self.clock.week
         for scope, stock in by_scope.items():
             mask = slice(None) if scope == "region" else target
             row: dict[str, float] = {"week": week, "scope": scope}
@@ -151,15 +139,15 @@ class WeeklyMetrics:
             for name in FLOWS:
                 flow = self.flows[name]
                 row[name] = int(flow.sum() if scope == "region" else flow[1])
-            if scope == "region" and getattr(self.model, "economy", None) is not None:
-                row.update(self.model.economy.weekly_row())  # firm side and regional economy
+            if scope == "region":
+                row.update(extra)
             self.rows.append(row)
         self.flows.clear()
 
     def frame(self) -> pd.DataFrame:
         """The weekly table with costs by payer and item from the ledger."""
         weekly = pd.DataFrame(self.rows)
-        ledger = self.model.ledger.to_frame()
+        ledger = self.ledger.to_frame()
         region = ledger.assign(scope="region")
         target = ledger[ledger["scope"] == "target"]
         costs = pd.concat([region, target], ignore_index=True)

@@ -24,19 +24,19 @@ from simulation.engine.ledger import municipal_passive_days
 from simulation.engine.seekers import Benefit, State, in_states
 
 if TYPE_CHECKING:
-    from simulation.engine.model import RegionalLabourMarket
+    from simulation.engine.interface import Region
 
 WEEKS_PER_YEAR = 52.0
 
 
-def pay_week(model: RegionalLabourMarket) -> None:
+def pay_week(model: Region) -> None:
     _pay_benefits(model)
     _pay_services(model)
     _pay_staff(model)
     _collect_taxes(model)
 
 
-def _pay_benefits(model: RegionalLabourMarket) -> None:
+def _pay_benefits(model: Region) -> None:
     s, week, ledger = model.seekers, model.week, model.ledger
     rules = model.scenario.benefits
     days = rules.days_per_week
@@ -77,7 +77,7 @@ def _pay_benefits(model: RegionalLabourMarket) -> None:
     s.view("benefit_days")[exhausted] = 0
 
 
-def _pay_services(model: RegionalLabourMarket) -> None:
+def _pay_services(model: Region) -> None:
     s, week, ledger = model.seekers, model.week, model.ledger
     scenario = model.scenario
     inside = np.flatnonzero(in_states(s.view("state"), State.IN_SERVICE, State.SUBSIDISED))
@@ -115,17 +115,17 @@ def _pay_services(model: RegionalLabourMarket) -> None:
                                 np.full(len(members), grant), s.target[members])
 
 
-def _pay_staff(model: RegionalLabourMarket) -> None:
+def _pay_staff(model: Region) -> None:
     """Coach salaries, summed over coaches that share a scope and payer split."""
     groups: dict[tuple[str, tuple[float, ...]], float] = {}
-    for coach in model.coaches:
+    for coach in model.office.coaches:
         key = ("target" if coach.pilot else "other", tuple(coach.payer_shares))
         groups[key] = groups.get(key, 0.0) + coach.cost_per_year / WEEKS_PER_YEAR
     for (scope, shares), cost in groups.items():
         model.ledger.pay_split(model.week, shares, "staff", "coach_staff", cost, scope)
 
 
-def working(model: RegionalLabourMarket) -> np.ndarray:
+def working(model: Region) -> np.ndarray:
     """Who is paid a wage this week: open-market jobs and wage-subsidised jobs (not start-ups)."""
     s = model.seekers
     state = s.view("state")
@@ -137,7 +137,7 @@ def working(model: RegionalLabourMarket) -> np.ndarray:
     return paid
 
 
-def _collect_taxes(model: RegionalLabourMarket) -> None:
+def _collect_taxes(model: Region) -> None:
     s, week, ledger = model.seekers, model.week, model.ledger
     taxes = model.scenario.taxes
     working_now = working(model)

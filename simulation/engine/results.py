@@ -13,12 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from simulation.engine.growth import growth_summary
-from simulation.engine.providers import provider_summary
 from simulation.engine.seekers import State
 
 if TYPE_CHECKING:
-    from simulation.engine.model import RegionalLabourMarket
+    from simulation.engine.interface import Region
 
 FLOW_TOTALS = ("placements", "sustained_3m", "sustained_6m", "sustained_12m", "referrals",
                "meetings", "admissions", "registrations", "job_losses")
@@ -46,20 +44,21 @@ class RunResult:
     cohort: pd.DataFrame | None = None
 
 
-def extra_tables(model: RegionalLabourMarket) -> dict[str, pd.DataFrame | None]:
+def extra_tables(model: Region) -> dict[str, pd.DataFrame | None]:
     """The optional tables of a ``RunResult``: provider books and per-person job events."""
-    market = getattr(model, "providers", None)
-    return {"providers": market.weekly_frame() if market is not None else None,
-            "provider_clients": market.client_frame() if market is not None else None,
-            "person_events": model.metrics.person_events()}
+    tables: dict[str, pd.DataFrame | None] = {"providers": None, "provider_clients": None}
+    for mechanism in model.mechanisms:
+        tables.update(mechanism.tables())
+    tables["person_events"] = model.metrics.person_events()
+    return tables
 
 
-def initial_cohort(model: RegionalLabourMarket) -> np.ndarray:
+def initial_cohort(model: Region) -> np.ndarray:
     """Indices of the target group's members when the run starts (call before ``run``)."""
     return np.flatnonzero(model.seekers.view("target"))
 
 
-def cohort_outcomes(model: RegionalLabourMarket, people: np.ndarray) -> pd.DataFrame:
+def cohort_outcomes(model: Region, people: np.ndarray) -> pd.DataFrame:
     """Individual outcomes at the end of the run of ``people`` (see ``initial_cohort``)."""
     s = model.seekers
     return pd.DataFrame({
@@ -71,7 +70,7 @@ def cohort_outcomes(model: RegionalLabourMarket, people: np.ndarray) -> pd.DataF
     })
 
 
-def summarise(model: RegionalLabourMarket, weekly: pd.DataFrame) -> dict[str, float]:
+def summarise(model: Region, weekly: pd.DataFrame) -> dict[str, float]:
     """End-of-run metrics for the region and the target group."""
     summary: dict[str, float] = {}
     for scope, prefix in (("region", ""), ("target", "target_")):
@@ -91,12 +90,12 @@ def summarise(model: RegionalLabourMarket, weekly: pd.DataFrame) -> dict[str, fl
                 summary[f"{prefix}{column}"] = float(rows[column].sum())
     summary.update(_person_metrics(model))
     summary.update(_clients_by_year(model))
-    summary.update(provider_summary(model))
-    summary.update(growth_summary(model, weekly))
+    for mechanism in model.mechanisms:  # e.g. provider books, the firm side
+        summary.update(mechanism.summary(weekly))
     return summary
 
 
-def _clients_by_year(model: RegionalLabourMarket) -> dict[str, float]:
+def _clients_by_year(model: Region) -> dict[str, float]:
     """Distinct registered job seekers (``clients_during_<year>``) and target-group clients
     (``target_clients_during_<year>``) in each calendar year of the scenario's horizon (a part
     year, or a run cut short, counts only its simulated weeks)."""
@@ -110,7 +109,7 @@ def _clients_by_year(model: RegionalLabourMarket) -> dict[str, float]:
     return out
 
 
-def _person_metrics(model: RegionalLabourMarket) -> dict[str, float]:
+def _person_metrics(model: Region) -> dict[str, float]:
     """Metrics that follow people rather than weeks."""
     s, weeks = model.seekers, model.week
     out: dict[str, float] = {}

@@ -13,17 +13,22 @@ handful of events however many people it carries.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
 
-from simulation.engine.seekers import NO_ONE, State, in_states
-from simulation.params.schema import SERVICE_NAMES, Service
+from simulation.engine.seekers import NO_ONE, JobSeekers, State, in_states
+from simulation.params.schema import SERVICE_NAMES, Scenario, Service
 
 if TYPE_CHECKING:
-    from simulation.engine.model import RegionalLabourMarket
+    from simulation.engine.clock import Clock
+    from simulation.engine.metrics import WeeklyMetrics
+
+# what happens when an episode ends: (the cohort still in it, service id, service)
+Completion = Callable[[np.ndarray, int, Service], None]
 
 COHORTS_PER_CAPACITY = 20  # a cohort holds at most 1/20 of a pool, so queues stay fair
 
@@ -42,15 +47,18 @@ class PlacePool:
 class ServiceCatalogue:
     """All service pools of a region, and the episodes running in them."""
 
-    def __init__(self, model: RegionalLabourMarket) -> None:
-        self.model = model
-        self.env = model.env
-        scenario = model.scenario
+    def __init__(self, scenario: Scenario, env: simpy.Environment, seekers: JobSeekers,
+                 clock: Clock, metrics: WeeklyMetrics, on_complete: Completion) -> None:
+        self.env, self.seekers, self.clock, self.metrics = env, seekers, clock, metrics
+        self.on_complete = on_complete
         seekers_k = scenario.region.job_seekers / 1000.0
         self.names = list(SERVICE_NAMES)
         self.pools: list[PlacePool] = []
         self.shared_pool = np.full(len(self.names), NO_ONE, dtype=np.int32)
         self.reserved_pool = np.full(len(self.names), NO_ONE, dtype=np.int32)
+        # waiting-list lengths by pool, kept up to date on every join and leave
+        # (a recount over all seekers per referral was the hot path at 300k)
+        self.waiting_count = np.zeros(0, dtype=np.int64)
         funding = scenario.interventions.service_funding
         for sid, name in enumerate(self.names):
             service = scenario.services.get(name)
@@ -58,21 +66,18 @@ class ServiceCatalogue:
                 continue
             capacity = round(service.places_per_1000 * seekers_k)
             if capacity > 0:
-                self.shared_pool[sid] = self._add_pool(sid, service, capacity, False,
+                self.shared_pool[sid] = self.add_pool(sid, service, capacity, False,
                                                        tuple(service.payer_shares))
             if funding and funding.extra_places_share > 0 and (
                     funding.services is None or name in funding.services):
                 extra = round(service.places_per_1000 * seekers_k * funding.extra_places_share)
                 if extra > 0:
-                    self.reserved_pool[sid] = self._add_pool(sid, service, extra, True,
+                    self.reserved_pool[sid] = self.add_pool(sid, service, extra, True,
                                                              tuple(funding.payer_shares))
         self.queue_share = scenario.public_office.max_queue_share
         # episode id -> pool index, grown by doubling (looked up on every payment)
         self._episode_pool = np.zeros(1024, dtype=np.int64)
         self.n_episodes = 0
-        # waiting-list lengths by pool, kept up to date on every join and leave
-        # (a recount over all seekers per referral was the hot path at 300k)
-        self.waiting_count = np.zeros(len(self.pools), dtype=np.int64)
         self.admitted = np.zeros(2, dtype=np.int64)       # this week: [other, target]
         self.wait_weeks = np.zeros(2, dtype=np.float64)
         # this week's episode starts by scope and service, however the place was got
@@ -80,11 +85,13 @@ class ServiceCatalogue:
         # starts
         self.starts = np.zeros((2, len(self.names)), dtype=np.int64)
 
-    def _add_pool(self, sid: int, service: Service, capacity: int, reserved: bool,
-                  payer_shares: tuple[float, float, float]) -> int:
+    def add_pool(self, sid: int, service: Service, capacity: int, reserved: bool,
+                 payer_shares: tuple[float, float, float]) -> int:
+        """A new pool of places for service ``sid``; returns its pool id."""
         container = simpy.Container(self.env, capacity=capacity, init=capacity)
         cohort = max(1, math.ceil(capacity / COHORTS_PER_CAPACITY))
         self.pools.append(PlacePool(sid, service, container, reserved, cohort, payer_shares))
+        self.waiting_count = np.append(self.waiting_count, 0)
         return len(self.pools) - 1
 
     def room(self, target: bool) -> np.ndarray:
@@ -127,12 +134,12 @@ class ServiceCatalogue:
 
     def recount_waiting(self) -> np.ndarray:
         """Waiting-list lengths by pool counted from the seekers (checks ``waiting_count``)."""
-        waiting = np.flatnonzero(self.model.seekers.view("waiting_service") >= 0)
+        waiting = np.flatnonzero(self.seekers.view("waiting_service") >= 0)
         return np.bincount(self.pool_of(waiting), minlength=len(self.pools))
 
     def _unwait(self, index: np.ndarray) -> None:
         """Take those of ``index`` who are on a waiting list off its count."""
-        on_list = index[self.model.seekers.waiting_service[index] >= 0]
+        on_list = index[self.seekers.waiting_service[index] >= 0]
         if len(on_list):
             self.waiting_count -= np.bincount(self.pool_of(on_list), minlength=len(self.pools))
 
@@ -143,8 +150,8 @@ class ServiceCatalogue:
 
     def refer(self, index: np.ndarray, service_id: np.ndarray) -> None:
         """Put referred job seekers on the waiting lists of their services."""
-        seekers = self.model.seekers
-        week = self.model.week
+        seekers = self.seekers
+        week = self.clock.week
         pool = self.pools_for(service_id, seekers.target[index])
         self._unwait(index)
         self.waiting_count += np.bincount(pool, minlength=len(self.pools))
@@ -166,9 +173,18 @@ class ServiceCatalogue:
         for weeks in np.unique(remaining):
             cohort = index[remaining == weeks]
             episode = self._new_episode(pool_id)
-            self.model.seekers.episode[cohort] = episode
+            self.seekers.episode[cohort] = episode
             self.env.process(self._episode(pool_id, episode, cohort, waiting=False,
                                            duration=int(weeks)))
+
+    def start_episode(self, pool_id: int, cohort: np.ndarray, weeks: int) -> None:
+        """A programme's cohort starts at once, without a waiting list, for ``weeks``."""
+        pool = self.pools[pool_id]
+        self.metrics.count_exits_to_services(cohort)
+        self.begin(cohort, pool)
+        episode = self._new_episode(pool_id)
+        self.seekers.episode[cohort] = episode
+        self.env.process(self._episode(pool_id, episode, cohort, waiting=False, duration=weeks))
 
     def _new_episode(self, pool_id: int) -> int:
         if self.n_episodes == len(self._episode_pool):
@@ -186,7 +202,7 @@ class ServiceCatalogue:
     def _episode(self, pool_id: int, episode: int, cohort: np.ndarray, waiting: bool,
                  duration: int | None = None):
         pool = self.pools[pool_id]
-        seekers = self.model.seekers
+        seekers = self.seekers
         yield pool.places.get(len(cohort))
         if waiting:
             still = ((seekers.episode[cohort] == episode)
@@ -203,20 +219,20 @@ class ServiceCatalogue:
                          & in_states(seekers.state[cohort], State.IN_SERVICE, State.SUBSIDISED)]
         if len(members):
             pool.places.put(len(members))
-            self.model.complete_service(members, pool.service_id, pool.service)
+            self.on_complete(members, pool.service_id, pool.service)
 
     def _admit(self, cohort: np.ndarray, pool: PlacePool) -> None:
-        seekers = self.model.seekers
-        waits = self.model.week - seekers.waiting_since[cohort]
+        seekers = self.seekers
+        waits = self.clock.week - seekers.waiting_since[cohort]
         in_target = seekers.target[cohort]
         for scope, mask in ((0, ~in_target), (1, in_target)):
             self.admitted[scope] += int(mask.sum())
             self.wait_weeks[scope] += float(waits[mask].sum())
-        self.model.metrics.count_exits_to_services(cohort)
+        self.metrics.count_exits_to_services(cohort)
         self.begin(cohort, pool)
 
     def begin(self, cohort: np.ndarray, pool: PlacePool, served: bool = True) -> None:
-        seekers = self.model.seekers
+        seekers = self.seekers
         kind = pool.service.kind
         self._unwait(cohort)
         seekers.state[cohort] = State.IN_SERVICE if kind == "service" else State.SUBSIDISED
@@ -235,23 +251,25 @@ class ServiceCatalogue:
         pools = self.pool_of(index)
         for pool_id, count in zip(*np.unique(pools, return_counts=True), strict=True):
             self.pools[int(pool_id)].places.put(int(count))
-        self.model.seekers.episode[index] = NO_ONE
-        self.model.seekers.service[index] = NO_ONE
+        self.seekers.episode[index] = NO_ONE
+        self.seekers.service[index] = NO_ONE
 
     def leave_waiting_list(self, index: np.ndarray) -> None:
         """People who found work or left while waiting give up their queue place."""
         self._unwait(index)
-        self.model.seekers.waiting_service[index] = NO_ONE
-        self.model.seekers.episode[index] = NO_ONE
+        self.seekers.waiting_service[index] = NO_ONE
+        self.seekers.episode[index] = NO_ONE
 
-    def take_week_counters(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """This week's admissions, waiting weeks and starts by service; then reset them."""
-        admitted, waits, starts = self.admitted.copy(), self.wait_weeks.copy(), self.starts.copy()
+    def week_counters(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This week's admissions, waiting weeks and starts by service, by scope."""
+        return self.admitted, self.wait_weeks, self.starts
+
+    def new_week(self) -> None:
+        """The week's counters start again from zero."""
         self.admitted[:] = 0
         self.wait_weeks[:] = 0
         self.starts[:] = 0
-        return admitted, waits, starts
 
     def pool_of(self, index: np.ndarray) -> np.ndarray:
         """The pool of each listed seeker's current episode (each must have one)."""
-        return self.episode_pool[self.model.seekers.episode[index]]
+        return self.episode_pool[self.seekers.episode[index]]

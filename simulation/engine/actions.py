@@ -1,0 +1,121 @@
+"""The labour-market actions that the model's week, providers and growth programmes share.
+
+A job seeker starts a job, leaves a service early or completes it, and a job reaches 3, 6 and
+12 months in the same way whoever brings it about, so each of these is written once here:
+the matching function, a coordinator's referral, mass recruitment and the cross-border pool
+all hire through ``hire``; the weekly drop-out and a training's extra drop-out both go through
+``leave_service``. Mechanisms hear of them through the hooks of ``interface.Mechanism``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation.engine.seekers import NO_ONE, State
+
+if TYPE_CHECKING:
+    from simulation.engine.firms import Firm
+    from simulation.engine.interface import Region
+    from simulation.params.schema import Service
+
+SUSTAIN_WEEKS = (13, 26, 52)
+SUSTAINED_FLOWS = ("sustained_3m", "sustained_6m", "sustained_12m")
+
+
+def leave_for_work(region: Region, index: np.ndarray) -> None:
+    """People who found work give up their service place or waiting-list place; exits from
+    open unemployment to work are counted (Labore's exit rates)."""
+    s, services = region.seekers, region.services
+    services.release(index[s.state[index] == State.IN_SERVICE])
+    services.leave_waiting_list(index[s.waiting_service[index] != NO_ONE])
+    region.metrics.count_exits_to_work(index[s.state[index] == State.UNEMPLOYED])
+
+
+def fill(region: Region, firm: Firm, hires: int, matched: bool = False) -> None:
+    """A firm fills ``hires`` vacancies. Advertised ones go first, unless the hires came
+    through matching and a mechanism that models vacancy types (the growth economy's hidden
+    vacancies) splits them; mechanisms hear what was filled."""
+    from_hidden = None
+    if matched:
+        for mechanism in region.mechanisms:
+            from_hidden = mechanism.hidden_fills(firm, hires)
+            if from_hidden is not None:
+                break
+    posted, hidden = firm.fill(hires, from_hidden=from_hidden)
+    for mechanism in region.mechanisms:
+        mechanism.filled(firm, hires, posted, hidden)
+
+
+def hire(region: Region, index: np.ndarray, firm: Firm | None) -> None:
+    """Direct hires into one firm (``None``: a job outside the region's firms, e.g. abroad)."""
+    if len(index) == 0:
+        return
+    leave_for_work(region, index)
+    if firm is not None:
+        region.seekers.firm[index] = firm.number
+        fill(region, firm, len(index))
+    place(region, index)
+
+
+def place(region: Region, index: np.ndarray) -> None:
+    """Open-market employment starts for these job seekers."""
+    s, week = region.seekers, region.week
+    region.metrics.count_completed_spells(index)
+    s.state[index] = State.EMPLOYED
+    s.service[index] = NO_ONE
+    s.episode[index] = NO_ONE
+    s.employed_since[index] = week
+    s.placement_week[index] = week
+    s.spell_weeks[index] = 0
+    s.weeks_since_work[index] = 0
+    first = index[s.first_placement[index] < 0]
+    s.first_placement[first] = week
+    region.metrics.count_flow("placements", index)
+
+
+def leave_service(region: Region, index: np.ndarray) -> None:
+    """People drop out of their service: the place is freed and they search again."""
+    s = region.seekers
+    region.services.release(index)
+    s.state[index] = State.UNEMPLOYED
+    s.spell_weeks[index] = 0
+    region.metrics.count_flow("dropouts", index)
+
+
+def complete_service(region: Region, index: np.ndarray, service_id: int,
+                     service: Service) -> None:
+    """A cohort completes its service: some are kept on, the rest search with a boost and
+    some are referred on once the week's episodes have ended."""
+    s, week, rng = region.seekers, region.week, region.rng
+    s.episode[index] = NO_ONE
+    s.service[index] = NO_ONE
+    keep = rng.random(len(index)) < service.retention
+    kept, rest = index[keep], index[~keep]
+    if service.kind == "subsidised_job":
+        s.weeks_since_work[index] = 0  # a subsidised job is work experience
+    s.state[rest] = State.UNEMPLOYED
+    s.spell_weeks[rest] = 0
+    s.boost[rest] = service.post_effect
+    s.boost_until[rest] = week + service.post_effect_weeks
+    region.metrics.count_flow("completions", index)
+    if len(kept):
+        place(region, kept)
+    follow_on = rest[rng.random(len(rest)) < region.scenario.public_office.follow_on_referral]
+    s.chained[follow_on] = True
+    region.follow_on.append(follow_on)
+    for mechanism in region.mechanisms:
+        mechanism.service_completed(index, service)
+
+
+def reach_milestones(region: Region) -> None:
+    """Placements reaching 3, 6 and 12 months of continuous work this week."""
+    s, week = region.seekers, region.week
+    placed = np.flatnonzero(s.view("placement_week") >= 0)
+    tenure = week - s.placement_week[placed]
+    for level, (weeks, name) in enumerate(zip(SUSTAIN_WEEKS, SUSTAINED_FLOWS, strict=True),
+                                          start=1):
+        reached = placed[tenure == weeks]
+        region.metrics.count_flow(name, reached)
+        s.sustained[reached] = np.maximum(s.sustained[reached], level)

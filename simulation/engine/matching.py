@@ -1,0 +1,133 @@
+"""Vacancies meet job seekers: effective search, the matching function and who hires whom.
+
+Seeker *i* searches with intensity s_i = e_i · h(d_i) · m_i · b_i · ℓ_i · p_i (employability,
+the hazard by weeks since work, a recent meeting, a post-service boost, a service's lock-in, a
+provider's effort). In each sector k hires follow M_k = A · S_k^α · V_k^(1−α) with
+S_k = Σ s_i and V_k = posted + ν · hidden vacancies, tightness normalised to its value at the
+start, and never more expected hires than vacancies.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation.engine.actions import fill, leave_for_work, place
+from simulation.engine.firms import Firm, draw_firm_sizes
+from simulation.engine.seekers import State
+from simulation.params.schema import SERVICE_NAMES, WEEKS_PER_MONTH, Scenario
+
+if TYPE_CHECKING:
+    from simulation.engine.interface import Region
+
+
+def service_array(scenario: Scenario, field: str, default: float) -> np.ndarray:
+    """A service attribute by service id; the last entry serves id -1 (no service)."""
+    values = [getattr(scenario.services[n], field) if n in scenario.services else default
+              for n in SERVICE_NAMES]
+    return np.array([*values, default])
+
+
+def effective_search(region: Region) -> np.ndarray:
+    """Each seeker's effective search intensity s_i (0 for those not searching)."""
+    s, week, scenario = region.seekers, region.week, region.scenario
+    market = scenario.labour_market
+    state = s.view("state")
+    hazard = np.asarray(market.work_hazard_by_band)[s.band(s.view("weeks_since_work"))]
+    intensity = (s.view("employability") * hazard * s.view("search_effort")
+                 * s.view("provider_effort"))
+    coach = s.view("coach")
+    office = scenario.public_office
+    recently_met = (week - s.view("last_meeting")) < office.meeting_effect_weeks
+    boost = (office.meeting_effect * WEEKS_PER_MONTH / office.meeting_effect_weeks
+             * region.office.effect[np.maximum(coach, 0)])
+    intensity = intensity * np.where(recently_met & (coach >= 0), 1.0 + boost, 1.0)
+    boosted = s.view("boost_until") >= week
+    intensity = intensity * np.where(boosted, s.view("boost"), 1.0)
+    lock_in = service_array(scenario, "lock_in", 1.0)[s.view("service")]
+    return intensity * np.where(state == State.UNEMPLOYED, 1.0,
+                                np.where(state == State.IN_SERVICE, lock_in, 0.0))
+
+
+def build_firms(region: Region) -> None:
+    """Firms with initial vacancies; posting rates that hold vacancies steady."""
+    scenario, rng, s = region.scenario, region.firm_rng, region.seekers
+    market = scenario.labour_market
+    n_firms = scenario.region.firms
+    sectors = rng.choice(region.n_sectors, size=n_firms, p=scenario.region.sector_shares)
+    sizes = draw_firm_sizes(rng, n_firms)
+    vacancies = market.vacancies_per_seeker * scenario.region.job_seekers
+    searchers = region.effective_search()
+    region.firms_by_sector = [[] for _ in range(region.n_sectors)]
+    region.firms = []
+    region.tightness_0 = np.ones(region.n_sectors)
+    for k in range(region.n_sectors):
+        in_k = np.flatnonzero(sectors == k)
+        if len(in_k) == 0:
+            continue
+        share = sizes[in_k] / sizes[in_k].sum()
+        v_k = vacancies * scenario.region.sector_shares[k]
+        s_k = float(searchers[s.view("sector") == k].sum())
+        region.tightness_0[k] = v_k / s_k if s_k > 0 else 1.0
+        fill_rate = market.matching_efficiency * s_k / v_k if v_k > 0 else 0.0
+        for f, sh in zip(in_k, share, strict=True):
+            posting = v_k * sh * (1.0 / market.vacancy_duration_weeks + fill_rate)
+            firm = Firm(region, len(region.firms), k, int(sizes[f]), float(posting))
+            firm.posted = int(rng.poisson(v_k * sh))
+            region.firms_by_sector[k].append(firm)
+            region.firms.append(firm)
+
+
+def match(region: Region) -> None:
+    """Hires per sector from M = A S^α V^(1-α), shared by search intensity."""
+    s, rng = region.seekers, region.rng
+    market = region.scenario.labour_market
+    intensity = region.effective_search()
+    for mechanism in region.mechanisms:
+        factor = mechanism.search_factor()  # e.g. skills match with growth firms' vacancies
+        if factor is not None:
+            intensity = intensity * factor
+    searching = np.flatnonzero(intensity > 0)
+    for mechanism in region.mechanisms:
+        mechanism.count_searchers(searching)
+    sector = s.sector[searching]
+    effective = np.bincount(sector, weights=intensity[searching], minlength=region.n_sectors)
+    vacancies = np.zeros(region.n_sectors)
+    for k, firms in enumerate(region.firms_by_sector):
+        vacancies[k] = sum(f.posted + market.hidden_network_efficiency * f.hidden
+                           for f in firms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tightness = np.where(effective > 0, vacancies / effective, 0.0) / region.tightness_0
+        scale = market.matching_efficiency * tightness ** (1 - market.matching_elasticity)
+        # never more expected hires than open vacancies
+        expected = scale * effective
+        scale = np.where(expected > vacancies, vacancies / np.maximum(effective, 1e-12), scale)
+    chance = np.minimum(1.0, intensity[searching] * scale[sector])
+    unemployed = s.state[searching] == State.UNEMPLOYED
+    region.metrics.count_at_risk(searching[unemployed])
+    hired = searching[rng.random(len(searching)) < chance]
+    if len(hired) == 0:
+        return
+    leave_for_work(region, hired)
+    assign_to_firms(region, hired)
+    place(region, hired)
+
+
+def assign_to_firms(region: Region, hired: np.ndarray) -> None:
+    """Each sector's hires go to its firms in proportion to their open vacancies."""
+    s, rng = region.seekers, region.rng
+    efficiency = region.scenario.labour_market.hidden_network_efficiency
+    for k, firms in enumerate(region.firms_by_sector):
+        members = hired[s.sector[hired] == k]
+        if len(members) == 0 or not firms:
+            continue
+        weights = np.array([f.posted + efficiency * f.hidden for f in firms], dtype=float)
+        if weights.sum() <= 0:
+            weights = np.ones(len(firms))
+        counts = rng.multinomial(len(members), weights / weights.sum())
+        firm_ids = np.repeat(np.array([f.number for f in firms]), counts)
+        s.firm[members] = firm_ids
+        for firm, count in zip(firms, counts, strict=True):
+            if count:
+                fill(region, firm, int(count), matched=True)

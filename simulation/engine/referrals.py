@@ -1,0 +1,69 @@
+"""Referrals to services: the office chooses a service for each referred job seeker by
+profile (young, long-term unemployed, other), within what each service can still take this
+week, and puts them on its waiting list."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation.engine.seekers import NO_ONE
+from simulation.params.schema import PROFILES, SERVICE_NAMES, Scenario
+
+if TYPE_CHECKING:
+    from simulation.engine.interface import Region
+
+
+def refer(region: Region, index: np.ndarray) -> None:
+    """Choose a service for each referred seeker by profile, and queue them."""
+    if len(index) == 0:
+        return
+    s, rng = region.seekers, region.rng
+    profile = np.where(s.age[index] < 25, 0, np.where(s.weeks_since_work[index] >= 52, 1, 2))
+    target = s.target[index]
+    chosen = np.full(len(index), NO_ONE, dtype=np.int64)
+    for in_target in (False, True):
+        if not (target == in_target).any():
+            continue  # no draws are skipped: nobody of this group to refer
+        room = region.services.room(in_target)
+        for p, name in enumerate(PROFILES):
+            mask = (profile == p) & (target == in_target)
+            if not mask.any():
+                continue
+            weights = region.referral_mix[name, in_target] * (room > 0)
+            if weights.sum() <= 0:
+                continue
+            chosen[mask] = rng.choice(len(SERVICE_NAMES), size=int(mask.sum()),
+                                      p=weights / weights.sum())
+        # within budget: beyond a service's room this week, no referral is made
+        group = np.flatnonzero((target == in_target) & (chosen >= 0))
+        order = group[np.argsort(chosen[group], kind="stable")]
+        services = chosen[order]
+        starts = np.searchsorted(services, services, side="left")
+        rank = np.arange(len(order)) - starts
+        chosen[order[rank >= room[services]]] = NO_ONE
+    ok = chosen >= 0
+    region.services.refer(index[ok], chosen[ok])
+    region.metrics.count_flow("referrals", index[ok])
+
+
+def refer_follow_on(region: Region) -> None:
+    """Completers chosen for a follow-on service are referred once the week's episodes end."""
+    if region.follow_on:
+        refer(region, np.concatenate(region.follow_on))
+        region.follow_on.clear()
+
+
+def mix_table(scenario: Scenario) -> dict[tuple[str, bool], np.ndarray]:
+    """Weights of the services offered to each profile, outside and inside the target group
+    (the pilot's own mix for its clients)."""
+    table = {}
+    special = scenario.interventions.service_mix
+    for profile in PROFILES:
+        for in_target in (False, True):
+            mix = dict(scenario.service_mix.get(profile, {}))
+            if in_target and special and profile in special:
+                mix = dict(special[profile])
+            table[profile, in_target] = np.array([mix.get(name, 0.0) for name in SERVICE_NAMES])
+    return table
