@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from simulation.engine.model import RegionalLabourMarket
-from simulation.engine.providers import creaming_gap, reconcile
+from simulation.engine.providers import creaming_gap
 from simulation.experiments.counterfactuals import baseline_creaming_gap, deadweight
 from simulation.params.loading import ScenarioError, load_scenario
 
@@ -173,7 +173,7 @@ def test_provider_revenue_equals_what_the_contract_schedule_pays_for_its_recorde
     procurement = {**SMALL, "contract": contract, "training_referrals": True,
                    "fixed_cost_per_week_eur": 3000.0, "exit_after_loss_weeks": 6}
     model = _model(1, procurement, weeks=40)
-    gaps = reconcile(model.providers)
+    gaps = model.providers.reconcile()
     assert (gaps["gap_eur"].abs() < 0.005).all(), gaps
     ledger = model.ledger.to_frame()
     fees = ledger[ledger["payee"] == "providers"]
@@ -185,7 +185,7 @@ def test_a_budget_cap_cuts_the_payment_that_crosses_it_as_settle_does():
     capped = _contract(outcome_fees={"placement": _v(1500)}, attachment_fee=_v(100),
                        budget_cap_eur=_v(9000))
     model = _model(2, {**SMALL, "contract_table": capped}, weeks=40)
-    gaps = reconcile(model.providers)
+    gaps = model.providers.reconcile()
     assert (gaps["paid_eur"] <= 9000).all() and (gaps["paid_eur"] == 9000).any()
     assert (gaps["gap_eur"].abs() < 0.005).all(), gaps
 
@@ -270,7 +270,7 @@ def test_every_growth_company_pilot_runs_with_its_contract(name):
     model = _model(0, {}, weeks=8, scenario=name)
     assert model.providers is not None
     assert model.providers.contract.title
-    assert (reconcile(model.providers)["gap_eur"].abs() < 0.005).all()
+    assert (model.providers.reconcile()["gap_eur"].abs() < 0.005).all()
 
 
 def test_when_the_provider_guides_its_clients_the_office_stops_meeting_them():
@@ -308,7 +308,7 @@ def test_firm_fees_follow_the_contract_for_the_firms_guided(scenario):
     model.run(40)
     model.release()
     market = model.providers
-    gaps = reconcile(market)
+    gaps = market.reconcile()
     assert (gaps["gap_eur"].abs() < 0.005).all(), gaps
     events = market.events_frame()
     firm_events = events[events["firm_id"] >= 0]
@@ -388,6 +388,6 @@ def test_at_the_contract_end_providers_hand_their_clients_back_and_earn_nothing_
     ledger = ended.ledger.to_frame()
     assert ledger.loc[(ledger["payee"] == "providers") & (ledger["week"] > 12),
                       "amount_eur"].sum() == 0
-    assert (reconcile(market)["gap_eur"].abs() < 0.005).all()
+    assert (market.reconcile()["gap_eur"].abs() < 0.005).all()
     with pytest.raises(ValueError, match="end_week"):
         _model(3, {**SMALL, "start_week": 10, "end_week": 5}, weeks=2)

@@ -3,22 +3,19 @@
 A coach has a number of meeting slots per week. Meetings go first to the clients who have
 waited longest since their last meeting; a meeting raises the client's search effort for a few
 weeks and may end in a referral to a service. Allocation runs on arrays over all coaches at
-once. ``Office`` holds the region's coaches and their caseloads.
+once. ``Office`` holds the region's coaches and their caseloads; the week's meetings are
+``simulation.engine.meetings``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
-from simulation.engine.referrals import refer
-from simulation.engine.seekers import NO_ONE, State
-
-if TYPE_CHECKING:
-    from simulation.engine.interface import Region
+from simulation.engine.seekers import JobSeekers
+from simulation.params.schema import Scenario
 
 
 class Coach(mesa.Agent):
@@ -68,9 +65,9 @@ class Office:
     """The region's coaches: the TE office's experts and, with ``[interventions.coaching]``,
     the pilot's personal coaches for the target group."""
 
-    def __init__(self, region: Region) -> None:
-        self.region = region
-        scenario, s = region.scenario, region.seekers
+    def __init__(self, model: mesa.Model, scenario: Scenario, seekers: JobSeekers) -> None:
+        self.scenario, self.seekers, self.rng = scenario, seekers, model.rng
+        region, s = model, seekers
         office = scenario.public_office
         target = s.view("target")
         coaching = scenario.interventions.coaching
@@ -107,36 +104,11 @@ class Office:
 
     def assign(self, index: np.ndarray) -> None:
         """Give each of ``index`` a coach: the target group a pilot coach, if there are any."""
-        s, rng = self.region.seekers, self.region.rng
+        s, rng = self.seekers, self.rng
         pilot = s.target[index] & (len(self.pilot_coaches) > 0)
         s.coach[index[~pilot]] = rng.choice(self.te_coaches, size=int((~pilot).sum()))
         if pilot.any():
             clients = index[pilot]
             s.coach[clients] = rng.choice(self.pilot_coaches, size=len(clients))
-            if self.region.scenario.interventions.coaching.first_assessment:
+            if self.scenario.interventions.coaching.first_assessment:
                 s.last_meeting[clients] = -10_000  # due at once: the first assessment meeting
-
-    def hold_meetings(self) -> None:
-        """This week's meetings, most overdue first within each coach's slots; referrals."""
-        region = self.region
-        s, week, rng = region.seekers, region.week, region.rng
-        for coach in self.coaches:
-            coach.step()
-        slots = np.array([c.slots for c in self.coaches])
-        unemployed = np.flatnonzero(s.view("state") == State.UNEMPLOYED)
-        if self.providers_guide:  # the provider, not the office, guides its clients
-            unemployed = unemployed[s.provider[unemployed] == NO_ONE]
-        coach = s.coach[unemployed]
-        overdue = week - s.last_meeting[unemployed]
-        due = overdue >= self.interval[coach]
-        candidates, coach, overdue = unemployed[due], coach[due], overdue[due]
-        met = candidates[allocate_meetings(coach, overdue, slots,
-                                           rng.random(len(candidates)))]
-        s.last_meeting[met] = week
-        region.metrics.count_flow("meetings", met)
-        office = region.scenario.public_office
-        free = met[s.waiting_service[met] == NO_ONE]
-        band = s.band(s.spell_weeks[free])
-        chance = np.asarray(office.referral_by_band)[band] * self.referral[s.coach[free]]
-        referred = free[rng.random(len(free)) < chance]
-        refer(region, referred)

@@ -26,7 +26,6 @@ from simulation.params.schema import N_BANDS
 
 if TYPE_CHECKING:
     from simulation.engine.clock import Clock
-    from simulation.engine.services import ServiceCatalogue
 
 STATE_COLUMNS = [s.name.lower() for s in State]
 FLOWS = ("registrations", "meetings", "referrals", "placements", "completions", "dropouts",
@@ -106,8 +105,11 @@ class WeeklyMetrics:
         counts[: len(self.completed_spells)] += self.completed_spells
         self.completed_spells = counts
 
-    def record(self, services: ServiceCatalogue, extra: dict[str, float]) -> None:
-        """The week's rows, one per scope; ``extra`` adds region columns (the firm side)."""
+    def record(self, service_counters: tuple[np.ndarray, np.ndarray, np.ndarray],
+               service_names: list[str], extra: dict[str, float]) -> None:
+        """The week's rows, one per scope: stocks now, the week's flows, the services' week
+        counters (admissions, waiting weeks, starts by service; by scope) and ``extra``
+        region columns (the firm side)."""
         s = self.seekers
         state = s.view("state").astype(np.int64)
         target = s.view("target")
@@ -116,8 +118,8 @@ class WeeklyMetrics:
                     "target": counts[len(State):]}
         long_term = (state == State.UNEMPLOYED) & (s.view("spell_weeks") >= LONG_TERM_WEEKS)
         waiting = s.view("waiting_service") >= 0
-        admitted, waits, starts = services.week_counters()
-        names = services.names
+        admitted, waits, starts = service_counters
+        names = service_names
         week = self.clock.week
         for scope, stock in by_scope.items():
             mask = slice(None) if scope == "region" else target

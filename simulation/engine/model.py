@@ -41,6 +41,7 @@ from simulation.engine.growth.economy import RegionalEconomy
 from simulation.engine.interface import Mechanism
 from simulation.engine.ledger import Ledger
 from simulation.engine.matching import build_firms, effective_search, match
+from simulation.engine.meetings import hold_meetings, mix_table, refer_follow_on
 from simulation.engine.metrics import WeeklyMetrics
 from simulation.engine.payments import pay_week
 from simulation.engine.population import (
@@ -55,7 +56,6 @@ from simulation.engine.population import (
     update_target_group,
 )
 from simulation.engine.providers import ProviderMarket, build_providers
-from simulation.engine.referrals import mix_table, refer_follow_on
 from simulation.engine.seekers import JobSeekers, age_group
 from simulation.engine.services import ServiceCatalogue
 from simulation.engine.week import plan
@@ -92,7 +92,7 @@ class RegionalLabourMarket(mesa.Model):
                                          self.metrics, partial(complete_service, self))
         start_initial_services(self)
         join_target_group(self)
-        self.office = Office(self)
+        self.office = Office(self, scenario, self.seekers)
         build_firms(self)
         # the firm side first: providers may guide its solo entrepreneurs
         self.mechanisms += build_growth(self)
@@ -107,7 +107,7 @@ class RegionalLabourMarket(mesa.Model):
         return {
             "services": [self._advance_services, own(refer_follow_on, self)],
             "registration": [own(register_inflows, self), own(update_target_group, self)],
-            "meetings": [self.office.hold_meetings],
+            "meetings": [own(hold_meetings, self)],
             "vacancies": [self._post_vacancies],
             "matching": [own(match, self)],
             "exits": [own(drop_out, self), own(separations_and_exits, self)],
@@ -140,7 +140,7 @@ class RegionalLabourMarket(mesa.Model):
         extra: dict[str, float] = {}
         for mechanism in self.mechanisms:
             extra.update(mechanism.weekly_row())  # e.g. the firm side and regional economy
-        self.metrics.record(self.services, extra)
+        self.metrics.record(self.services.week_counters(), self.services.names, extra)
 
     # -- what mechanisms may ask -------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The firm side of a region and the growth-company programmes that work on it.
 
-``economy`` holds growth firms, hidden vacancies, solo entrepreneurs and the regional economy;
-``programme`` the levers of ``[growth.programme]``; ``summary`` the run's firm-side metrics.
+``economy`` holds growth firms, hidden vacancies, solo entrepreneurs, the regional economy and
+the run's firm-side metrics; ``programme`` the levers of ``[growth.programme]``.
 """
 
 from __future__ import annotations

@@ -35,8 +35,7 @@ import numpy as np
 
 from simulation.engine.actions import hire, leave_service
 from simulation.engine.firms import Firm
-from simulation.engine.growth.economy import RegionalEconomy
-from simulation.engine.growth.summary import WEEKS_PER_YEAR
+from simulation.engine.growth.economy import WEEKS_PER_YEAR, RegionalEconomy
 from simulation.engine.interface import Mechanism
 from simulation.engine.seekers import NO_ONE, State
 from simulation.params.schema import SERVICE_NAMES, Service

@@ -3,7 +3,7 @@ contract weeks, and the week's settlement of fees through the ledger.
 
 Fees follow the exact rules of ``settlement.settle`` (first event per client and kind, risk-class
 tiers, components ordered within a week, a budget cap cutting the payment that crosses it);
-``summary.reconcile`` checks this against ``settle`` itself.
+``ProviderMarket.reconcile`` checks this against ``settle`` itself.
 """
 
 from __future__ import annotations

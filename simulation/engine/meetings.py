@@ -1,6 +1,7 @@
-"""Referrals to services: the office chooses a service for each referred job seeker by
-profile (young, long-term unemployed, other), within what each service can still take this
-week, and puts them on its waiting list."""
+"""The office's week: coaches meet their clients (``coaches.allocate_meetings``), and the
+office refers some to services, choosing a service for each by profile (young, long-term
+unemployed, other) within what each service can still take this week, and puts them on its
+waiting list."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.engine.seekers import NO_ONE
+from simulation.engine.coaches import allocate_meetings
+from simulation.engine.seekers import NO_ONE, State
 from simulation.params.schema import PROFILES, SERVICE_NAMES, Scenario
 
 if TYPE_CHECKING:
@@ -67,3 +69,29 @@ def mix_table(scenario: Scenario) -> dict[tuple[str, bool], np.ndarray]:
                 mix = dict(special[profile])
             table[profile, in_target] = np.array([mix.get(name, 0.0) for name in SERVICE_NAMES])
     return table
+
+
+def hold_meetings(region: Region) -> None:
+    """This week's meetings, most overdue first within each coach's slots; referrals."""
+    office = region.office
+    s, week, rng = region.seekers, region.week, region.rng
+    for coach in office.coaches:
+        coach.step()
+    slots = np.array([c.slots for c in office.coaches])
+    unemployed = np.flatnonzero(s.view("state") == State.UNEMPLOYED)
+    if office.providers_guide:  # the provider, not the office, guides its clients
+        unemployed = unemployed[s.provider[unemployed] == NO_ONE]
+    coach = s.coach[unemployed]
+    overdue = week - s.last_meeting[unemployed]
+    due = overdue >= office.interval[coach]
+    candidates, coach, overdue = unemployed[due], coach[due], overdue[due]
+    met = candidates[allocate_meetings(coach, overdue, slots,
+                                       rng.random(len(candidates)))]
+    s.last_meeting[met] = week
+    region.metrics.count_flow("meetings", met)
+    free = met[s.waiting_service[met] == NO_ONE]
+    band = s.band(s.spell_weeks[free])
+    chance = (np.asarray(region.scenario.public_office.referral_by_band)[band]
+              * office.referral[s.coach[free]])
+    referred = free[rng.random(len(free)) < chance]
+    refer(region, referred)
