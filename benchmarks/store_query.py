@@ -30,14 +30,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simulation.experiments.store import (
-    COMPACT_EVERY,
-    REGISTRY_COLUMNS,
-    ResultsStore,
-    RunMeta,
-    StoreReader,
-    make_run_id,
-)
+from simulation.experiments.store.identity import RunMeta, make_run_id
+from simulation.experiments.store.reader import StoreReader
+from simulation.experiments.store.registry import REGISTRY_COLUMNS
+from simulation.experiments.store.writer import COMPACT_EVERY, ResultsStore
 
 SCENARIO = "baseline"
 SCENARIO_HASH = "synthetic-baseline"

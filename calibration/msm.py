@@ -29,73 +29,36 @@ Rates and shares are scale-free, so stages 1–3 run at a reduced population
 (``scale``); the report re-runs the result at full size with more seeds, and
 ``fitted.toml`` is only overwritten if the Labore bands are within tolerance
 there.
+
+This module runs the stages; ``inputs.py`` reads the free parameters and holds the
+settings, ``evaluation.py`` runs and scores candidates and checks every target,
+``fixed_point.py`` is stages 1 and 3, and ``fitted_file.py`` writes ``fitted.toml``.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from calibration.moments import labore_rate, parse_metric, replication_values, simulated_value
-from calibration.targets import Target, TargetsError
-from simulation.engine.results import RunResult
-from simulation.experiments.runner import execute, requests, run_many
-from simulation.params.loading import (
-    ScenarioError,
-    deep_merge,
-    fitted_tree,
-    load_scenario,
-    read_toml,
-    wrap_overrides,
+from calibration.evaluation import (
+    Simulator,
+    distance,
+    evaluate,
+    moments,
+    runnable_fit_rows,
+    verdict,
 )
+from calibration.fitted_file import fitted_document, significant
+from calibration.fixed_point import fixed_point, fixed_point_step, fixed_point_targets
+from calibration.inputs import FIXED_POINT_PATHS, FreeParameter, Settings, get_path, without
+from calibration.targets import Target
+from simulation.params.loading import fitted_tree, load_scenario
 from simulation.params.provenance import unwrap
-from simulation.params.schema import N_BANDS
-
-HERE = Path(__file__).parent
-PARAM_COLUMNS = ("parameter", "lower", "upper", "start", "role", "source")
-FIXED_POINT_PATHS = ("labour_market.work_hazard_by_band", "public_office.referral_by_band",
-                     "public_office.follow_on_referral", "flows.inflow_per_week")
-PENALTY = 1e6  # distance of a candidate whose moments cannot be computed
-
-
-@dataclass(frozen=True)
-class FreeParameter:
-    path: str
-    lower: float
-    upper: float
-    start: float | None
-    role: str
-    source: str
-
-
-@dataclass(frozen=True)
-class Settings:
-    budget: int = 30
-    seeds: int = 3
-    seed: int = 2015
-    scale: float = 1 / 3
-    workers: int | None = None
-    fixed_point_iterations: int = 8
-    polish_iterations: int = 3
-    damping: float = 0.8
-    report_seeds: int = 4
-    report_scale: float = 1.0
-    dask: str | None = None   # a Dask scheduler address; with use_dask and no address, a
-    use_dask: bool = False    # LocalCluster of `workers` processes
-
-    def describe(self) -> str:
-        return (f"budget {self.budget}, seeds {self.seeds}, seed {self.seed}, "
-                f"scale {self.scale:.4g}, fixed point {self.fixed_point_iterations}+"
-                f"{self.polish_iterations} iterations, damping {self.damping}")
 
 
 @dataclass
@@ -113,236 +76,6 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
     resumed: str = ""  # what came from an earlier run of the same study
     fitted_by: str = ""  # a re-check: how the values it checks were fitted (no search ran)
-
-
-# -- parameter table ------------------------------------------------------------------
-
-def read_params(path: str | Path) -> list[FreeParameter]:
-    """Read ``params.csv``: parameter (dotted path), lower, upper, start, role, source."""
-    path = Path(path)
-    if not path.exists():
-        raise TargetsError(path, None, "file", "no such file")
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in ("parameter", "lower", "upper", "source")
-                   if c not in (reader.fieldnames or [])]
-        if missing:
-            raise TargetsError(path, 1, missing[0], "missing column (required: parameter, "
-                               "lower, upper, source; optional: start, role)")
-        out, seen = [], {}
-        for line, row in enumerate(reader, start=2):
-            name = (row.get("parameter") or "").strip()
-            if not name or name.startswith("#"):
-                continue
-            if name in seen:
-                raise TargetsError(path, line, "parameter",
-                                   f"duplicate parameter {name!r} (first on line {seen[name]})")
-            seen[name] = line
-            numbers = {}
-            for column in ("lower", "upper", "start"):
-                text = (row.get(column) or "").strip()
-                if column == "start" and not text:
-                    numbers[column] = None
-                    continue
-                try:
-                    numbers[column] = float(text)
-                except ValueError:
-                    raise TargetsError(path, line, column, f"not a number: {text!r}") from None
-            if not numbers["lower"] < numbers["upper"]:
-                raise TargetsError(path, line, "upper", "must be greater than lower")
-            start = numbers["start"]
-            if start is not None and not numbers["lower"] <= start <= numbers["upper"]:
-                raise TargetsError(path, line, "start", "must lie between lower and upper")
-            role = (row.get("role") or "fit").strip() or "fit"
-            if role not in ("fit", "sensitivity"):
-                raise TargetsError(path, line, "role", f"must be fit or sensitivity, got {role!r}")
-            if name in FIXED_POINT_PATHS:
-                raise TargetsError(path, line, "parameter", f"{name} is set by the fixed-point "
-                                   "stage; it cannot also be searched")
-            out.append(FreeParameter(name, numbers["lower"], numbers["upper"], start, role,
-                                     (row.get("source") or "").strip()))
-    _check_paths(path, out)
-    return out
-
-
-def _check_paths(path: Path, params: list[FreeParameter]) -> None:
-    """Every parameter must name a number in the baseline scenario."""
-    dump = load_scenario("baseline", apply_fit=False).model_dump()
-    for p in params:
-        value = get_path(dump, p.path)
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise TargetsError(path, None, "parameter",
-                               f"{p.path!r} is not a number in the baseline scenario")
-
-
-def get_path(tree: dict[str, Any], dotted: str) -> Any:
-    node: Any = tree
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def nested(values: dict[str, Any]) -> dict[str, Any]:
-    """{"a.b": 1} → {"a": {"b": 1}}."""
-    out: dict[str, Any] = {}
-    for dotted, value in values.items():
-        node = out
-        *head, last = dotted.split(".")
-        for part in head:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return out
-
-
-def without(tree: dict[str, Any], paths: list[str]) -> dict[str, Any]:
-    """A copy of a fitted tree without the given parameters (and empty tables)."""
-    out: dict[str, Any] = json.loads(json.dumps(tree))
-    for dotted in paths:
-        *head, last = dotted.split(".")
-        node = out
-        for part in head:
-            node = node.get(part, {}) if isinstance(node, dict) else {}
-        if isinstance(node, dict):
-            node.pop(last, None)
-
-    def prune(node: dict[str, Any]) -> dict[str, Any]:
-        return {k: prune(v) if isinstance(v, dict) and "value" not in v else v
-                for k, v in node.items()
-                if not (isinstance(v, dict) and "value" not in v and not prune(v))}
-    return prune(out)
-
-
-# -- simulation -----------------------------------------------------------------------
-
-class Simulator:
-    """Runs scenarios with candidate parameter values applied as the fit."""
-
-    def __init__(self, base_fit: dict[str, Any], settings: Settings) -> None:
-        self.base_fit = base_fit
-        self.settings = settings
-        self.runs = 0
-
-    def fit_tree(self, values: dict[str, Any], note: str = "calibration candidate"
-                 ) -> dict[str, Any]:
-        return deep_merge(self.base_fit, wrap_overrides(nested(values), note))
-
-    def run(self, values: dict[str, Any], scenarios: list[str], scale: float,
-            seeds: int) -> dict[str, list[RunResult]]:
-        tree = self.fit_tree(values)
-        batch = []
-        for name in scenarios:
-            scenario = load_scenario(name, apply_fit=tree)
-            if scale != 1.0:
-                size = max(200, round(scenario.region.job_seekers * scale))
-                scenario = load_scenario(name, overrides={"region": {"job_seekers": size}},
-                                         apply_fit=tree)
-            batch.extend(requests(scenario, seeds, self.settings.seed))
-        # no results store: stored runs come back without the Labore exit counts
-        results = execute(batch, workers=self.settings.workers,
-                          executor="dask" if self.settings.use_dask else None,
-                          scheduler=self.settings.dask)
-        self.runs += len(batch)
-        grouped: dict[str, list[RunResult]] = {name: [] for name in scenarios}
-        for name, result in zip((n for n in scenarios for _ in range(seeds)), results,
-                                strict=True):
-            grouped[name].append(result)
-        return grouped
-
-
-def moments(targets: list[Target], results: dict[str, list[RunResult]]) -> dict[str, float]:
-    return {t.target_id: simulated_value(t.metric, t.scope, results[t.scenario])
-            for t in targets if t.scenario in results}
-
-
-def distance(targets: list[Target], simulated: dict[str, float]) -> float:
-    """Weighted squared distance over the ``fit`` rows; ``validate`` rows never count."""
-    total = 0.0
-    for target in targets:
-        if target.use != "fit":
-            continue
-        value = simulated.get(target.target_id, math.nan)
-        if not math.isfinite(value):
-            return PENALTY
-        total += target.precision * (value - target.value) ** 2
-    return total
-
-
-# -- stage 1 and 3: the duration-profile fixed point -----------------------------------
-
-@dataclass(frozen=True)
-class FixedPointTargets:
-    work: np.ndarray
-    services: np.ndarray
-    activation: Target | None
-    trend: Target | None
-
-
-def fixed_point_targets(targets: list[Target]) -> FixedPointTargets | None:
-    """The baseline fit rows the fixed point aims at, or None if they are not all there."""
-    rows = {(t.metric.name, t.metric.band): t for t in targets
-            if t.scenario == "baseline" and t.use == "fit" and t.metric.kind == "labore"
-            and t.scope == "region"}
-    if not all(("work", b) in rows and ("services", b) in rows for b in range(N_BANDS)):
-        return None
-    by_text = {t.metric.text: t for t in targets if t.scenario == "baseline" and t.use == "fit"
-               and t.scope == "region"}
-    return FixedPointTargets(
-        np.array([rows["work", b].value for b in range(N_BANDS)]),
-        np.array([rows["services", b].value for b in range(N_BANDS)]),
-        by_text.get("activation_rate_mean"), by_text.get("unemployed_end_ratio"))
-
-
-def fixed_point_step(values: dict[str, Any], results: list[RunResult], aims: FixedPointTargets,
-                     damping: float) -> tuple[dict[str, Any], str]:
-    """One damped update of the profiles (calibration/duration_profile.py's rule)."""
-    work = np.array([labore_rate(parse_metric(f"monthly_to_work[{b}]"), results)
-                     for b in range(N_BANDS)])
-    services = np.array([labore_rate(parse_metric(f"monthly_to_services[{b}]"), results)
-                         for b in range(N_BANDS)])
-    hazard = np.array(values["labour_market.work_hazard_by_band"])
-    referral = np.array(values["public_office.referral_by_band"])
-    follow_on = float(values["public_office.follow_on_referral"])
-    inflow = float(values["flows.inflow_per_week"])
-    # a band with no exits (tiny populations) keeps its value rather than exploding
-    with np.errstate(divide="ignore", invalid="ignore"):
-        work_ratio = np.where(work > 0, aims.work / work, 1.0)
-        services_ratio = np.where(services > 0, aims.services / services, 1.0)
-    hazard = np.clip(hazard * work_ratio ** damping, 1e-5, 1.0)
-    referral = np.clip(referral * services_ratio ** damping, 1e-4, 1.0)
-    note = (f"worst relative error to work {np.abs(work / aims.work - 1).max():.1%}, "
-            f"to services {np.abs(services / aims.services - 1).max():.1%}")
-    if aims.activation is not None:
-        activation = simulated_value(aims.activation.metric, "region", results)
-        odds = follow_on / (1 - follow_on) * (aims.activation.value / activation) ** 2
-        follow_on = float(np.clip(odds / (1 + odds), 0.0, 0.95))
-        note += f"; activation {activation:.3f}"
-    if aims.trend is not None:
-        trend = simulated_value(aims.trend.metric, "region", results)
-        inflow = float(np.clip(inflow * (aims.trend.value / trend) ** 1.5, 1e-4, 0.5))
-        note += f"; stock end/start {trend:.3f}"
-    return {"labour_market.work_hazard_by_band": [_round(x) for x in hazard],
-            "public_office.referral_by_band": [_round(x) for x in referral],
-            "public_office.follow_on_referral": _round(follow_on),
-            "flows.inflow_per_week": _round(inflow)}, note
-
-
-def _round(x: float, digits: int = 4) -> float:
-    """Round to significant digits (stable text in fitted.toml)."""
-    return float(f"{float(x):.{digits}g}")
-
-
-def fixed_point(sim: Simulator, values: dict[str, Any], aims: FixedPointTargets,
-                iterations: int, log: Callable[[str], None]) -> dict[str, Any]:
-    s = sim.settings
-    current = dict(values)
-    for iteration in range(iterations):
-        results = sim.run(current, ["baseline"], s.scale, s.seeds)["baseline"]
-        update, note = fixed_point_step(current, results, aims, s.damping)
-        log(f"  fixed point {iteration + 1}/{iterations}: {note}")
-        current.update(update)
-    return current
 
 
 # -- the whole calibration ---------------------------------------------------------------
@@ -372,38 +105,6 @@ def study_name(targets: list[Target], params: list[FreeParameter], settings: Set
                      settings.fixed_point_iterations, settings.damping],
         "base_fit": base_fit}, sort_keys=True, default=str)
     return "msm-" + hashlib.sha256(payload.encode()).hexdigest()[:12]
-
-
-def loadable(names: set[str]) -> dict[str, str | None]:
-    """Scenario name → None if it loads, else the one-line reason it does not."""
-    out: dict[str, str | None] = {}
-    for name in sorted(names):
-        try:
-            load_scenario(name)
-            out[name] = None
-        except ScenarioError as exc:
-            out[name] = f"scenario does not load ({exc})"
-    return out
-
-
-def probe_columns(name: str, fit_tree: dict[str, Any] | bool = True
-                  ) -> tuple[set[str], set[str]]:
-    """Summary keys and weekly columns a scenario produces (a tiny two-week run)."""
-    scenario = load_scenario(name, overrides={"region": {"job_seekers": 200}},
-                             apply_fit=fit_tree)
-    result = run_many(requests(scenario, 1, 0, weeks=2), workers=1)[0]
-    return set(result.summary), set(result.weekly.columns)
-
-
-def runnable_fit_rows(targets: list[Target]) -> list[Target]:
-    """The fit rows whose scenario loads and produces the metric (pending rows may not)."""
-    from calibration.moments import is_produced
-
-    names = {t.scenario for t in targets if t.use == "fit"}
-    reasons = loadable(names)
-    produced = {n: probe_columns(n) for n, r in reasons.items() if r is None}
-    return [t for t in targets if t.use == "fit" and t.scenario in produced
-            and is_produced(t.metric, t.scope, *produced[t.scenario])]
 
 
 def calibrate(targets: list[Target], params: list[FreeParameter], settings: Settings,
@@ -502,7 +203,7 @@ def calibrate(targets: list[Target], params: list[FreeParameter], settings: Sett
     if aims is not None and settings.polish_iterations:
         log(f"stage 3: polish, {settings.polish_iterations} fixed-point iterations")
         values = fixed_point(sim, values, aims, settings.polish_iterations, log)
-    values = {k: ([_round(x) for x in v] if isinstance(v, list) else _round(v))
+    values = {k: ([significant(x) for x in v] if isinstance(v, list) else significant(v))
               for k, v in values.items()}
     timings["stage 3 (polish)"] = time.perf_counter() - t0
 
@@ -512,7 +213,7 @@ def calibrate(targets: list[Target], params: list[FreeParameter], settings: Sett
         "seeds")
     rows = evaluate(targets, sim, values, settings)
     timings[f"check at scale {settings.report_scale:g}"] = time.perf_counter() - t0
-    accepted, reason = _verdict(rows, aims is not None)
+    accepted, reason = verdict(rows, aims is not None)
     trials = [{"number": i, "distance": t.value,
                **{p.path: t.params.get(p.path) for p in free}}
               for i, t in enumerate(completed, start=1)]
@@ -541,140 +242,7 @@ def recheck(targets: list[Target], settings: Settings, log: Callable[[str], None
         "seeds, fitted values as they stand")
     rows = evaluate(targets, Simulator(fit, settings), {}, settings)
     seconds = time.perf_counter() - began
-    accepted, reason = _verdict(rows, fixed_point_targets(targets) is not None)
+    accepted, reason = verdict(rows, fixed_point_targets(targets) is not None)
     return Outcome(flat, fit, rows, [], accepted, reason, seconds, settings, "",
                    {f"check at scale {settings.report_scale:g}": seconds},
                    fitted_by="; ".join(how) or "nothing: no fitted.toml")
-
-
-def _verdict(rows: list[dict[str, Any]], has_labore: bool) -> tuple[bool, str]:
-    """A fit is accepted when the guarded Labore bands are within tolerance at full size."""
-    guard = [r for r in rows if r["guard"]]
-    misses = [r for r in guard if r["status"] != "within"]
-    accepted = bool(guard) and not misses if has_labore else True
-    reason = ("Labore bands within tolerance at full size" if accepted and has_labore
-              else "no Labore bands in the fit" if accepted
-              else "Labore bands missed at full size: " + ", ".join(r["target_id"] for r in misses))
-    return accepted, reason
-
-
-def evaluate(targets: list[Target], sim: Simulator, values: dict[str, Any],
-             settings: Settings) -> list[dict[str, Any]]:
-    """Every target against the simulated value at the reported scale."""
-    names = {t.scenario for t in targets}
-    reasons = loadable(names)
-    tree = sim.fit_tree(values)
-    produced: dict[str, tuple[set[str], set[str]]] = {}
-    for name in sorted(n for n, r in reasons.items() if r is None):
-        try:
-            produced[name] = probe_columns(name, tree)
-        except Exception as exc:  # noqa: BLE001 — a scenario still being written
-            reasons[name] = f"scenario does not run ({type(exc).__name__}: {exc})"
-    from calibration.moments import is_produced
-    runnable = sorted({t.scenario for t in targets if reasons.get(t.scenario) is None
-                       and is_produced(t.metric, t.scope, *produced[t.scenario])})
-    results = sim.run(values, runnable, settings.report_scale, settings.report_seeds) \
-        if runnable else {}
-    rows = []
-    for t in targets:
-        row = {"target_id": t.target_id, "scenario": t.scenario, "metric": t.metric.text,
-               "scope": t.scope, "target": t.value, "tolerance": t.tolerance,
-               "low": t.interval[0], "high": t.interval[1], "unit": t.unit, "use": t.use,
-               "source": t.source, "note": t.note, "weight": t.weight,
-               "guard": t.use == "fit" and t.metric.kind == "labore" and t.metric.band is not None,
-               "simulated": math.nan, "ci_low": math.nan, "ci_high": math.nan}
-        if reasons.get(t.scenario):
-            reason = reasons[t.scenario] or ""
-            row.update(status="not yet simulated",
-                       reason=f"no scenario named {t.scenario!r} yet"
-                       if "no scenario named" in reason or "no such scenario" in reason
-                       else reason)
-        elif t.scenario not in results or not is_produced(t.metric, t.scope,
-                                                          *produced[t.scenario]):
-            row.update(status="not yet simulated",
-                       reason=f"scenario {t.scenario!r} does not produce {t.metric.text!r} yet")
-        else:
-            value = simulated_value(t.metric, t.scope, results[t.scenario])
-            reps = replication_values(t.metric, t.scope, results[t.scenario])
-            from simulation.experiments.statistics import mean_ci
-            ci = mean_ci(reps)
-            row.update(simulated=value, ci_low=ci["ci95_low"], ci_high=ci["ci95_high"])
-            if not math.isfinite(value):
-                row.update(status="missed", reason="the model gives no value (division by 0)")
-            elif abs(value - t.value) <= t.tolerance:
-                row.update(status="within", reason="")
-            else:
-                side = "above" if value > t.value else "below"
-                k = abs(value - t.value) / t.tolerance
-                reason = f"{side} the target by {k:.1f} tolerances"
-                if t.note:
-                    reason += f"; {t.note}"
-                row.update(status="missed", reason=reason)
-        rows.append(row)
-    return rows
-
-
-# -- fitted.toml ------------------------------------------------------------------------
-
-def fitted_document(base_fit: dict[str, Any], values: dict[str, Any],
-                    params: list[FreeParameter], settings: Settings,
-                    targets: list[Target]) -> dict[str, Any]:
-    """The fitted tree: kept values plus the new ones, each with its source."""
-    files = sorted({Path(t.file).name for t in targets if t.use == "fit"})
-    how = f"fitted: pilotsim calibrate ({settings.describe()}) to {', '.join(files)}"
-    sources = {p.path: p.source for p in params}
-    new: dict[str, Any] = {}
-    for path, value in values.items():
-        if path in FIXED_POINT_PATHS:
-            source = (f"{how}; damped fixed point (calibration/duration_profile.py method) to "
-                      "Labore 2015 exit rates by spell band, activation 2018 and the stock "
-                      "296k → 240k (DOMAIN.md §3)")
-        else:
-            source = (f"{how}; method of simulated moments, bounds: {sources.get(path, '')}")
-        new[path] = {"value": value, "source": source}
-    return deep_merge(base_fit, nested(new))
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(float(value)) if isinstance(value, float) else str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def toml_text(tree: dict[str, Any], header: str) -> str:
-    """Write a fitted tree: tables of ``key = { value = ..., source = "..." }``."""
-    lines = [header.rstrip(), ""]
-
-    def walk(node: dict[str, Any], prefix: str) -> None:
-        leaves = {k: v for k, v in node.items() if not (isinstance(v, dict) and "value" not in v)}
-        if leaves:
-            lines.append(f"[{prefix}]")
-            for key, table in leaves.items():
-                parts = ", ".join(f"{k} = {_toml_value(v)}" for k, v in table.items())
-                lines.append(f"{key} = {{ {parts} }}")
-            lines.append("")
-        for key, child in node.items():
-            if isinstance(child, dict) and "value" not in child:
-                walk(child, f"{prefix}.{key}" if prefix else key)
-
-    walk(tree, "")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-FITTED_HEADER = ("# Written by `pilotsim calibrate` (calibration/msm.py); do not edit by hand.\n"
-                 "# Scenarios with apply_fit = true read these values on top of their own.\n"
-                 "# The fit report is calibration/report.md.")
-
-
-def write_fitted(tree: dict[str, Any], path: Path) -> None:
-    text = toml_text(tree, FITTED_HEADER)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    read_toml(tmp)  # never leave a file scenarios cannot read
-    tmp.replace(path)

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from calibration.inputs import FreeParameter, nested
 from calibration.moments import parse_metric, simulated_value
-from calibration.msm import FreeParameter, nested
 from simulation.experiments.runner import requests, run_many
 from simulation.params.loading import deep_merge, load_scenario
 

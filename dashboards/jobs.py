@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from simulation.experiments.runner import RunRequest, code_version, execute, requests, run_meta
-from simulation.experiments.store import ResultsStore, StoreReader
+from simulation.experiments.store.reader import StoreReader
+from simulation.experiments.store.writer import ResultsStore
 from simulation.params.loading import content_hash
 from simulation.params.schema import Scenario
 

@@ -22,7 +22,8 @@ from dashboards.levers import RELIABLE_REPLICATIONS
 from simulation.engine.results import RunResult
 from simulation.experiments.compare import paired_effects
 from simulation.experiments.statistics import mean_ci
-from simulation.experiments.store import KEY_COLUMNS, StoreReader
+from simulation.experiments.store.layout import KEY_COLUMNS
+from simulation.experiments.store.reader import StoreReader
 from simulation.params.fields import PAYERS
 
 SERIES = (("employed", "Employed (former job seekers in work)", "persons"),

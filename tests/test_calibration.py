@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from calibration.evaluation import distance
+from calibration.fitted_file import toml_text
+from calibration.inputs import FreeParameter, Settings
 from calibration.moments import MetricError, parse_metric
-from calibration.msm import FreeParameter, Settings, calibrate, distance, toml_text
+from calibration.msm import calibrate
 from calibration.sensitivity import run_analysis
 from calibration.targets import TargetsError, check_produced, read_observed, read_targets
 from simulation.cli.main import app

@@ -16,7 +16,8 @@ import pytest
 
 from simulation.experiments import runner
 from simulation.experiments.runner import code_version, execute, requests, run_meta
-from simulation.experiments.store import ResultsStore, StoreReader
+from simulation.experiments.store.reader import StoreReader
+from simulation.experiments.store.writer import ResultsStore
 from simulation.experiments.sweep import Sweep, parse_parameter
 from simulation.params.loading import load_scenario
 

@@ -16,14 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.experiments.store import (
-    ResultConflictError,
-    ResultsStore,
-    RunMeta,
-    StoreError,
-    StoreReader,
-    make_run_id,
-)
+from simulation.experiments.store.identity import RunMeta, make_run_id
+from simulation.experiments.store.reader import StoreReader
+from simulation.experiments.store.writer import ResultConflictError, ResultsStore, StoreError
 
 REPO = Path(__file__).resolve().parents[1]
 WEEKS = 4
@@ -257,7 +252,7 @@ SWEEP_SCRIPT = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {tests!r})
     from test_store import run_meta, run_results
-    from simulation.experiments.store import ResultsStore
+    from simulation.experiments.store.writer import ResultsStore
 
     root, runs = sys.argv[1], int(sys.argv[2])
     store = ResultsStore(root, compact_every=4, fsync=False)
@@ -314,7 +309,7 @@ def test_sweep_killed_repeatedly_resumes_without_duplicates_or_gaps(tmp_path: Pa
 READER_SCRIPT = textwrap.dedent("""
     import json, sys
     import duckdb
-    from simulation.experiments.store import StoreReader
+    from simulation.experiments.store.reader import StoreReader
 
     root = sys.argv[1]
     try:

@@ -17,7 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from simulation.experiments.runner import run_meta
-from simulation.experiments.store import ResultsStore, StoreReader
+from simulation.experiments.store.reader import StoreReader
+from simulation.experiments.store.writer import ResultsStore
 from simulation.experiments.sweep import (
     Sweep,
     SweepError,

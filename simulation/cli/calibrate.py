@@ -22,7 +22,7 @@ CALIBRATION = Path(str(resources.files("calibration")))
 
 def _load_targets(targets: Path, observed: Path | None, observed_scenario: str) -> list[Any]:
     """Targets file plus observed series, checked against what the scenarios produce."""
-    from calibration.msm import loadable, probe_columns
+    from calibration.evaluation import loadable, probe_columns
     from calibration.targets import TargetsError, check_produced, read_observed, read_targets
     from simulation.params.loading import load_scenario
 
@@ -83,7 +83,8 @@ def calibrate(
             help="Run candidates on a Dask LocalCluster of N worker processes")] = None,
         ) -> None:
     """Fit parameters to target moments (simulated moments, Optuna) and write a fit report."""
-    from calibration.msm import Settings, read_params, write_fitted
+    from calibration.fitted_file import write_fitted
+    from calibration.inputs import Settings, read_params
     from calibration.msm import calibrate as run_calibration
     from calibration.msm import recheck as run_recheck
     from calibration.report import write_reports
@@ -159,8 +160,8 @@ def sensitivity(
         html: Annotated[Path | None, typer.Option(help="Where to write the HTML figure")] = None,
         ) -> None:
     """Which parameters move which outputs: Morris or Sobol (SALib), ranked table + figure."""
+    from calibration.inputs import read_params
     from calibration.moments import MetricError, parse_metric
-    from calibration.msm import read_params
     from calibration.sensitivity import (
         DEFAULT_OUTPUTS,
         analyse,

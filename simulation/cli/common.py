@@ -18,12 +18,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from simulation.experiments.store import DEFAULT_ROOT
+from simulation.experiments.store.layout import DEFAULT_ROOT
 
 if TYPE_CHECKING:
     from simulation.engine.results import RunResult
     from simulation.experiments.runner import RunRequest
-    from simulation.experiments.store import ResultsStore
+    from simulation.experiments.store.writer import ResultsStore
 from simulation.params.loading import ScenarioError, library_names, load_scenario
 
 out = Console(width=None if Console().is_terminal else 140)
@@ -145,7 +145,7 @@ def coordinator_store(root: Path, no_store: bool) -> Iterator[ResultsStore | Non
         return
     import duckdb
 
-    from simulation.experiments.store import ResultsStore
+    from simulation.experiments.store.writer import ResultsStore
 
     try:
         store = ResultsStore(root)

@@ -26,7 +26,8 @@ from simulation.cli.common import (
     json_ready,
     out,
 )
-from simulation.experiments.store import DETAIL_TABLES, write_table
+from simulation.experiments.store.files import write_table
+from simulation.experiments.store.layout import DETAIL_TABLES
 
 if TYPE_CHECKING:
     pass
@@ -103,7 +104,7 @@ def sweep(scenario: Annotated[str, typer.Argument(help="Library name or path of 
 # --- runs and export --------------------------------------------------------------------------
 
 def _reader(store: Path):  # noqa: ANN202 - StoreReader, imported lazily
-    from simulation.experiments.store import StoreReader
+    from simulation.experiments.store.reader import StoreReader
 
     try:
         return StoreReader(store)

@@ -46,7 +46,8 @@ from simulation.params.loading import content_hash
 from simulation.params.schema import Scenario
 
 if TYPE_CHECKING:
-    from simulation.experiments.store import ResultsStore, RunMeta
+    from simulation.experiments.store.identity import RunMeta
+    from simulation.experiments.store.writer import ResultsStore
 
 Engine = Literal["local", "dask"]
 OnDone = Callable[["RunRequest", bool], None]
@@ -122,7 +123,7 @@ def code_version() -> str:
 
 def run_meta(request: RunRequest, version: str | None = None) -> RunMeta:
     """The store's description of a request (its run id is derived from it)."""
-    from simulation.experiments.store import RunMeta
+    from simulation.experiments.store.identity import RunMeta
 
     return RunMeta(
         scenario=request.scenario.name, scenario_hash=content_hash(request.scenario),
@@ -429,7 +430,7 @@ def _fill_and_collect(pool: _Pool, batch: Sequence[RunRequest], queue: list[int]
                       in_flight: dict[Any, tuple[int, str | None]],
                       results: dict[int, RunResult], store: ResultsStore | None, version: str,
                       on_done: OnDone | None, interrupts: _Interrupts) -> None:
-    from simulation.experiments.store import DETAIL_TABLES
+    from simulation.experiments.store.layout import DETAIL_TABLES
 
     while queue or in_flight:
         while queue and len(in_flight) < pool.capacity:
@@ -517,7 +518,8 @@ def _stored_results(batch: Sequence[RunRequest], indices: list[int],
     """Results of the requests the store already holds, by request index."""
     if store is None:
         return {}
-    from simulation.experiments.store import KEY_COLUMNS, StoreReader
+    from simulation.experiments.store.layout import KEY_COLUMNS
+    from simulation.experiments.store.reader import StoreReader
 
     ids = {i: run_meta(batch[i], version).run_id for i in indices}
     found = {i: run_id for i, run_id in ids.items() if store.has(run_id)}

@@ -1,0 +1,251 @@
+"""Read-only queries over the store, safe while the coordinator writes it.
+
+A query works on a snapshot: the data folders and registry rows visible at one moment, each
+run exactly once. Compaction may delete a file between listing and reading; the query then
+takes a new snapshot and tries again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+
+from simulation.experiments.store.files import write_table
+from simulation.experiments.store.layout import (
+    DEFAULT_ROOT,
+    DETAIL_TABLES,
+    KEY_COLUMNS,
+    Table,
+    detail_file,
+    is_segment,
+    partition_name,
+)
+from simulation.experiments.store.registry import REGISTRY_COLUMNS, TIME_COLUMNS, Row, Status
+
+_READ_RETRIES = 5
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """The data folders and registry rows visible at one moment, each run exactly once."""
+
+    folders: tuple[Path, ...]
+    rows: tuple[Row, ...]
+
+    def files(self, table: Table, run_ids: Sequence[str] | None = None) -> list[str]:
+        wanted = set(run_ids) if run_ids is not None else None
+        return [
+            str(folder / f"{table}.parquet") for folder in self.folders
+            if wanted is None or folder.name.startswith("segment-")
+            or folder.name.removeprefix("run-") in wanted
+        ]
+
+
+def _take_snapshot(root: Path, scenario: str | None) -> _Snapshot:
+    data = root / "data"
+    partitions = [data / partition_name(scenario)] if scenario is not None \
+        else sorted(data.glob("scenario=*"))
+    partitions = [p for p in partitions if p.is_dir()]
+    # Order matters: loose runs and sidecars first, segments last. Compaction publishes a
+    # segment before deleting what it holds, so anything listed early that has moved on is
+    # found in a segment listed later.
+    loose = {run.name.removeprefix("run-"): run
+             for part in partitions for run in part.glob("run-*")}
+    sidecar_rows = [json.loads(p.read_text()) for p in sorted((root / "registry").glob("*.json"))]
+    segments = sorted(segment for part in partitions for segment in part.glob("segment-*"))
+    segment_rows = [row for segment in segments
+                    for row in pq.read_table(segment / "runs.parquet").to_pylist()]
+    in_segments = {row["run_id"] for row in segment_rows}
+    folders = [*segments, *(run for run_id, run in sorted(loose.items())
+                            if run_id not in in_segments)]
+    rows = [*segment_rows, *(row for row in sidecar_rows if row["run_id"] not in in_segments)]
+    if scenario is not None:
+        rows = [row for row in rows if row["scenario"] == scenario]
+    return _Snapshot(tuple(folders), tuple(rows))
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class StoreReader:
+    """Read-only queries over a store, safe while a coordinator is writing it.
+
+    Never opens ``registry.duckdb``: it reads the Parquet files and registry sidecars through
+    its own in-memory DuckDB connection, so it needs no lock and any number may run at once.
+    """
+
+    def __init__(self, root: Path | str = DEFAULT_ROOT) -> None:
+        self.root = Path(root)
+        if not (self.root / "data").is_dir():
+            raise FileNotFoundError(f"no results store at {self.root}")
+        self._con = duckdb.connect()
+
+    def __enter__(self) -> StoreReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _retrying(self, query: Callable[[], T]) -> T:
+        # A compaction may delete a file between our listing and our read; list again.
+        for attempt in range(_READ_RETRIES):
+            try:
+                return query()
+            except (FileNotFoundError, duckdb.IOException):
+                if attempt == _READ_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _query(self, files: list[str], select: str, where: str = "TRUE",
+               params: Mapping[str, Any] | None = None, tail: str = "") -> pd.DataFrame | None:
+        if not files:
+            return None
+        sql = (f"SELECT {select} FROM read_parquet($files, union_by_name = true) "
+               f"WHERE {where} {tail}")
+        return self._con.cursor().execute(sql, {"files": files, **(params or {})}).df()
+
+    def runs(self, *, scenario: str | None = None, status: Status | None = None,
+             batch: str | None = None, code_version: str | None = None) -> pd.DataFrame:
+        """The registry: one row per run, filtered by whichever arguments are given."""
+        rows = self._retrying(lambda: _take_snapshot(self.root, scenario).rows)
+        frame = pd.DataFrame(list(rows), columns=list(REGISTRY_COLUMNS))
+        frame = frame.drop(columns="location")
+        for name in TIME_COLUMNS:
+            frame[name] = pd.to_datetime(frame[name], utc=True)
+        for name, wanted in (("status", status), ("batch", batch),
+                             ("code_version", code_version)):
+            if wanted is not None:
+                frame = frame[frame[name] == wanted]
+        return frame.sort_values(["scenario", "started_at", "run_id"]).reset_index(drop=True)
+
+    def _table(self, table: Table, run_ids: Sequence[str] | None, scenario: str | None,
+               select: str = "*", where: str = "TRUE",
+               params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        if run_ids is not None:
+            where, params = f"({where}) AND list_contains($run_ids, run_id)", \
+                {**(params or {}), "run_ids": list(run_ids)}
+        order = "ORDER BY run_id" + (", week, scope" if table == "weekly" else "")
+
+        def query() -> pd.DataFrame | None:
+            snapshot = _take_snapshot(self.root, scenario)
+            return self._query(snapshot.files(table, run_ids), select, where, params, order)
+
+        found = self._retrying(query)
+        return found if found is not None else pd.DataFrame(columns=list(KEY_COLUMNS))
+
+    def weekly(self, run_ids: Sequence[str] | None = None, *, scenario: str | None = None,
+               metrics: Sequence[str] | None = None, scope: str | None = None) -> pd.DataFrame:
+        """Weekly rows (run_id, scenario, week, scope, metrics...) of the chosen runs."""
+        select = "*" if metrics is None else ", ".join(
+            _identifier(c) for c in (*KEY_COLUMNS, "week", "scope", *metrics))
+        where, params = ("scope = $scope", {"scope": scope}) if scope else ("TRUE", {})
+        return self._table("weekly", run_ids, scenario, select, where, params)
+
+    def summaries(self, run_ids: Sequence[str] | None = None, *,
+                  scenario: str | None = None) -> pd.DataFrame:
+        """End-of-run metrics, one row per run."""
+        return self._table("summary", run_ids, scenario)
+
+    def ledger(self, run_ids: Sequence[str] | None = None, *,
+               scenario: str | None = None) -> pd.DataFrame:
+        """Ledger rows (who paid whom, for what) of the chosen runs."""
+        return self._table("ledger", run_ids, scenario)
+
+    def details(self, run_ids: Sequence[str], *, scenario: str | None = None
+                ) -> dict[str, dict[str, pd.DataFrame]]:
+        """Each run's stored per-person tables by name (:data:`DETAIL_TABLES`).
+
+        A run that is not stored is missing from the answer; a table a run was stored
+        without is missing from its entry (runs stored before per-person tables were kept
+        have an empty entry).
+        """
+        wanted = set(run_ids)
+
+        def read_folder(folder: Path) -> dict[str, pd.DataFrame]:
+            tables = {path.name.removeprefix("detail-").removesuffix(".parquet"):
+                      pq.read_table(path).to_pandas()
+                      for path in sorted(folder.glob(detail_file("*")))}
+            if not folder.is_dir():  # compacted away under us: list again
+                raise FileNotFoundError(folder)
+            return tables
+
+        def read() -> dict[str, dict[str, pd.DataFrame]]:
+            found: dict[str, dict[str, pd.DataFrame]] = {}
+            for row in _take_snapshot(self.root, scenario).rows:
+                if row["run_id"] not in wanted or row["status"] != "done" \
+                        or not row["location"]:
+                    continue
+                folder = self.root / row["location"]
+                if is_segment(row["location"]):
+                    folder = folder / "details" / f"run-{row['run_id']}"
+                    if not folder.is_dir():  # stored without per-person tables
+                        found[row["run_id"]] = {}
+                        continue
+                found[row["run_id"]] = read_folder(folder)
+            return found
+
+        return self._retrying(read)
+
+    def band_by_week(self, scenario: str, metric: str, *, scope: str = "region",
+                     low: float = 0.1, high: float = 0.9) -> pd.DataFrame:
+        """Mean and [low, high] quantile band of ``metric`` by week across a scenario's runs.
+
+        Columns: week, runs (runs with a value that week), mean, low, high. Quantiles
+        interpolate linearly between order statistics (as ``numpy.quantile``).
+        """
+        if not 0.0 <= low <= high <= 1.0:
+            raise ValueError(f"need 0 <= low <= high <= 1, got {low}, {high}")
+        column = _identifier(metric)
+        select = (f"week, count({column}) AS runs, avg({column}) AS mean, "
+                  f"quantile_cont({column}, {float(low)!r}) AS low, "
+                  f"quantile_cont({column}, {float(high)!r}) AS high")
+
+        def query() -> pd.DataFrame | None:
+            files = _take_snapshot(self.root, scenario).files("weekly")
+            return self._query(files, select, "scope = $scope", {"scope": scope},
+                               "GROUP BY week ORDER BY week")
+
+        found = self._retrying(query)
+        if found is None:
+            return pd.DataFrame(columns=["week", "runs", "mean", "low", "high"])
+        return found
+
+    def export(self, run_ids: Sequence[str], path: Path | str, *, table: str = "weekly",
+               fmt: Literal["csv", "parquet"] = "csv", overwrite: bool = False) -> Path:
+        """Write one table of the chosen runs to ``path``; an existing file is kept unless
+        ``overwrite`` is true."""
+        target = Path(path)
+        if fmt not in ("csv", "parquet"):
+            raise ValueError(f"export format is 'csv' or 'parquet', not {fmt!r}")
+        if target.exists() and not overwrite:
+            raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+        frame = self.detail_table(table, run_ids) if table in DETAIL_TABLES \
+            else self._table(table, list(run_ids), None)
+        write_table(frame, target, fmt, overwrite)
+        return target
+
+    def detail_table(self, name: str, run_ids: Sequence[str]) -> pd.DataFrame:
+        """One per-person table of the chosen runs, stacked, with run_id and scenario first."""
+        if name not in DETAIL_TABLES:
+            raise ValueError(f"per-person tables are {', '.join(DETAIL_TABLES)}, not {name!r}")
+        scenarios = self.runs().set_index("run_id")["scenario"]
+        found = self.details(run_ids)
+        parts = [frame.assign(run_id=run_id, scenario=scenarios[run_id])
+                 for run_id in run_ids if (frame := found.get(run_id, {}).get(name)) is not None]
+        if not parts:
+            return pd.DataFrame(columns=list(KEY_COLUMNS))
+        stacked = pd.concat(parts, ignore_index=True)
+        return stacked[[*KEY_COLUMNS, *(c for c in stacked.columns if c not in KEY_COLUMNS)]]
