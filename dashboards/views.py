@@ -21,6 +21,7 @@ from dashboards.jobs import Job
 from dashboards.levers import RELIABLE_REPLICATIONS
 from simulation.engine.catalogue import Aggregation, in_group, metric
 from simulation.engine.results import RunResult
+from simulation.experiments import statistics
 from simulation.experiments.compare import paired_effects
 from simulation.experiments.statistics import mean_ci
 from simulation.experiments.store import KEY_COLUMNS, StoreReader
@@ -185,17 +186,8 @@ def kpis(rows: list[dict[str, str]]) -> list[tuple[str, str, str]]:
 def weekly_bands(results: JobResults, scope: str) -> pd.DataFrame:
     """Mean and 10–90 % band by week of each series, scenario and baseline."""
     rows = results.weekly[results.weekly["scope"] == scope]
-    names = list(in_group("dashboard_series"))
-    grouped = rows.groupby(["role", "week"])[names]
-    out = []
-    for stat, frame in (("mean", grouped.mean()), ("p10", grouped.quantile(0.1)),
-                        ("p90", grouped.quantile(0.9))):
-        long = frame.reset_index().melt(id_vars=["role", "week"], var_name="series")
-        out.append(long.assign(stat=stat))
-    table = pd.concat(out).pivot_table(index=["role", "series", "week"], columns="stat",
-                                       values="value").reset_index()
-    table.columns.name = None
-    return table[["role", "series", "week", "mean", "p10", "p90"]].assign(scope=scope)
+    return statistics.weekly_bands(rows, in_group("dashboard_series"), by=["role"]).assign(
+        scope=scope)
 
 
 # --- figures -----------------------------------------------------------------------------------

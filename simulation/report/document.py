@@ -24,13 +24,12 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from simulation.engine.results import RunResult
 from simulation.experiments.compare import Comparison, compare_runs, significant
 from simulation.experiments.power import OUTCOMES, PowerResult, power_figure
-from simulation.experiments.statistics import mean_ci, summarise_replications
+from simulation.experiments.statistics import mean_ci, summarise_replications, weekly_bands
 from simulation.params.fields import PAYERS
 from simulation.params.loading import content_hash, fitted_tree
 from simulation.params.provenance import flatten
@@ -364,14 +363,9 @@ def provider_table(section: Section) -> str | None:
 
 def series_bands(runs: Sequence[RunResult], scope: str, metric: str) -> pd.DataFrame:
     """Per week: mean and the 10 % and 90 % quantiles across replications."""
-    frames = [r.weekly.loc[r.weekly["scope"] == scope, ["week", metric]]
-              .set_index("week")[metric].rename(r.replication) for r in runs]
-    wide = pd.concat(frames, axis=1).sort_index()
-    values = wide.to_numpy(dtype=float)
-    return pd.DataFrame({"week": wide.index.to_numpy(),
-                         "mean": np.nanmean(values, axis=1),
-                         "p10": np.nanquantile(values, 0.1, axis=1),
-                         "p90": np.nanquantile(values, 0.9, axis=1)})
+    weekly = pd.concat([r.weekly[r.weekly["scope"] == scope].assign(replication=r.replication)
+                        for r in runs], ignore_index=True)
+    return weekly_bands(weekly, [metric])
 
 
 def series_figure(section: Section):  # noqa: ANN201 - go.Figure
