@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from calibration.moments import Metric, MetricError, parse_metric
+from simulation.engine.catalogue import Aggregation, Scope, is_family, where
 
 TARGET_COLUMNS = ("target_id", "scenario", "metric", "scope", "value", "unit", "tolerance",
                   "weight", "use", "status", "source", "note")
@@ -25,10 +26,11 @@ OBSERVED_REQUIRED = ("date", "metric", "value")
 USES = ("fit", "validate")
 SCOPES = ("region", "target")
 STATUSES = ("", "pending")
-# weekly columns that count events in a week (summed over a period); the rest are stocks
-FLOW_COLUMNS = ("registrations", "meetings", "referrals", "placements", "completions",
-                "dropouts", "job_losses", "sustained_3m", "sustained_6m", "sustained_12m",
-                "admissions")
+# the job seekers' weekly columns that count events in a week (an observed series of one is
+# summed over its period); the rest are stocks
+FLOW_COLUMNS = frozenset(
+    m.name for m in where(scope=Scope.BOTH)
+    if m.aggregation in (Aggregation.FLOW_TOTAL, Aggregation.WEEK_FLOW) and not is_family(m))
 DEFAULT_RELATIVE_TOLERANCE = 0.10
 
 

@@ -19,48 +19,15 @@ from plotly.subplots import make_subplots
 
 from dashboards.jobs import Job
 from dashboards.levers import RELIABLE_REPLICATIONS
+from simulation.engine.catalogue import Aggregation, in_group, metric
 from simulation.engine.results import RunResult
+from simulation.experiments import statistics
 from simulation.experiments.compare import paired_effects
 from simulation.experiments.statistics import mean_ci
 from simulation.experiments.store.layout import KEY_COLUMNS
 from simulation.experiments.store.reader import StoreReader
 from simulation.params.fields import PAYERS
 
-SERIES = (("employed", "Employed (former job seekers in work)", "persons"),
-          ("activation_rate", "Activation rate", "share"),
-          ("unemployed", "Unemployed", "persons"),
-          ("long_term_unemployed", "Long-term unemployed", "persons"))
-
-EFFECT_METRICS = (
-    ("placements", "Placements", "persons"),
-    ("sustained_3m", "Placements lasting 3 months", "persons"),
-    ("sustained_12m", "Placements lasting 12 months", "persons"),
-    ("employed_end", "Employed at the end", "persons"),
-    ("activation_rate_end", "Activation rate at the end", "share"),
-    ("activation_rate_mean", "Activation rate, mean", "share"),
-    ("unemployed_end", "Unemployed at the end", "persons"),
-    ("long_term_unemployed_end", "Long-term unemployed at the end", "persons"),
-    ("weeks_to_employment", "Weeks to first job (initial cohort)", "weeks"),
-    ("served", "Served in services", "persons"),
-    ("cost_total_eur", "Public cost, total", "€"),
-    ("cost_state_eur", "Cost to the state", "€"),
-    ("cost_municipality_eur", "Cost to municipalities", "€"),
-    ("cost_other_eur", "Cost to other funds", "€"),
-    ("cost_per_net_placement_eur", "Cost per net placement", "€"),
-    ("cost_per_net_lasting_placement_eur", "Cost per net lasting placement", "€"),
-)
-PROVIDER_METRICS = (
-    ("provider_profit_eur", "Provider profit", "€"),
-    ("provider_revenue_eur", "Provider revenue", "€"),
-    ("provider_cost_eur", "Provider cost", "€"),
-    ("provider_exits", "Provider exits", "providers"),
-    ("provider_entries", "Provider entries", "providers"),
-    ("provider_clients", "Clients taken on", "persons"),
-    ("provider_placements", "Provider placements", "persons"),
-    ("provider_placement_rate", "Placement rate of clients", "share"),
-    ("provider_creaming_gap", "Creaming gap", "employability"),
-    ("provider_parked_share", "Parked share of client-weeks", "share"),
-)
 SCENARIO_COLOUR, BASELINE_COLOUR = "#c0392b", "#2c3e50"
 CACHE_JOBS = 32
 
@@ -102,7 +69,7 @@ def load_results(store_root: Path | str, job: Job) -> JobResults:
     roles = [("scenario", job.scenario_runs), ("baseline", job.baseline_runs)]
     ids = sorted(job.run_ids)
     with StoreReader(store_root) as reader:
-        weekly = reader.weekly(ids, metrics=[name for name, _, _ in SERIES])
+        weekly = reader.weekly(ids, metrics=list(in_group("dashboard_series")))
         summaries = reader.summaries(ids)
         ledger = reader.ledger(ids)
     by_id = {row["run_id"]: row for row in summaries.drop(columns=["scenario"])
@@ -162,15 +129,16 @@ def effects_rows(results: JobResults, scope: str) -> list[dict[str, str]]:
     effects = paired_effects(scenario_runs, baseline_runs, seed=0)
     n = len(scenario_runs)
     rows = []
-    for name, label, unit in EFFECT_METRICS:
+    for name in in_group("dashboard_effects"):
         key = prefix + name
         if key not in effects:
             continue
-        effect = effects[key]
+        effect, shown = effects[key], metric(name)
+        unit = shown.unit
         level = (mean_ci(s.get(key, math.nan) for s in results.scenario)["mean"],
                  mean_ci(b.get(key, math.nan) for b in results.baseline)["mean"])
-        ratio = name.startswith("cost_per_")
-        rows.append({"metric": key, "label": label, "unit": unit,
+        ratio = shown.aggregation is Aggregation.PAIRED_RATIO  # an effect, with no levels
+        rows.append({"metric": key, "label": shown.label, "unit": unit,
                      "baseline": "" if ratio else fmt(level[1], unit),
                      "scenario": "" if ratio else fmt(level[0], unit),
                      "effect": fmt(effect["mean"], unit),
@@ -183,12 +151,14 @@ def effects_rows(results: JobResults, scope: str) -> list[dict[str, str]]:
 def provider_rows(results: JobResults) -> list[dict[str, str]]:
     """Provider metrics of the scenario (mean and 95 % interval over replications)."""
     rows = []
-    for key, label, unit in PROVIDER_METRICS:
+    for key in in_group("dashboard_providers"):
         if not results.scenario or key not in results.scenario[0]:
             continue
-        stats = mean_ci(s[key] for s in results.scenario)
-        rows.append({"metric": key, "label": label, "unit": unit, "scenario": fmt(stats["mean"],
-                     unit), "ci95_low": fmt(stats["ci95_low"], unit),
+        shown, stats = metric(key), mean_ci(s[key] for s in results.scenario)
+        unit = shown.unit
+        rows.append({"metric": key, "label": shown.label, "unit": unit,
+                     "scenario": fmt(stats["mean"], unit),
+                     "ci95_low": fmt(stats["ci95_low"], unit),
                      "ci95_high": fmt(stats["ci95_high"], unit)})
     return rows
 
@@ -208,28 +178,17 @@ def warnings(results: JobResults, rows: list[dict[str, str]]) -> list[str]:
 
 def kpis(rows: list[dict[str, str]]) -> list[tuple[str, str, str]]:
     """Headline effects: (title, value, interval)."""
-    wanted = ("placements", "activation_rate_end", "long_term_unemployed_end",
-              "cost_total_eur", "cost_per_net_placement_eur")
     found = {r["metric"].removeprefix("target_"): r for r in rows}
     return [(f"Δ {found[m]['label']}", found[m]["effect"],
              f"[{found[m]['ci95_low']}, {found[m]['ci95_high']}]")
-            for m in wanted if m in found]
+            for m in in_group("dashboard_kpis") if m in found]
 
 
 def weekly_bands(results: JobResults, scope: str) -> pd.DataFrame:
     """Mean and 10–90 % band by week of each series, scenario and baseline."""
     rows = results.weekly[results.weekly["scope"] == scope]
-    names = [name for name, _, _ in SERIES]
-    grouped = rows.groupby(["role", "week"])[names]
-    out = []
-    for stat, frame in (("mean", grouped.mean()), ("p10", grouped.quantile(0.1)),
-                        ("p90", grouped.quantile(0.9))):
-        long = frame.reset_index().melt(id_vars=["role", "week"], var_name="series")
-        out.append(long.assign(stat=stat))
-    table = pd.concat(out).pivot_table(index=["role", "series", "week"], columns="stat",
-                                       values="value").reset_index()
-    table.columns.name = None
-    return table[["role", "series", "week", "mean", "p10", "p90"]].assign(scope=scope)
+    return statistics.weekly_bands(rows, in_group("dashboard_series"), by=["role"]).assign(
+        scope=scope)
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -241,9 +200,11 @@ def _rgba(colour: str, alpha: float) -> str:
 
 def series_figure(results: JobResults, scope: str, title: str) -> go.Figure:
     bands = weekly_bands(results, scope)
-    fig = make_subplots(rows=2, cols=2, subplot_titles=[label for _, label, _ in SERIES],
+    series = [metric(name) for name in in_group("dashboard_series")]
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[m.label for m in series],
                         horizontal_spacing=0.1, vertical_spacing=0.16)
-    for index, (name, _label, unit) in enumerate(SERIES):
+    for index, m in enumerate(series):
+        name, unit = m.name, m.unit
         row, col = index // 2 + 1, index % 2 + 1
         for role, colour in (("baseline", BASELINE_COLOUR), ("scenario", SCENARIO_COLOUR)):
             part = bands[(bands["series"] == name) & (bands["role"] == role)]

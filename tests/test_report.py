@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from simulation.cli.main import app
-from simulation.report.document import write_report
+from simulation.report.page import write_report
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SMALL = """

@@ -44,10 +44,6 @@ DaskLocalOption = Annotated[int | None, typer.Option(
     help="Run on a Dask LocalCluster of N worker processes")]
 DEFAULT_STORE = Path(DEFAULT_ROOT)
 
-HEADLINE = ("placements", "sustained_3m", "activation_rate_end", "unemployed_end",
-            "long_term_unemployed_end", "cost_total_eur", "cost_state_eur",
-            "cost_municipality_eur", "cost_other_eur")
-
 
 class UsageError(Exception):
     """Bad command-line input that is not a scenario file problem."""

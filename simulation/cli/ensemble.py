@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -26,18 +26,11 @@ from simulation.cli.common import (
     json_ready,
     out,
 )
+from simulation.engine.catalogue import in_group
 from simulation.experiments.store.files import write_table
 from simulation.experiments.store.layout import DETAIL_TABLES
 
-if TYPE_CHECKING:
-    pass
-
-
 # --- sweep ------------------------------------------------------------------------------------
-
-SWEEP_METRICS = ("placements", "unemployed_end", "activation_rate_end", "cost_total_eur",
-                 "target_placements", "target_cost_total_eur")
-
 
 @guarded
 def sweep(scenario: Annotated[str, typer.Argument(help="Library name or path of a scenario")],
@@ -69,6 +62,7 @@ def sweep(scenario: Annotated[str, typer.Argument(help="Library name or path of 
     except SweepError as exc:
         raise UsageError(str(exc)) from None
     results = execute_from_cli(batch, sweep_id, store, no_store, workers, dask, dask_local)
+    shown = in_group("sweep")
     version = code_version()
     rows = []
     for k, point in enumerate(points):
@@ -78,7 +72,7 @@ def sweep(scenario: Annotated[str, typer.Argument(help="Library name or path of 
             "run_ids": [run_meta(r, version).run_id
                         for r in batch[k * replications:(k + 1) * replications]],
             "metrics": {name: mean_ci(r.summary[name] for r in chunk)
-                        for name in SWEEP_METRICS if name in chunk[0].summary},
+                        for name in shown if name in chunk[0].summary},
         })
     if as_json:
         print(json.dumps(json_ready({
@@ -90,12 +84,12 @@ def sweep(scenario: Annotated[str, typer.Argument(help="Library name or path of 
     table = Table(title=f"{sweep_id}: {batch[0].scenario.name}, {len(points)} points × "
                         f"{replications} replications, {batch[0].weeks} weeks, seed {seed}")
     names = list(points[0])
-    for name in (*names, *SWEEP_METRICS):
+    for name in (*names, *shown):
         table.add_column(name, justify="right", overflow="fold")
     for row in rows:
         table.add_row(*(str(row["tags"][n]) for n in names),
                       *(fmt(row["metrics"][m]["mean"]) if m in row["metrics"] else "–"
-                        for m in SWEEP_METRICS))
+                        for m in shown))
     out.print(table)
     if not no_store:
         err.print(f"stored in {store} as batch {sweep_id}", markup=False, highlight=False)

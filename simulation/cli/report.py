@@ -110,7 +110,8 @@ def report(
     """
     from simulation.experiments.power import PowerError, parse_sizes
     from simulation.experiments.runner import code_version, requests, run_meta
-    from simulation.report.document import Reproducibility, build_sections, render, write_report
+    from simulation.report.page import render, write_report
+    from simulation.report.sections import Reproducibility, build_sections
 
     _check_out(output, force)
     try:
@@ -234,7 +235,7 @@ def _print_power(result: PowerResult, scenario: str, baseline: str) -> None:
 def _write_power_html(result: PowerResult, scenario: str, baseline: str, path: Path,
                       force: bool) -> None:
     from simulation.experiments.power import power_figure
-    from simulation.report.document import write_report
+    from simulation.report.page import write_report
 
     table = result.table.to_html(index=False, float_format=lambda x: f"{x:.4f}")
     text = ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>power</title></head>"

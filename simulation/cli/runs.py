@@ -12,7 +12,6 @@ from rich.table import Table
 
 from simulation.cli.common import (
     DEFAULT_STORE,
-    HEADLINE,
     DaskLocalOption,
     DaskOption,
     NoStoreOption,
@@ -27,6 +26,7 @@ from simulation.cli.common import (
     json_ready,
     out,
 )
+from simulation.engine.catalogue import in_group
 from simulation.params.loading import load_scenario
 
 
@@ -61,7 +61,8 @@ def run(scenario: Annotated[str, typer.Argument(help="Library name or path of a 
     table.add_column("metric")
     for column in ("mean", "95 % interval"):
         table.add_column(column, justify="right")
-    for name in (*HEADLINE, *(f"target_{n}" for n in HEADLINE)):
+    headline = in_group("headline")
+    for name in (*headline, *(f"target_{n}" for n in headline)):
         m = metrics[name]
         table.add_row(name, fmt(m["mean"]), f"{fmt(m['ci95_low'])} … {fmt(m['ci95_high'])}")
     out.print(table)
@@ -139,7 +140,7 @@ def _write_csv_atomically(frame, path: Path) -> None:
 
 
 def _print_comparison(comparison, baseline_levels: dict, replications: int) -> None:
-    from simulation.experiments.compare import GROWTH_EFFECTS, HEADLINE_EFFECTS, significant
+    from simulation.experiments.compare import significant
 
     table = Table(title=f"{comparison.scenario} vs {comparison.baseline} "
                         f"({replications} paired replications)")
@@ -147,7 +148,7 @@ def _print_comparison(comparison, baseline_levels: dict, replications: int) -> N
     for column in ("scope", "baseline", "scenario", "effect", "95 % interval", ""):
         table.add_column(column, justify="right")
     for prefix, scope in (("target_", "target"), ("", "region")):
-        for name in HEADLINE_EFFECTS:
+        for name in in_group("effects"):
             key = f"{prefix}{name}"
             effect = comparison.effects.get(key)
             if effect is None:
@@ -157,7 +158,7 @@ def _print_comparison(comparison, baseline_levels: dict, replications: int) -> N
             table.add_row(name, scope, fmt(base), fmt(level), fmt(effect["mean"]),
                           f"{fmt(effect['ci95_low'])} … {fmt(effect['ci95_high'])}",
                           "*" if significant(effect) else "")
-    for name in GROWTH_EFFECTS:
+    for name in in_group("growth"):
         effect = comparison.effects.get(name)
         if effect is not None:
             table.add_row(name, "region", fmt(baseline_levels.get(name, {}).get("mean")),

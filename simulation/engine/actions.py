@@ -20,8 +20,7 @@ if TYPE_CHECKING:
     from simulation.engine.interface import Region
     from simulation.params.schema import Service
 
-SUSTAIN_WEEKS = (13, 26, 52)
-SUSTAINED_FLOWS = ("sustained_3m", "sustained_6m", "sustained_12m")
+MILESTONES = ((13, 3), (26, 6), (52, 12))  # weeks of continuous work, the months they make
 
 
 def leave_for_work(region: Region, index: np.ndarray) -> None:
@@ -114,8 +113,7 @@ def reach_milestones(region: Region) -> None:
     s, week = region.seekers, region.week
     placed = np.flatnonzero(s.view("placement_week") >= 0)
     tenure = week - s.placement_week[placed]
-    for level, (weeks, name) in enumerate(zip(SUSTAIN_WEEKS, SUSTAINED_FLOWS, strict=True),
-                                          start=1):
+    for level, (weeks, months) in enumerate(MILESTONES, start=1):
         reached = placed[tenure == weeks]
-        region.metrics.count_flow(name, reached)
+        region.metrics.count_flow(f"sustained_{months}m", reached)
         s.sustained[reached] = np.maximum(s.sustained[reached], level)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simulation.engine.catalogue import in_group
 from simulation.engine.ledger import Ledger
 from simulation.engine.seekers import JobSeekers, State
 from simulation.params.fields import PAYERS
@@ -28,8 +29,7 @@ if TYPE_CHECKING:
     from simulation.engine.clock import Clock
 
 STATE_COLUMNS = [s.name.lower() for s in State]
-FLOWS = ("registrations", "meetings", "referrals", "placements", "completions", "dropouts",
-         "job_losses", "sustained_3m", "sustained_6m", "sustained_12m")
+FLOWS = in_group("weekly_flows")
 LONG_TERM_WEEKS = 52
 PERSON_FLOWS = ("placements", "job_losses")  # logged per person, for comparisons with a baseline
 

@@ -13,15 +13,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simulation.engine.catalogue import Aggregation, Kind, Scope, where
 from simulation.engine.seekers import State
 
 if TYPE_CHECKING:
     from simulation.engine.interface import Region
 
-FLOW_TOTALS = ("placements", "sustained_3m", "sustained_6m", "sustained_12m", "referrals",
-               "meetings", "admissions", "registrations", "job_losses")
-END_STOCKS = ("unemployed", "long_term_unemployed", "in_service", "subsidised", "employed",
-              "job_seekers", "waiting")
+# From the metric catalogue: the job seekers' weekly flows totalled over the run, and the
+# weekly stocks (counts of people) read in its last week as ``<name>_end``.
+FLOW_TOTALS = tuple(m.name for m in where(aggregation=Aggregation.FLOW_TOTAL, scope=Scope.BOTH))
+END_STOCKS = tuple(m.basis for m in where(aggregation=Aggregation.AT_END, scope=Scope.BOTH,
+                                          kind=Kind.COUNT))
 
 
 @dataclass

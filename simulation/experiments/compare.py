@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from simulation.engine.catalogue import Aggregation, where
 from simulation.engine.results import RunResult
 from simulation.experiments.statistics import (
     mean_ci,
@@ -26,23 +27,6 @@ from simulation.experiments.statistics import (
 from simulation.params.schema import Interventions, Scenario
 
 BOOTSTRAP_DRAWS = 2000
-
-HEADLINE_EFFECTS = (
-    "placements", "sustained_3m", "sustained_12m", "activation_rate_end",
-    "activation_rate_mean", "unemployed_end", "long_term_unemployed_end", "weeks_to_employment",
-    "lasting_employment_rate_served", "served", "cost_total_eur", "cost_state_eur",
-    "cost_municipality_eur", "cost_other_eur", "cost_per_net_placement_eur",
-)
-# Region-wide firm-side and economy metrics of scenarios with a [growth] section.
-GROWTH_EFFECTS = (
-    "jobs_created", "regional_value_added_eur_per_year",
-    "regional_value_added_total_eur_per_year", "unemployment_expenditure_eur_per_year",
-    "unemployment_benefits_eur_per_year", "unemployment_benefits_state_eur_per_year",
-    "unemployment_benefits_municipality_eur_per_year", "unemployment_benefits_other_eur_per_year",
-    "tax_revenue_eur_per_year", "net_public_cost_eur_per_year", "hidden_surfaced",
-    "time_to_fill_posted_weeks", "time_to_fill_hidden_weeks", "growth_firm_hires",
-    "first_hires", "new_firms", "referral_hires", "training_completions",
-)
 
 
 @dataclass
@@ -68,11 +52,10 @@ def paired_effects(scenario_runs: Sequence[RunResult], baseline_runs: Sequence[R
     for prefix in ("", "target_"):
         cost = [s.summary[f"{prefix}cost_total_eur"] - b.summary[f"{prefix}cost_total_eur"]
                 for s, b in pairs]
-        for outcome, name in (("placements", "cost_per_net_placement_eur"),
-                              ("sustained_3m", "cost_per_net_lasting_placement_eur")):
-            net = [s.summary[f"{prefix}{outcome}"] - b.summary[f"{prefix}{outcome}"]
+        for ratio in where(aggregation=Aggregation.PAIRED_RATIO):  # cost per net outcome
+            net = [s.summary[f"{prefix}{ratio.basis}"] - b.summary[f"{prefix}{ratio.basis}"]
                    for s, b in pairs]
-            effects[f"{prefix}{name}"] = ratio_ci(cost, net, rng)
+            effects[f"{prefix}{ratio.name}"] = ratio_ci(cost, net, rng)
     return effects
 
 

@@ -1,11 +1,12 @@
-"""Means and confidence intervals across replications."""
+"""Means, confidence intervals and weekly bands across replications."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 
@@ -47,3 +48,32 @@ def summarise_replications(summaries: list[dict[str, float]]) -> dict[str, dict[
     """Each metric's mean and 95 % interval over replications."""
     return {name: mean_ci(metric_value(s, name) for s in summaries)
             for name in metric_names(summaries)}
+
+
+def weekly_bands(weekly: pd.DataFrame, columns: Sequence[str],
+                 by: Sequence[str] = ()) -> pd.DataFrame:
+    """Per week: the mean and the 10 % and 90 % quantiles of each column across replications.
+
+    ``weekly`` has one row per replication and week of one scope (columns ``replication``,
+    ``week`` and ``columns``); rows alike in the columns ``by`` (the dashboard's scenario and
+    baseline) are one set of replications. Tidy result, sorted: ``*by, series, week, mean,
+    p10, p90``. Missing values are left out of a week's statistics.
+    """
+    keys = list(by)
+    frames = []
+    for key, part in (weekly.groupby(keys, sort=True) if keys else [((), weekly)]):
+        runs = [rows.set_index("week") for _, rows in part.groupby("replication", sort=False)]
+        for column in columns:
+            # weeks × replications, in the order the replications come
+            wide = pd.concat([run[column].rename(i) for i, run in enumerate(runs)],
+                             axis=1).sort_index()
+            values = wide.to_numpy(dtype=float)
+            frame = pd.DataFrame({"series": column, "week": wide.index.to_numpy(),
+                                  "mean": np.nanmean(values, axis=1),
+                                  "p10": np.nanquantile(values, 0.1, axis=1),
+                                  "p90": np.nanquantile(values, 0.9, axis=1)})
+            for name, value in zip(keys, key, strict=True):
+                frame.insert(keys.index(name), name, value)
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True).sort_values(
+        [*keys, "series", "week"], kind="stable", ignore_index=True)

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simulation.engine.catalogue import Aggregation, Scope, where
 from simulation.engine.firms import Firm
 from simulation.engine.interface import Mechanism
 from simulation.engine.payments import working
@@ -57,11 +58,9 @@ WEEKS_PER_YEAR = 52.0
 BENEFIT_ITEMS = ("earnings_related_allowance", "basic_allowance", "labour_market_subsidy",
                  "service_increase")
 TAX_ITEM = "tax_revenue"
-WEEK_COUNTERS = ("hidden_surfaced", "fills_posted", "fills_hidden", "growth_firm_hires",
-                 "growth_needs", "growth_vacancies", "first_hire_decisions", "first_hires",
-                 "firm_visits", "referred_candidates", "referral_hires", "training_starts",
-                 "training_completions", "start_up_advised", "start_ups", "new_firms",
-                 "mass_screened", "mass_hires", "cross_border_hires")
+# the firm side's weekly counters: the region-wide flows of the metric catalogue
+WEEK_COUNTERS = tuple(m.name for m in where(aggregation=Aggregation.FLOW_TOTAL,
+                                            scope=Scope.REGION))
 SUMMED = WEEK_COUNTERS  # summary: totals over the run
 
 
@@ -131,9 +130,9 @@ class RegionalEconomy(Mechanism):
             if programme.cross_border is not None:
                 named += [("growth.programme.cross_border.sectors", n)
                           for n in programme.cross_border.sectors]
-        for where, name in named:
+        for field_path, name in named:
             if name not in self.sector_of:
-                raise ValueError(f"{where}: unknown sector {name!r}; the region's sectors are "
+                raise ValueError(f"{field_path}: unknown sector {name!r}; the region's sectors are "
                                  f"{', '.join(self.sector_of)}")
 
 

@@ -1,0 +1,94 @@
+"""The report's plotly figures: weekly paths with bands across replications, and the change
+in cost by payer; ``Figures`` embeds them in the page with plotly.js inline once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from simulation.engine.catalogue import Kind, in_group, metric
+from simulation.engine.results import RunResult
+from simulation.experiments.statistics import weekly_bands
+from simulation.params.fields import PAYERS
+from simulation.report.sections import Section
+
+COLOURS = {"baseline": "#7f7f7f", "scenario": "#1f77b4"}
+
+
+def series_figure(section: Section):  # noqa: ANN201 - go.Figure
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    series = [metric(name) for name in in_group("report_series")]
+    titles = [f"{m.label} — {scope}" for scope in ("target group", "whole region")
+              for m in series]
+    fig = make_subplots(rows=2, cols=len(series), subplot_titles=titles, vertical_spacing=0.14)
+    start = date.fromisoformat(section.scenario.start_date)
+    roles = (("baseline", section.baseline_runs, section.baseline.name),
+             ("scenario", section.scenario_runs, section.scenario.name))
+    for row, scope in enumerate(("target", "region"), start=1):
+        paths = {role: weekly_bands(_weekly(runs, scope), [m.name for m in series])
+                 for role, runs, _ in roles}
+        for col, m in enumerate(series, start=1):
+            scale = 100.0 if m.kind is Kind.SHARE else 1.0  # shares in %
+            for role, _runs, name in roles:
+                bands = paths[role][paths[role]["series"] == m.name]
+                x = [start + timedelta(weeks=int(w)) for w in bands["week"]]
+                colour = COLOURS[role]
+                first = row == 1 and col == 1
+                fig.add_trace(go.Scatter(
+                    x=x + x[::-1], y=list(scale * bands["p90"]) + list(scale * bands["p10"])[::-1],
+                    fill="toself", fillcolor=_rgba(colour, 0.2), line={"width": 0},
+                    hoverinfo="skip", showlegend=first, legendgroup=role,
+                    name=f"{name}: 10–90 % of replications"), row=row, col=col)
+                fig.add_trace(go.Scatter(x=x, y=scale * bands["mean"], mode="lines",
+                                         line={"color": colour}, legendgroup=role,
+                                         showlegend=first, name=f"{name}: mean"),
+                              row=row, col=col)
+    fig.update_layout(height=620, margin={"t": 60, "b": 40},
+                      legend={"orientation": "h", "y": -0.08})
+    return fig
+
+
+def _weekly(runs: Sequence[RunResult], scope: str) -> pd.DataFrame:
+    """One scope's weekly rows of every run, with its replication."""
+    return pd.concat([r.weekly[r.weekly["scope"] == scope].assign(replication=r.replication)
+                      for r in runs], ignore_index=True)
+
+
+def cost_figure(frame: pd.DataFrame, title: str):  # noqa: ANN201 - go.Figure
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    shown = frame[(frame["mean"].abs() >= 1)]
+    for item, group in shown.groupby("item", sort=True):
+        fig.add_trace(go.Bar(x=group["payer"], y=group["mean"] / 1e6,
+                             name=str(item).replace("_", " "),
+                             error_y={"type": "data", "symmetric": False,
+                                      "array": (group["ci95_high"] - group["mean"]) / 1e6,
+                                      "arrayminus": (group["mean"] - group["ci95_low"]) / 1e6}))
+    fig.update_layout(barmode="relative", title=title, height=420,
+                      yaxis_title="change in cost, M€ (negative = saving)",
+                      xaxis={"categoryorder": "array", "categoryarray": list(PAYERS)})
+    return fig
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+class Figures:
+    """Plotly figures as HTML; the first carries plotly.js inline, the rest reuse it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def html(self, fig: Any) -> str:
+        self.count += 1
+        return fig.to_html(full_html=False, include_plotlyjs=self.count == 1,
+                           div_id=f"figure-{self.count}",
+                           config={"displaylogo": False, "responsive": True})
