@@ -37,9 +37,14 @@ class Coach(mesa.Agent):
         self.slots = 0
 
     def step(self) -> None:
-        # Whole slots this week; a fractional slot is held with that probability.
-        whole = int(self.slots_per_week)
-        self.slots = whole + int(self.model.rng.random() < self.slots_per_week - whole)
+        self.slots = int(week_slots(np.array([self.slots_per_week]), self.model.rng)[0])
+
+
+def week_slots(slots_per_week: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Whole meeting slots this week, per coach: a fractional slot is held with that
+    probability (one draw per coach, in coach order)."""
+    whole = slots_per_week.astype(np.int64)
+    return whole + (rng.random(len(slots_per_week)) < slots_per_week - whole)
 
 
 def allocate_meetings(coach: np.ndarray, overdue: np.ndarray, slots: np.ndarray,
@@ -93,6 +98,7 @@ class Office:
                     coaching.cost_per_coach_year_eur * coaching.staff_delivery_share,
                     tuple(coaching.payer_shares)))
             self.pilot_coaches = np.arange(start, len(self.coaches))
+        self.slots_per_week = np.array([c.slots_per_week for c in self.coaches], dtype=float)
         self.interval = np.array([c.interval_weeks for c in self.coaches])
         self.effect = np.array([c.meeting_effect for c in self.coaches])
         self.referral = np.array([c.referral_multiplier for c in self.coaches])

@@ -15,7 +15,7 @@ import numpy as np
 
 from simulation.engine.actions import fill, leave_for_work, place
 from simulation.engine.firms import Firm, draw_firm_sizes
-from simulation.engine.seekers import State
+from simulation.engine.seekers import State, in_states
 from simulation.params.schema import SERVICE_NAMES, WEEKS_PER_MONTH, Scenario
 
 if TYPE_CHECKING:
@@ -29,25 +29,33 @@ def service_array(scenario: Scenario, field: str, default: float) -> np.ndarray:
     return np.array([*values, default])
 
 
-def effective_search(region: Region) -> np.ndarray:
-    """Each seeker's effective search intensity s_i (0 for those not searching)."""
+def search_intensity(region: Region) -> tuple[np.ndarray, np.ndarray]:
+    """Who may search this week (the unemployed and those in a service) and their effective
+    search intensity s_i (0 for someone locked in completely)."""
     s, week, scenario = region.seekers, region.week, region.scenario
-    market = scenario.labour_market
     state = s.view("state")
-    hazard = np.asarray(market.work_hazard_by_band)[s.band(s.view("weeks_since_work"))]
-    intensity = (s.view("employability") * hazard * s.view("search_effort")
-                 * s.view("provider_effort"))
-    coach = s.view("coach")
-    office = scenario.public_office
-    recently_met = (week - s.view("last_meeting")) < office.meeting_effect_weeks
+    index = np.flatnonzero(in_states(state, State.UNEMPLOYED, State.IN_SERVICE))
+    market, office = scenario.labour_market, scenario.public_office
+    hazard = np.asarray(market.work_hazard_by_band)[s.band(s.weeks_since_work[index])]
+    intensity = (s.employability[index] * hazard * s.search_effort[index]
+                 * s.provider_effort[index])
+    coach = s.coach[index]
+    recently_met = (week - s.last_meeting[index]) < office.meeting_effect_weeks
     boost = (office.meeting_effect * WEEKS_PER_MONTH / office.meeting_effect_weeks
              * region.office.effect[np.maximum(coach, 0)])
     intensity = intensity * np.where(recently_met & (coach >= 0), 1.0 + boost, 1.0)
-    boosted = s.view("boost_until") >= week
-    intensity = intensity * np.where(boosted, s.view("boost"), 1.0)
-    lock_in = service_array(scenario, "lock_in", 1.0)[s.view("service")]
-    return intensity * np.where(state == State.UNEMPLOYED, 1.0,
-                                np.where(state == State.IN_SERVICE, lock_in, 0.0))
+    boosted = s.boost_until[index] >= week
+    intensity = intensity * np.where(boosted, s.boost[index], 1.0)
+    lock_in = service_array(scenario, "lock_in", 1.0)[s.service[index]]
+    return index, intensity * np.where(state[index] == State.UNEMPLOYED, 1.0, lock_in)
+
+
+def effective_search(region: Region) -> np.ndarray:
+    """Each seeker's effective search intensity s_i (0 for those not searching)."""
+    index, intensity = search_intensity(region)
+    full = np.zeros(region.seekers.n)
+    full[index] = intensity
+    return full
 
 
 def build_firms(region: Region) -> None:
@@ -83,16 +91,16 @@ def match(region: Region) -> None:
     """Hires per sector from M = A S^α V^(1-α), shared by search intensity."""
     s, rng = region.seekers, region.rng
     market = region.scenario.labour_market
-    intensity = region.effective_search()
+    index, intensity = search_intensity(region)
     for mechanism in region.mechanisms:
         factor = mechanism.search_factor()  # e.g. skills match with growth firms' vacancies
         if factor is not None:
-            intensity = intensity * factor
-    searching = np.flatnonzero(intensity > 0)
+            intensity = intensity * factor[index]
+    searching, intensity = index[intensity > 0], intensity[intensity > 0]
     for mechanism in region.mechanisms:
         mechanism.count_searchers(searching)
     sector = s.sector[searching]
-    effective = np.bincount(sector, weights=intensity[searching], minlength=region.n_sectors)
+    effective = np.bincount(sector, weights=intensity, minlength=region.n_sectors)
     vacancies = np.zeros(region.n_sectors)
     for k, firms in enumerate(region.firms_by_sector):
         vacancies[k] = sum(f.posted + market.hidden_network_efficiency * f.hidden
@@ -103,7 +111,7 @@ def match(region: Region) -> None:
         # never more expected hires than open vacancies
         expected = scale * effective
         scale = np.where(expected > vacancies, vacancies / np.maximum(effective, 1e-12), scale)
-    chance = np.minimum(1.0, intensity[searching] * scale[sector])
+    chance = np.minimum(1.0, intensity * scale[sector])
     unemployed = s.state[searching] == State.UNEMPLOYED
     region.metrics.count_at_risk(searching[unemployed])
     hired = searching[rng.random(len(searching)) < chance]

@@ -23,8 +23,6 @@ from simulation.engine.seekers import (
     draw_ages,
     draw_spell_weeks,
     in_states,
-    risk_class,
-    risk_score,
     survivor_weights,
 )
 from simulation.engine.targeting import in_target_group
@@ -197,7 +195,7 @@ def mark_calendar_year(region: Region) -> None:
 
 
 def advance_clocks(region: Region) -> None:
-    """A week passes: spells and weeks without work grow, people age, risk is re-assessed."""
+    """A week passes: spells and weeks without work grow, people age."""
     s = region.seekers
     state = s.view("state")
     not_working = in_states(state, State.UNEMPLOYED, State.IN_SERVICE, State.STUDYING,
@@ -205,5 +203,3 @@ def advance_clocks(region: Region) -> None:
     s.view("weeks_since_work")[not_working] += 1
     s.view("spell_weeks")[state == State.UNEMPLOYED] += 1
     s.view("age")[:] += np.float32(1 / 52)
-    s.risk_class[: s.n] = risk_class(risk_score(
-        s.view("age"), s.view("education"), s.view("weeks_since_work"), s.view("benefit")))

@@ -109,7 +109,7 @@ from simulation.engine.providers.fees import FeeBooks, FeeTable
 from simulation.engine.providers.firm_clients import FirmClients
 from simulation.engine.providers.intake import Intake
 from simulation.engine.providers.summary import Summaries
-from simulation.engine.seekers import NO_ONE, State
+from simulation.engine.seekers import NO_ONE, State, risk_class, risk_score
 from simulation.params.contracts import FEEDBACK, OUTCOME_KINDS
 from simulation.params.schema import SERVICE_NAMES
 
@@ -180,7 +180,15 @@ class ProviderMarket(Intake, Effort, FirmClients, FeeBooks, Accounts, Summaries,
             self._add_provider(max(model.week + 1, procurement.start_week))
 
     def phases(self) -> dict[str, Callable[[], None]]:
-        return {"providers": self._work, "payments": self._accounts}
+        return {"providers": self._work, "payments": self._accounts,
+                "clocks": self._profile}
+
+    def _profile(self) -> None:
+        """The office's profiling of everyone's risk of long-term unemployment at the week's
+        end, which risk-tiered fees and intake read (only providers do, so only here)."""
+        s = self.model.seekers
+        s.risk_class[: s.n] = risk_class(risk_score(
+            s.view("age"), s.view("education"), s.view("weeks_since_work"), s.view("benefit")))
 
     def _work(self) -> None:
         if self.running():
