@@ -1,6 +1,7 @@
 """Firms: the employers that post vacancies and hire job seekers.
 
-Firms are few enough to be ordinary Mesa agents. Each posts new vacancies at a
+Firms are few enough to be ordinary Mesa agents; their numbers live in one table of arrays
+(``FirmTable``) so the week's posting and matching run on arrays. Each posts new vacancies at a
 rate set by its size and the business cycle; a share of them is never
 advertised (hidden vacancies, reachable only through networks); unfilled
 vacancies are withdrawn after a while.
@@ -14,70 +15,113 @@ import numpy as np
 from simulation.params.schema import LabourMarket
 
 
-class Firm(mesa.Agent):
-    """An employer in one sector."""
+class FirmTable:
+    """The firms' numbers as arrays, one row per firm (its agent's ``number``), so a week's
+    posting, withdrawal and matching run on arrays; the ``Firm`` agent reads and writes its
+    row."""
 
-    def __init__(self, model: mesa.Model, number: int, sector: int, size: int,
+    COLUMNS: dict[str, type] = {
+        "sector": np.int64, "size": np.int64,
+        "posting_rate": np.float64,   # expected new vacancies per week
+        "posted": np.int64,           # advertised open vacancies
+        "hidden": np.int64,           # open vacancies filled only through networks
+        "hires": np.int64, "separations": np.int64,
+        "need_rate": np.float64,      # growth firms: recruitment needs per week (growth)
+        "capability": np.float64,     # share of needs turned into vacancies (growth)
+    }
+
+    def __init__(self) -> None:
+        self.n = 0
+        for name, dtype in self.COLUMNS.items():
+            setattr(self, name, np.zeros(64, dtype=dtype))
+
+    def add(self, sector: int, size: int, posting_rate: float) -> int:
+        """A new row; returns its number."""
+        if self.n == len(self.sector):
+            for name in self.COLUMNS:
+                old = getattr(self, name)
+                setattr(self, name, np.concatenate([old, np.zeros_like(old)]))
+        number = self.n
+        self.n += 1
+        self.sector[number], self.size[number] = sector, size
+        self.posting_rate[number] = posting_rate
+        self.capability[number] = 1.0
+        return number
+
+    def view(self, name: str) -> np.ndarray:
+        """The live rows of one column."""
+        return getattr(self, name)[: self.n]
+
+
+def _column(name: str) -> property:
+    def get(self: Firm):  # noqa: ANN202 - a numpy scalar of the column's type
+        return getattr(self.table, name)[self.number]
+
+    def put(self: Firm, value: float) -> None:
+        getattr(self.table, name)[self.number] = value
+
+    return property(get, put, doc=f"The firm's ``{name}`` (a row of its FirmTable).")
+
+
+class Firm(mesa.Agent):
+    """An employer in one sector; its numbers live in the model's ``FirmTable``."""
+
+    sector = _column("sector")
+    size = _column("size")
+    posting_rate = _column("posting_rate")
+    posted = _column("posted")
+    hidden = _column("hidden")
+    hires = _column("hires")
+    separations = _column("separations")
+    need_rate = _column("need_rate")
+    capability = _column("capability")
+
+    def __init__(self, model: mesa.Model, table: FirmTable, sector: int, size: int,
                  posting_rate: float, growth: str = "stable") -> None:
         super().__init__(model)
-        self.number = number                 # position in the model's firm list
-        self.sector = sector
-        self.size = size
+        self.table = table
+        self.number = table.add(sector, size, posting_rate)  # its row, and place in the list
         self.growth = growth
-        self.posting_rate = posting_rate     # expected new vacancies per week
-        self.posted = 0                      # advertised open vacancies
-        self.hidden = 0                      # open vacancies filled only through networks
-        self.hires = 0
-        self.separations = 0
-        self.need_rate = 0.0                 # growth firms: recruitment needs per week (growth)
-        self.capability = 1.0                # share of needs turned into vacancies (growth)
-
-    def step(self) -> None:
-        model = self.model
-        post_vacancies([self], model.scenario.labour_market, model.rng, model.week)
 
     def fill(self, hires: int, from_hidden: int | None = None) -> tuple[int, int]:
         """Fill ``hires`` vacancies, advertised ones first unless ``from_hidden`` says how many
         of them were hidden ones; returns the advertised and hidden vacancies filled."""
+        posted, hidden = int(self.posted), int(self.hidden)
         if from_hidden is None:
-            from_posted = min(hires, self.posted)
-            filled_hidden = min(self.hidden, hires - from_posted)
+            from_posted = min(hires, posted)
+            filled_hidden = min(hidden, hires - from_posted)
         else:
-            filled_hidden = min(from_hidden, self.hidden)
-            from_posted = min(hires - filled_hidden, self.posted)
-            filled_hidden = min(self.hidden, hires - from_posted)
-        self.posted -= from_posted
-        self.hidden -= filled_hidden
+            filled_hidden = min(from_hidden, hidden)
+            from_posted = min(hires - filled_hidden, posted)
+            filled_hidden = min(hidden, hires - from_posted)
+        self.posted = posted - from_posted
+        self.hidden = hidden - filled_hidden
         self.hires += hires
         self.size += hires
         return from_posted, filled_hidden
 
     def separate(self, leavers: int) -> None:
         self.separations += leavers
-        self.size = max(0, self.size - leavers)
+        self.size = max(0, int(self.size) - leavers)
 
 
-def post_vacancies(firms: list[Firm], market: LabourMarket, rng: np.random.Generator,
+def post_vacancies(table: FirmTable, market: LabourMarket, rng: np.random.Generator,
                    week: int) -> None:
-    """A week of vacancy posting and withdrawal for many firms, drawn on arrays.
+    """A week of vacancy posting and withdrawal for every firm, drawn on arrays.
 
     New vacancies are Poisson at each firm's posting rate times the business
     cycle; a share of them is hidden; each open vacancy is withdrawn with
     probability 1 / mean duration.
     """
-    if not firms:
+    if table.n == 0:
         return
     demand = (1.0 + market.demand_growth_per_year) ** (week / 52.0)
-    rates = np.fromiter((f.posting_rate for f in firms), float, len(firms))
-    posted = np.fromiter((f.posted for f in firms), np.int64, len(firms))
-    hidden = np.fromiter((f.hidden for f in firms), np.int64, len(firms))
-    new = rng.poisson(rates * demand)
+    posted, hidden = table.view("posted"), table.view("hidden")
+    new = rng.poisson(table.view("posting_rate") * demand)
     new_hidden = rng.binomial(new, market.hidden_vacancy_share)
     withdraw = 1.0 / market.vacancy_duration_weeks
     posted += new - new_hidden - rng.binomial(posted, withdraw)
     hidden += new_hidden - rng.binomial(hidden, withdraw)
-    for firm, p, h in zip(firms, posted.tolist(), hidden.tolist(), strict=True):
-        firm.posted, firm.hidden = p, h
 
 
 def draw_firm_sizes(rng: np.random.Generator, count: int) -> np.ndarray:

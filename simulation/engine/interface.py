@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from simulation.engine.clock import Clock
     from simulation.engine.coaches import Office
-    from simulation.engine.firms import Firm
+    from simulation.engine.firms import Firm, FirmTable
     from simulation.engine.ledger import Ledger
     from simulation.engine.metrics import WeeklyMetrics
     from simulation.engine.seekers import JobSeekers
@@ -50,7 +50,8 @@ class Region(Protocol):
     metrics: WeeklyMetrics
     services: ServiceCatalogue
     office: Office
-    firms: list[Firm]
+    firms: list[Firm]                 # the agents; their numbers are rows of firm_table
+    firm_table: FirmTable
     firms_by_sector: list[list[Firm]]
     n_sectors: int
     tightness_0: np.ndarray

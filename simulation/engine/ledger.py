@@ -66,6 +66,18 @@ class Ledger:
         self.pay(week, payer, payee, item, target_sum, "target")
         self.pay(week, payer, payee, item, float(amounts.sum()) - target_sum, "other")
 
+    def pay_by_scope_totals(self, week: int, payer: str, payee: str, item: str,
+                            target_eur: float, other_eur: float) -> None:
+        """Record one week's amounts already summed for the target group and the rest."""
+        self.pay(week, payer, payee, item, target_eur, "target")
+        self.pay(week, payer, payee, item, other_eur, "other")
+
+    def pay_counts(self, week: int, payer: str, payee: str, item: str, amount_each: float,
+                   count_target: int, count_other: int) -> None:
+        """Record ``amount_each`` paid for each of so many people, by scope."""
+        self.pay_by_scope_totals(week, payer, payee, item, count_target * amount_each,
+                                 count_other * amount_each)
+
     def total(self, payer: str | None = None) -> float:
         return sum(v for k, v in self._rows.items() if payer is None or k[1] == payer)
 

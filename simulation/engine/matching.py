@@ -81,7 +81,7 @@ def build_firms(region: Region) -> None:
         fill_rate = market.matching_efficiency * s_k / v_k if v_k > 0 else 0.0
         for f, sh in zip(in_k, share, strict=True):
             posting = v_k * sh * (1.0 / market.vacancy_duration_weeks + fill_rate)
-            firm = Firm(region, len(region.firms), k, int(sizes[f]), float(posting))
+            firm = Firm(region, region.firm_table, k, int(sizes[f]), float(posting))
             firm.posted = int(rng.poisson(v_k * sh))
             region.firms_by_sector[k].append(firm)
             region.firms.append(firm)
@@ -101,10 +101,11 @@ def match(region: Region) -> None:
         mechanism.count_searchers(searching)
     sector = s.sector[searching]
     effective = np.bincount(sector, weights=intensity, minlength=region.n_sectors)
-    vacancies = np.zeros(region.n_sectors)
-    for k, firms in enumerate(region.firms_by_sector):
-        vacancies[k] = sum(f.posted + market.hidden_network_efficiency * f.hidden
-                           for f in firms)
+    table = region.firm_table
+    open_weight = table.view("posted") + market.hidden_network_efficiency * table.view("hidden")
+    # summed firm by firm in each sector, in firm order
+    vacancies = np.bincount(table.view("sector"), weights=open_weight,
+                            minlength=region.n_sectors)
     with np.errstate(divide="ignore", invalid="ignore"):
         tightness = np.where(effective > 0, vacancies / effective, 0.0) / region.tightness_0
         scale = market.matching_efficiency * tightness ** (1 - market.matching_elasticity)
@@ -118,24 +119,24 @@ def match(region: Region) -> None:
     if len(hired) == 0:
         return
     leave_for_work(region, hired)
-    assign_to_firms(region, hired)
+    assign_to_firms(region, hired, open_weight)
     place(region, hired)
 
 
-def assign_to_firms(region: Region, hired: np.ndarray) -> None:
-    """Each sector's hires go to its firms in proportion to their open vacancies."""
+def assign_to_firms(region: Region, hired: np.ndarray, open_weight: np.ndarray) -> None:
+    """Each sector's hires go to its firms in proportion to their open vacancies
+    (``open_weight``: advertised plus hidden ones at their matching weight, by firm)."""
     s, rng = region.seekers, region.rng
-    efficiency = region.scenario.labour_market.hidden_network_efficiency
-    for k, firms in enumerate(region.firms_by_sector):
+    sector_of_firm = region.firm_table.view("sector")
+    for k in range(region.n_sectors):
         members = hired[s.sector[hired] == k]
-        if len(members) == 0 or not firms:
+        firms = np.flatnonzero(sector_of_firm == k)
+        if len(members) == 0 or len(firms) == 0:
             continue
-        weights = np.array([f.posted + efficiency * f.hidden for f in firms], dtype=float)
+        weights = open_weight[firms]
         if weights.sum() <= 0:
             weights = np.ones(len(firms))
         counts = rng.multinomial(len(members), weights / weights.sum())
-        firm_ids = np.repeat(np.array([f.number for f in firms]), counts)
-        s.firm[members] = firm_ids
-        for firm, count in zip(firms, counts, strict=True):
-            if count:
-                fill(region, firm, int(count), matched=True)
+        s.firm[members] = np.repeat(firms, counts)
+        for number in np.flatnonzero(counts):
+            fill(region, region.firms[firms[number]], int(counts[number]), matched=True)

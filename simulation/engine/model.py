@@ -35,7 +35,7 @@ import simpy
 from simulation.engine.actions import complete_service, reach_milestones
 from simulation.engine.clock import Clock
 from simulation.engine.coaches import Office
-from simulation.engine.firms import post_vacancies
+from simulation.engine.firms import FirmTable, post_vacancies
 from simulation.engine.growth import build_growth
 from simulation.engine.growth.economy import RegionalEconomy
 from simulation.engine.interface import Mechanism
@@ -93,6 +93,7 @@ class RegionalLabourMarket(mesa.Model):
         start_initial_services(self)
         join_target_group(self)
         self.office = Office(self, scenario, self.seekers)
+        self.firm_table = FirmTable()
         build_firms(self)
         # the firm side first: providers may guide its solo entrepreneurs
         self.mechanisms += build_growth(self)
@@ -134,7 +135,7 @@ class RegionalLabourMarket(mesa.Model):
         self.env.run(until=self.week)
 
     def _post_vacancies(self) -> None:
-        post_vacancies(self.firms, self.scenario.labour_market, self.rng, self.week)
+        post_vacancies(self.firm_table, self.scenario.labour_market, self.rng, self.week)
 
     def _record(self) -> None:
         extra: dict[str, float] = {}

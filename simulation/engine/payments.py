@@ -36,45 +36,60 @@ def pay_week(model: Region) -> None:
     _collect_taxes(model)
 
 
+def _by_scope(mask: np.ndarray, target: np.ndarray) -> tuple[int, int]:
+    """How many of ``mask`` are in the target group, and how many are not."""
+    in_target = int(np.count_nonzero(mask & target))
+    return in_target, int(np.count_nonzero(mask)) - in_target
+
+
 def _pay_benefits(model: Region) -> None:
+    """The week's benefits. Everyone of one benefit type is paid the same weekly amount, so
+    the ledger gets count × amount by scope; only the municipal share of the labour-market
+    subsidy depends on each person's days paid so far."""
     s, week, ledger = model.seekers, model.week, model.ledger
     rules = model.scenario.benefits
     days = rules.days_per_week
-    state, benefit, target = s.view("state"), s.view("benefit"), s.view("target")
-    paid = in_states(state, State.UNEMPLOYED, State.IN_SERVICE) & (benefit != Benefit.NONE)
-    passive = paid & (state == State.UNEMPLOYED)
+    state, benefit = s.view("state"), s.view("benefit")
+    paid = np.flatnonzero(in_states(state, State.UNEMPLOYED, State.IN_SERVICE)
+                          & (benefit != Benefit.NONE))
+    kind, target = benefit[paid], s.target[paid]
+    passive = state[paid] == State.UNEMPLOYED
     basic_week = rules.basic_daily_eur * days
 
-    er = paid & (benefit == Benefit.EARNINGS_RELATED)
+    er = kind == Benefit.EARNINGS_RELATED
     er_extra = (rules.earnings_related_daily_eur - rules.basic_daily_eur) * days
-    ledger.pay_by_scope(week, "state", "job_seekers", "earnings_related_allowance",
-                        er * basic_week, target)
-    ledger.pay_by_scope(week, "other", "job_seekers", "earnings_related_allowance",
-                        er * er_extra, target)
-    basic = paid & (benefit == Benefit.BASIC_ALLOWANCE)
-    ledger.pay_by_scope(week, "state", "job_seekers", "basic_allowance",
-                        basic * basic_week, target)
+    counts = _by_scope(er, target)
+    ledger.pay_counts(week, "state", "job_seekers", "earnings_related_allowance", basic_week,
+                      *counts)
+    ledger.pay_counts(week, "other", "job_seekers", "earnings_related_allowance", er_extra,
+                      *counts)
+    ledger.pay_counts(week, "state", "job_seekers", "basic_allowance", basic_week,
+                      *_by_scope(kind == Benefit.BASIC_ALLOWANCE, target))
 
-    lms = paid & (benefit == Benefit.LABOUR_MARKET_SUBSIDY)
-    municipal_days = np.zeros(s.n)
+    lms = kind == Benefit.LABOUR_MARKET_SUBSIDY
     lms_passive = lms & passive
-    municipal_days[lms_passive] = municipal_passive_days(
-        s.view("lms_days")[lms_passive], days, rules.municipal_share_thresholds,
+    municipal_days = municipal_passive_days(
+        s.lms_days[paid[lms_passive]], days, rules.municipal_share_thresholds,
         rules.municipal_shares)
-    ledger.pay_by_scope(week, "municipality", "job_seekers", "labour_market_subsidy",
-                        municipal_days * rules.basic_daily_eur, target)
-    ledger.pay_by_scope(week, "state", "job_seekers", "labour_market_subsidy",
-                        lms * basic_week - municipal_days * rules.basic_daily_eur, target)
-    in_service = paid & (state == State.IN_SERVICE)
-    ledger.pay_by_scope(week, "state", "job_seekers", "service_increase",
-                        in_service * rules.service_increase_daily_eur * days, target)
+    municipal_target = float(municipal_days[target[lms_passive]].sum())
+    municipal_other = float(municipal_days.sum()) - municipal_target
+    ledger.pay_by_scope_totals(week, "municipality", "job_seekers", "labour_market_subsidy",
+                               municipal_target * rules.basic_daily_eur,
+                               municipal_other * rules.basic_daily_eur)
+    lms_target, lms_other = _by_scope(lms, target)
+    ledger.pay_by_scope_totals(
+        week, "state", "job_seekers", "labour_market_subsidy",
+        lms_target * basic_week - municipal_target * rules.basic_daily_eur,
+        lms_other * basic_week - municipal_other * rules.basic_daily_eur)
+    ledger.pay_counts(week, "state", "job_seekers", "service_increase",
+                      rules.service_increase_daily_eur * days, *_by_scope(~passive, target))
 
     # entitlements advance; an exhausted earnings-related allowance turns into LMS
-    s.view("benefit_days")[paid] += days
-    s.view("lms_days")[lms] += days
-    exhausted = er & (s.view("benefit_days") >= rules.earnings_related_max_days)
-    s.view("benefit")[exhausted] = Benefit.LABOUR_MARKET_SUBSIDY
-    s.view("benefit_days")[exhausted] = 0
+    s.benefit_days[paid] += days
+    s.lms_days[paid[lms]] += days
+    exhausted = paid[er & (s.benefit_days[paid] >= rules.earnings_related_max_days)]
+    s.benefit[exhausted] = Benefit.LABOUR_MARKET_SUBSIDY
+    s.benefit_days[exhausted] = 0
 
 
 def _pay_services(model: Region) -> None:
@@ -140,11 +155,9 @@ def working(model: Region) -> np.ndarray:
 def _collect_taxes(model: Region) -> None:
     s, week, ledger = model.seekers, model.week, model.ledger
     taxes = model.scenario.taxes
-    working_now = working(model)
     pay = taxes.monthly_wage_eur * 12 / WEEKS_PER_YEAR
-    target = s.view("target")
+    counts = _by_scope(working(model), s.view("target"))
     for payer, rate in (("state", taxes.state_tax_rate),
                         ("municipality", taxes.municipal_tax_rate),
                         ("other", taxes.contributions_rate)):
-        ledger.pay_by_scope(week, payer, "employed", "tax_revenue", working_now * -pay * rate,
-                            target)
+        ledger.pay_counts(week, payer, "employed", "tax_revenue", -pay * rate, *counts)

@@ -8,6 +8,7 @@ operations. ``JobSeeker`` is the Mesa agent: a thin view that reads its row.
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 
 import mesa
@@ -136,9 +137,15 @@ class JobSeeker(mesa.Agent):
 
 def in_states(state: np.ndarray, *states: State) -> np.ndarray:
     """Whether each entry of ``state`` is one of ``states`` (a lookup, cheaper than np.isin)."""
+    return _state_table(tuple(int(x) for x in states))[state]
+
+
+@functools.cache
+def _state_table(states: tuple[int, ...]) -> np.ndarray:
     table = np.zeros(len(State), dtype=bool)
     table[list(states)] = True
-    return table[state]
+    table.flags.writeable = False
+    return table
 
 
 def age_group(age: np.ndarray) -> np.ndarray:

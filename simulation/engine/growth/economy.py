@@ -188,7 +188,7 @@ class RegionalEconomy(Mechanism):
 
     def new_firm(self, sector: int, growth: str) -> Firm:
         model = self.model
-        firm = Firm(model, len(model.firms), sector, 1, 0.0, growth)
+        firm = Firm(model, model.firm_table, sector, 1, 0.0, growth)
         model.firms.append(firm)
         model.firms_by_sector[sector].append(firm)
         self.contact_until = np.append(self.contact_until, -1)
