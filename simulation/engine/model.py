@@ -33,6 +33,7 @@ import numpy as np
 import simpy
 
 from simulation.engine.actions import complete_service, reach_milestones
+from simulation.engine.activation_model import build_activation_model
 from simulation.engine.clock import Clock
 from simulation.engine.coaches import Office
 from simulation.engine.firms import FirmTable, post_vacancies
@@ -98,6 +99,7 @@ class RegionalLabourMarket(mesa.Model):
         # the firm side first: providers may guide its solo entrepreneurs
         self.mechanisms += build_growth(self)
         self.mechanisms += build_providers(self)
+        self.mechanisms += build_activation_model(self)  # national rules, in every region
         self.economy = self.mechanism(RegionalEconomy)  # None without [growth]
         self.providers = self.mechanism(ProviderMarket)  # None without procurement
         self.week_plan = plan(self._own_phases(), [m.phases() for m in self.mechanisms])

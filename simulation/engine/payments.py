@@ -84,12 +84,45 @@ def _pay_benefits(model: Region) -> None:
     ledger.pay_counts(week, "state", "job_seekers", "service_increase",
                       rules.service_increase_daily_eur * days, *_by_scope(~passive, target))
 
+    rule = model.scenario.national_policy.activation_model
+    cut = s.cut_days_left[paid] > 0
+    if rule.enabled and cut.any():
+        municipal = np.zeros(len(paid))
+        municipal[lms_passive] = municipal_days
+        _cut_benefits(model, rule.cut_share, kind[cut], target[cut], municipal[cut])
+
     # entitlements advance; an exhausted earnings-related allowance turns into LMS
     s.benefit_days[paid] += days
     s.lms_days[paid[lms]] += days
     exhausted = paid[er & (s.benefit_days[paid] >= rules.earnings_related_max_days)]
     s.benefit[exhausted] = Benefit.LABOUR_MARKET_SUBSIDY
     s.benefit_days[exhausted] = 0
+
+
+def _cut_benefits(model: Region, share: float, kind: np.ndarray, target: np.ndarray,
+                  municipal_days: np.ndarray) -> None:
+    """The activation model's cut: ``share`` of each cut person's weekly benefit is withheld,
+    from each payer in proportion to what it pays (recorded as a negative amount)."""
+    week, ledger, rules = model.week, model.ledger, model.scenario.benefits
+    days = rules.days_per_week
+    basic_week = rules.basic_daily_eur * days
+    er = kind == Benefit.EARNINGS_RELATED
+    er_extra = (rules.earnings_related_daily_eur - rules.basic_daily_eur) * days
+    item = "activation_model_cut"
+    ledger.pay_counts(week, "state", "job_seekers", item, -share * basic_week,
+                      *_by_scope(er | (kind == Benefit.BASIC_ALLOWANCE), target))
+    ledger.pay_counts(week, "other", "job_seekers", item, -share * er_extra,
+                      *_by_scope(er, target))
+    lms = kind == Benefit.LABOUR_MARKET_SUBSIDY
+    municipal = municipal_days * rules.basic_daily_eur * share
+    municipal_target = float(municipal[lms & target].sum())
+    municipal_other = float(municipal[lms].sum()) - municipal_target
+    ledger.pay_by_scope_totals(week, "municipality", "job_seekers", item, -municipal_target,
+                               -municipal_other)
+    lms_target, lms_other = _by_scope(lms, target)
+    ledger.pay_by_scope_totals(week, "state", "job_seekers", item,
+                               -(lms_target * basic_week * share - municipal_target),
+                               -(lms_other * basic_week * share - municipal_other))
 
 
 def _pay_services(model: Region) -> None:

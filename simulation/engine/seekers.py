@@ -79,6 +79,11 @@ COLUMNS: dict[str, tuple[type, float]] = {
                                            # the target group
     "registered_week": (np.int32, 0),
     "chained": (np.bool_, False),          # referred on from a service, not from open unemployment
+    # the activation model (from 2018): the current review period and a running cut
+    "review_paid_days": (np.int16, 0),     # paid benefit days so far in the review period
+    "review_service_days": (np.int16, 0),  # days in employment-promoting services in it
+    "review_worked": (np.bool_, False),    # worked (or earned as self-employed) in it
+    "cut_days_left": (np.int16, 0),        # paid days the 4.65 % cut still applies to
 }
 
 

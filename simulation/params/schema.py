@@ -21,6 +21,7 @@ from simulation.params.fields import (
 )
 from simulation.params.fields import field as _field
 from simulation.params.growth import Growth, Reference
+from simulation.params.policy import NationalPolicy
 from simulation.params.procurement import Procurement
 
 DURATION_BANDS_MONTHS = (0, 1, 3, 6, 12, 18, 24)
@@ -327,6 +328,7 @@ class Scenario(Frozen):
     wage_subsidy: WageSubsidy = Field(default_factory=WageSubsidy)
     target_group: TargetGroup = Field(default_factory=TargetGroup)
     interventions: Interventions = Field(default_factory=Interventions)
+    national_policy: NationalPolicy = Field(default_factory=NationalPolicy)
     growth: Growth | None = None  # the firm side and growth programmes (simulation.engine.growth)
     reference: Reference = Field(default_factory=dict, description="Goals to report beside "
                                  "the results, by summary metric")

@@ -28,6 +28,10 @@ GOLDEN_DIR = Path(__file__).parent
 # North Karelia's regional programme, plus the baseline they share.
 CASES: dict[str, tuple[str, dict[str, Any], int, int]] = {
     "baseline": ("baseline", {"region": {"job_seekers": 3000}}, 11, 40),
+    # the national activation model switched off: the baseline as it ran before 2018's rule
+    "baseline_activation_model_off": (
+        "baseline", {"region": {"job_seekers": 3000},
+                     "national_policy": {"activation_model": {"enabled": False}}}, 11, 40),
     "pirkanmaa": ("pirkanmaa", {"region": {"job_seekers": 3000}}, 11, 40),
     "outsourcing_generic": ("outsourcing_generic", {"region": {"job_seekers": 3000}}, 12, 40),
     "koko_rekry": ("koko_rekry", {"region": {"job_seekers": 3000}}, 13, 50),

@@ -131,4 +131,9 @@ LABOUR: tuple[Metric, ...] = (
             "People who left a service early for open unemployment in the week.", A.WEEK_FLOW),
     _weekly("starts_{service}", "Starts by service", "persons", COUNT,
             "People who started the named service in the week.", A.WEEK_FLOW),
+    Metric("activation_model_cuts", "Activation model cuts", "review periods", COUNT, BOTH,
+           A.RUN_COUNT,
+           "Review periods of 65 paid benefit days that ended without enough work or services, "
+           "so the benefit was cut by 4.65 % for the next 65 paid days (national activation "
+           "model, from 2018)."),
 )

@@ -44,6 +44,7 @@ class Aggregation(StrEnum):
     PAIRED = "paired with the baseline run"          # needs the same-seed baseline run
     WEEK_FLOW = "events in the week"                 # a weekly column, not totalled
     WEEK_STOCK = "value at the end of the week"      # a weekly column
+    RUN_COUNT = "counted over the run"               # by a mechanism, e.g. the activation model
 
 
 @dataclass(frozen=True)

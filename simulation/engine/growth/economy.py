@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 WEEKS_PER_YEAR = 52.0
 BENEFIT_ITEMS = ("earnings_related_allowance", "basic_allowance", "labour_market_subsidy",
-                 "service_increase")
+                 "activation_model_cut", "service_increase")
 TAX_ITEM = "tax_revenue"
 # the firm side's weekly counters: the region-wide flows of the metric catalogue
 WEEK_COUNTERS = tuple(m.name for m in where(aggregation=Aggregation.FLOW_TOTAL,
