@@ -126,7 +126,8 @@ def compare(
             "scenarios": {c.scenario: {"scenario": c.scenario, "baseline": c.baseline,
                                        "baseline_metrics": levels_by_pair[c.scenario],
                                        "metrics": c.levels, "effects": c.effects,
-                                       "reference": c.reference}
+                                       "reference": c.reference,
+                                       "gross_net": c.gross_net, "reported": c.reported}
                           for c in comparisons}})))
         return
     for c in comparisons:
@@ -168,8 +169,26 @@ def _print_comparison(comparison, baseline_levels: dict, replications: int) -> N
     out.print(table)
     if comparison.reference:
         _print_reference(comparison)
+    if comparison.reported:
+        _print_reported(comparison)
     if replications < 5:
         err.print("warning: fewer than 5 replications; intervals are unreliable", markup=False)
+
+
+def _print_reported(comparison) -> None:
+    """What the programme reported over a period, beside the model's gross change, the
+    baseline's trend over the same weeks and the net effect (gross − trend)."""
+    table = Table(title=f"{comparison.scenario}: reported changes against gross, trend and net")
+    for column in ("metric", "weeks", "reported", "gross", "reported trend", "trend", "net",
+                   "95 % interval"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for name, row in comparison.reported.items():
+        start, end = row["weeks"]
+        table.add_row(f"{name} ({row['scope']})", f"{start}–{end}", fmt(row["reported"]),
+                      fmt(row["gross"]["mean"]), fmt(row["reported_trend"]),
+                      fmt(row["trend"]["mean"]), fmt(row["net"]["mean"]),
+                      f"{fmt(row['net']['ci95_low'])} … {fmt(row['net']['ci95_high'])}")
+    out.print(table)
 
 
 def _print_reference(comparison) -> None:

@@ -20,7 +20,6 @@ payer, as a negative amount); this module keeps the review clocks and decides wh
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simulation.engine.clock import week_of
 from simulation.engine.interface import Mechanism
 from simulation.engine.meetings import refer
 from simulation.engine.seekers import NO_ONE, Benefit, JobSeekers, State, in_states
@@ -66,12 +66,6 @@ def review_week(s: JobSeekers, index: np.ndarray, week: ReviewWeek, days: int,
     return inactive
 
 
-def _week_of(start_date: str, date: str) -> int:
-    """The model week (1 = the first week) that contains ``date``."""
-    days = (datetime.date.fromisoformat(date) - datetime.date.fromisoformat(start_date)).days
-    return days // 7 + 1
-
-
 class ActivationModel(Mechanism):
     """The review clocks, the cuts and the responses of the national activation model."""
 
@@ -79,8 +73,8 @@ class ActivationModel(Mechanism):
         self.region, self.rule = region, rule
         self.rng = region.rng.spawn(1)[0]  # its own stream: the responses' draws
         start = region.scenario.start_date
-        self.first_week = max(1, _week_of(start, rule.start_date))
-        self.last_week = (_week_of(start, rule.end_date) if rule.end_date is not None
+        self.first_week = max(1, week_of(start, rule.start_date))
+        self.last_week = (week_of(start, rule.end_date) if rule.end_date is not None
                           else 10**9)
         self.cuts = np.zeros(2, dtype=np.int64)  # review periods ended in a cut: other, target
 

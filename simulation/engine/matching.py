@@ -100,19 +100,13 @@ def match(region: Region) -> None:
     for mechanism in region.mechanisms:
         mechanism.count_searchers(searching)
     sector = s.sector[searching]
-    effective = np.bincount(sector, weights=intensity, minlength=region.n_sectors)
     table = region.firm_table
     open_weight = table.view("posted") + market.hidden_network_efficiency * table.view("hidden")
     # summed firm by firm in each sector, in firm order
     vacancies = np.bincount(table.view("sector"), weights=open_weight,
                             minlength=region.n_sectors)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tightness = np.where(effective > 0, vacancies / effective, 0.0) / region.tightness_0
-        scale = market.matching_efficiency * tightness ** (1 - market.matching_elasticity)
-        # never more expected hires than open vacancies
-        expected = scale * effective
-        scale = np.where(expected > vacancies, vacancies / np.maximum(effective, 1e-12), scale)
-    chance = np.minimum(1.0, intensity * scale[sector])
+    chance = hire_chances(intensity, sector, vacancies, region.tightness_0,
+                          market.matching_efficiency, market.matching_elasticity)
     unemployed = s.state[searching] == State.UNEMPLOYED
     region.metrics.count_at_risk(searching[unemployed])
     hired = searching[rng.random(len(searching)) < chance]
@@ -121,6 +115,22 @@ def match(region: Region) -> None:
     leave_for_work(region, hired)
     assign_to_firms(region, hired, open_weight)
     place(region, hired)
+
+
+def hire_chances(intensity: np.ndarray, sector: np.ndarray, vacancies: np.ndarray,
+                 tightness_0: np.ndarray, efficiency: float, elasticity: float) -> np.ndarray:
+    """Each searcher's chance of a hire this week from M_k = A S_k^α V_k^(1−α): its intensity
+    times A (θ_k/θ_k0)^(1−α), scaled down where the expected hires would exceed the sector's
+    open vacancies. Others' search lowers one's chance only through tightness (α < 1) or
+    when the vacancies bind: that is where displacement comes from."""
+    effective = np.bincount(sector, weights=intensity, minlength=len(vacancies))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tightness = np.where(effective > 0, vacancies / effective, 0.0) / tightness_0
+        scale = efficiency * tightness ** (1 - elasticity)
+        # never more expected hires than open vacancies
+        expected = scale * effective
+        scale = np.where(expected > vacancies, vacancies / np.maximum(effective, 1e-12), scale)
+    return np.minimum(1.0, intensity * scale[sector])
 
 
 def assign_to_firms(region: Region, hired: np.ndarray, open_weight: np.ndarray) -> None:

@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine.catalogue import Aggregation, where
+from simulation.engine.clock import week_of
 from simulation.engine.results import RunResult
+from simulation.experiments.gross_net import (
+    changes,
+    displacement,
+    gross_and_net,
+    outside_effects,
+)
 from simulation.experiments.statistics import (
     mean_ci,
     metric_names,
@@ -36,6 +43,10 @@ class Comparison:
     levels: dict[str, dict[str, float]]
     effects: dict[str, dict[str, float]]
     reference: dict[str, float] = field(default_factory=dict)  # the scenario's own goals
+    # scope -> weekly column -> gross (the scenario's own change), trend (the baseline's)
+    # and net, over the run; and the programme's reported changes beside the same three
+    gross_net: dict[str, dict[str, dict]] = field(default_factory=dict)
+    reported: dict[str, dict] = field(default_factory=dict)
 
 
 def paired_effects(scenario_runs: Sequence[RunResult], baseline_runs: Sequence[RunResult],
@@ -47,7 +58,9 @@ def paired_effects(scenario_runs: Sequence[RunResult], baseline_runs: Sequence[R
     effects = {name: mean_ci(metric_value(s.summary, name) - metric_value(b.summary, name)
                              for s, b in zip(scenario_runs, baseline_runs, strict=True))
                for name in names}
+    effects.update(outside_effects(scenario_runs, baseline_runs))
     rng = np.random.default_rng(seed)
+    effects.update(displacement(scenario_runs, baseline_runs, np.random.default_rng(seed + 1)))
     pairs = list(zip(scenario_runs, baseline_runs, strict=True))
     for prefix in ("", "target_"):
         cost = [s.summary[f"{prefix}cost_total_eur"] - b.summary[f"{prefix}cost_total_eur"]
@@ -130,7 +143,27 @@ def compare_runs(baseline: Scenario, scenario: Scenario, scenario_runs: Sequence
     levels.update(provider_counterfactuals(scenario, scenario_runs, baseline_runs))
     return Comparison(baseline=baseline.name, scenario=scenario.name, levels=levels,
                       effects=paired_effects(scenario_runs, baseline_runs, seed),
-                      reference=dict(scenario.reference))
+                      reference=dict(scenario.reference),
+                      gross_net=gross_and_net(scenario_runs, baseline_runs),
+                      reported=reported_changes(scenario, scenario_runs, baseline_runs))
+
+
+def reported_changes(scenario: Scenario, scenario_runs: Sequence[RunResult],
+                     baseline_runs: Sequence[RunResult]) -> dict[str, dict]:
+    """The programme's reported changes beside the model's gross, trend and net over the
+    same calendar period."""
+    out = {}
+    for column, reported in scenario.reported_changes.items():
+        if column not in scenario_runs[0].weekly.columns:
+            raise ValueError(f"{scenario.name}: reported_changes.{column}: not a weekly column")
+        start = week_of(scenario.start_date, reported.start_date)
+        end = week_of(scenario.start_date, reported.end_date)
+        out[column] = {"scope": reported.scope, "weeks": [start, end],
+                       "reported": reported.change, "reported_trend": reported.trend,
+                       **changes(scenario_runs, baseline_runs, column, reported.scope,
+                                 start, end)}
+    return out
+
 
 
 def provider_counterfactuals(scenario: Scenario, scenario_runs: Sequence[RunResult],

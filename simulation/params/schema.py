@@ -8,6 +8,7 @@ files (see ``simulation.params.loading``); each value's source travels beside it
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -303,6 +304,24 @@ class Interventions(Frozen):
     service_mix: dict[str, dict[str, float]] | None = None
 
 
+class ReportedChange(Frozen):
+    """A change a programme reported over a period (a gross, before/after figure), to hold
+    beside the model's gross change, the baseline's trend and the net effect."""
+    change: float = Field(description="The reported change (a share's change as a fraction)")
+    trend: float | None = Field(None, description="The change reported outside the programme "
+                                "over the same period, if any")
+    scope: Literal["target", "region"] = "target"
+    start_date: str = Field(description="First day of the period")
+    end_date: str = Field(description="Last day of the period")
+
+    @model_validator(mode="after")
+    def _dates(self) -> ReportedChange:
+        start = datetime.date.fromisoformat(self.start_date)
+        if datetime.date.fromisoformat(self.end_date) < start:
+            raise ValueError("end_date must not come before start_date")
+        return self
+
+
 class Scenario(Frozen):
     """A resolved scenario: everything a replication needs, with provenance."""
     name: str
@@ -332,6 +351,8 @@ class Scenario(Frozen):
     growth: Growth | None = None  # the firm side and growth programmes (simulation.engine.growth)
     reference: Reference = Field(default_factory=dict, description="Goals to report beside "
                                  "the results, by summary metric")
+    reported_changes: dict[str, ReportedChange] = Field(
+        default_factory=dict, description="Changes the programme reported, by weekly column")
     provenance: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -29,7 +29,7 @@ from simulation.report.blocks import (
 )
 from simulation.report.figures import Figures, cost_figure, series_figure
 from simulation.report.sections import Reproducibility, Section, cost_frame
-from simulation.report.tables import cost_table, effects_table, provider_table
+from simulation.report.tables import cost_table, effects_table, gross_net_table, provider_table
 from simulation.report.wording import summary_paragraphs
 
 STYLE = """
@@ -74,6 +74,10 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
         body.append('<div class="summary"><h3>In plain words</h3>'
                     + "".join(f"<p>{p}</p>" for p in summary_paragraphs(section)) + "</div>")
         body.append("<h3>Effects with 95 % confidence intervals</h3>" + effects_table(section))
+        body.append("<h3>Gross change beside net effect</h3><p>A programme reports its own "
+                    "change from start to end (gross); the baseline shows the change the region "
+                    "would have seen anyway (trend); the difference is the programme's net "
+                    "effect.</p>" + gross_net_table(section))
         body.append("<h3>Over time</h3><p>Mean and 10–90 % band across replications.</p>"
                     + figures.html(series_figure(section)))
         costs = cost_frame(section)

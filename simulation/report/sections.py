@@ -2,7 +2,7 @@
 
 A ``Section`` is one scenario against its baseline: the paired comparison, the baseline's
 levels and both sets of runs. The functions here compute what the tables and sentences need
-beyond the comparison itself: effects outside the target group and cost by payer and item.
+beyond the comparison itself: cost by payer and item.
 """
 
 from __future__ import annotations
@@ -52,18 +52,6 @@ def build_sections(pairs: Sequence[tuple[str, str]], loaded: Mapping[str, Scenar
         sections.append(Section(loaded[base], loaded[name], comparison, levels,
                                 runs[name], runs[base]))
     return sections
-
-
-def outside_effect(section: Section, metric: str) -> dict[str, float] | None:
-    """The paired effect on ``metric`` outside the target group (region minus target group);
-    None when the runs do not report it."""
-    try:
-        return mean_ci((s.summary[metric] - s.summary[f"target_{metric}"])
-                       - (b.summary[metric] - b.summary[f"target_{metric}"])
-                       for s, b in zip(section.scenario_runs, section.baseline_runs,
-                                       strict=True))
-    except KeyError:
-        return None
 
 
 def ledger_totals(runs: Sequence[RunResult]) -> pd.DataFrame:

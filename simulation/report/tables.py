@@ -20,6 +20,36 @@ def html_table(header: Sequence[str], rows: Sequence[Sequence[str]], cls: str = 
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def gross_net_table(section: Section) -> str:
+    """What the programme would report (its own change over the run), the trend the baseline
+    shows over the same weeks, and the net effect (gross − trend), for each scope; then the
+    changes the programme itself reported, beside the same three over their period."""
+    c = section.comparison
+    rows = []
+    for scope, label in (("target", "target group"), ("region", "whole region")):
+        for column, row in c.gross_net.get(scope, {}).items():
+            kind = number_format(metric(column))
+            rows.append([html.escape(metric(column).wording), label, "–",
+                         fmt_effect(row["gross"]["mean"], kind),
+                         fmt_effect(row["trend"]["mean"], kind),
+                         f"<b>{fmt_effect(row['net']['mean'], kind)}</b>",
+                         interval(row["net"], kind)])
+    for column, row in c.reported.items():
+        kind = number_format(metric(column))
+        start, end = row["weeks"]
+        label = "target group" if row["scope"] == "target" else "whole region"
+        reported = fmt_effect(row["reported"], kind)
+        if row["reported_trend"] is not None:
+            reported += f" (elsewhere {fmt_effect(row['reported_trend'], kind)})"
+        rows.append([f"{html.escape(metric(column).wording)}, weeks {start}–{end}", label,
+                     reported, fmt_effect(row["gross"]["mean"], kind),
+                     fmt_effect(row["trend"]["mean"], kind),
+                     f"<b>{fmt_effect(row['net']['mean'], kind)}</b>",
+                     interval(row["net"], kind)])
+    return html_table(["change", "scope", "reported", "gross (scenario)", "trend (baseline)",
+                       "net effect", "95 % CI of net"], rows, "num")
+
+
 def effects_table(section: Section) -> str:
     e, lv, bl = section.comparison.effects, section.comparison.levels, section.baseline_levels
     rows = []

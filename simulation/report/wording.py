@@ -15,7 +15,7 @@ from typing import Any
 from simulation.engine.catalogue import Kind, Metric
 from simulation.experiments.compare import significant
 from simulation.params.fields import PAYERS
-from simulation.report.sections import Section, outside_effect
+from simulation.report.sections import Section
 
 PAYER_WORDS = {"state": ("the state", "pays", "saves"),
                "municipality": ("municipalities", "pay", "save"),
@@ -138,7 +138,7 @@ def summary_paragraphs(section: Section) -> list[str]:
         out.append("The pilot " + "; ".join(clear) + ".")
     if unclear:
         out.append("There is no clear change in " + "; nor in ".join(unclear) + ".")
-    outside = outside_effect(section, "placements")
+    outside = e.get("outside_placements")
     if outside is not None:
         text = _sentence(outside, "raises", "lowers",
                          "placements of job seekers outside the target group", "n")

@@ -8,6 +8,9 @@ prefix.
 from __future__ import annotations
 
 GROUPS: dict[str, tuple[str, ...]] = {
+    # gross change beside net effect: weekly quantities whose change over a window a
+    # programme would report (jobs: scenarios with a firm side)
+    "gross_net": ("activation_rate", "unemployed", "long_term_unemployed", "employed", "jobs"),
     # the job seekers' flows the weekly table counts, in its column order
     "weekly_flows": (
         "registrations", "meetings", "referrals", "placements", "completions", "dropouts",

@@ -131,6 +131,16 @@ LABOUR: tuple[Metric, ...] = (
             "People who left a service early for open unemployment in the week.", A.WEEK_FLOW),
     _weekly("starts_{service}", "Starts by service", "persons", COUNT,
             "People who started the named service in the week.", A.WEEK_FLOW),
+    Metric("outside_{metric}", "Effect outside the target group", "as the metric", COUNT,
+           Scope.REGION, A.PAIRED,
+           "The effect on the job seekers outside the target group: the region's paired effect "
+           "minus the target group's, for counts and euros that add up."),
+    Metric("displacement_share_{outcome}", "Displacement share", "share", SHARE, Scope.REGION,
+           A.PAIRED,
+           "The loss of the job seekers outside the target group per unit gained by the target "
+           "group (people in work at the end, or lasting placements): 0 when nobody else loses, "
+           "1 when every gain is someone else's loss; undefined when the target group gains "
+           "nothing clear."),
     Metric("activation_model_cuts", "Activation model cuts", "review periods", COUNT, BOTH,
            A.RUN_COUNT,
            "Review periods of 65 paid benefit days that ended without enough work or services, "
