@@ -31,6 +31,7 @@ from simulation.experiments.statistics import (
     metric_value,
     summarise_replications,
 )
+from simulation.params.loading import content_hash
 from simulation.params.schema import Interventions, Scenario
 
 BOOTSTRAP_DRAWS = 2000
@@ -123,15 +124,18 @@ def plan_comparisons(groups: Mapping[str, Sequence[str]], loaded: Mapping[str, S
 
     Each scenario is paired with :func:`comparison_baseline` of its baseline; where that
     differs from the baseline as loaded it is run under the key ``"{baseline}@{scenario}"``.
+    Paired baselines with the same content (several pilots with the same target group or the
+    same firm side) are run once, under the first such key.
     """
     to_run = dict(loaded)
     pairs = []
+    by_content: dict[str, str] = {}
     for base, names in groups.items():
         for name in names:
             key = base
             paired = comparison_baseline(loaded[base], loaded[name])
             if paired is not loaded[base]:
-                key = f"{base}@{name}"
+                key = by_content.setdefault(content_hash(paired), f"{base}@{name}")
                 to_run[key] = paired
             pairs.append((key, name))
     return to_run, pairs
