@@ -80,3 +80,21 @@ def test_firms_that_exist_anyway_are_not_counted_as_a_pilots_effect():
     effects = paired_effects(runs[:2], runs[2:4])
     assert all(e["mean"] == 0 for name, e in effects.items() if not math.isnan(e["mean"]))
     assert runs[0].summary["placements"] != runs[4].summary["placements"]
+
+
+def test_a_baseline_without_the_target_groups_municipality_is_refused() -> None:
+    """Pairing would silently count nobody in the baseline's target group."""
+    import pytest
+
+    from simulation.experiments.compare import comparison_baseline
+    from simulation.params.loading import load_scenario
+
+    overrides = {"region": {"municipalities": ["Pilot municipality", "Rest of the region"],
+                            "municipality_shares": [0.5, 0.5]},
+                 "target_group": {"any_of": [{"municipalities": ["Pilot municipality"]}]}}
+    scenario = load_scenario("baseline", overrides=overrides)
+    with pytest.raises(ValueError, match="'Pilot municipality'"):
+        comparison_baseline(load_scenario("baseline"), scenario)
+    paired = comparison_baseline(load_scenario("baseline", overrides={
+        "region": overrides["region"]}), scenario)
+    assert paired.target_group == scenario.target_group

@@ -112,6 +112,12 @@ def comparison_baseline(baseline: Scenario, scenario: Scenario) -> Scenario:
     plain = (baseline.interventions == Interventions()
              and baseline.wage_subsidy.municipal_top_up == 0)
     if plain and scenario.target_group != baseline.target_group:
+        named = {m for rule in scenario.target_group.any_of for m in rule.municipalities or ()}
+        missing = sorted(named - set(baseline.region.municipalities))
+        if missing:
+            raise ValueError(f"{scenario.name}: its target group names municipality "
+                             f"{missing[0]!r}, which its baseline {baseline.name!r} does not "
+                             "have: the baseline could not count the same people")
         update["target_group"] = scenario.target_group
     if baseline.growth is None and scenario.growth is not None:
         update["growth"] = scenario.growth.model_copy(update={"programme": None})

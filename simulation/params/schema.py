@@ -368,6 +368,12 @@ class Scenario(Frozen):
                     raise ValueError(f"{profile}: unknown service {service!r}")
                 if weight < 0:
                     raise ValueError(f"{profile}.{service}: weight must be ≥ 0")
+        for i, rule in enumerate(self.target_group.any_of):
+            unknown = sorted(set(rule.municipalities or ()) - set(self.region.municipalities))
+            if unknown:  # a name that matches nobody would silently empty the target group
+                raise ValueError(f"target_group.any_of.{i}.municipalities: {unknown[0]!r} is "
+                                 "not one of region.municipalities "
+                                 f"({', '.join(self.region.municipalities)})")
         procurement = self.interventions.procurement
         if procurement is not None and procurement.target_firms > 0 \
                 and (self.growth is None or self.growth.solo_entrepreneurs == 0):
