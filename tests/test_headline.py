@@ -58,3 +58,10 @@ def test_a_smaller_model_region_is_scaled_to_the_real_one_and_says_so() -> None:
     assert "90 more people" in text                   # 10 × 9
     assert "rises by 9.0 M€" in text                  # 1 M€ × 9
     assert "The model ran 4,000 job seekers" in text and "real region's 36,000" in text
+
+
+def test_fewer_lasting_placements_are_named_as_the_reason_for_no_cost_per_placement() -> None:
+    c = comparison(target_cost_per_net_lasting_placement_eur=NAN,
+                   target_sustained_3m=ci(-156, -214, -99))
+    text = headline(c, weeks=30, replications=2, scale=Scale(4000, 4000))
+    assert "fewer lasting placements than in the baseline (−214 to −99)" in text

@@ -136,9 +136,12 @@ def per_placement_sentence(c: Comparison, scale: Scale, w: Words) -> str:
                     "({range}).")
         return w.text(template, amount=w.euros(per["mean"]), range=_range(per, w.euros))
     if _ok(lasting):
-        return w.text("There is no cost per net lasting placement: the pilot adds no clear "
-                      "lasting placements in the target group ({range}).",
-                      range=_range(lasting, w.count, scale.factor))
+        template = ("There is no cost per net lasting placement: the target group has fewer "
+                    "lasting placements than in the baseline ({range})."
+                    if significant(lasting) and lasting["mean"] < 0 else
+                    "There is no cost per net lasting placement: the pilot adds no clear "
+                    "lasting placements in the target group ({range}).")
+        return w.text(template, range=_range(lasting, w.count, scale.factor))
     return ""
 
 
