@@ -136,4 +136,8 @@ LABOUR: tuple[Metric, ...] = (
            "Review periods of 65 paid benefit days that ended without enough work or services, "
            "so the benefit was cut by 4.65 % for the next 65 paid days (national activation "
            "model, from 2018)."),
+    Metric("activation_model_cut_seekers", "Benefits cut this week", "persons", COUNT,
+           Scope.REGION, A.WEEK_FLOW,
+           "Job seekers paid a benefit in the week with the activation model's 4.65 % cut "
+           "(national activation model, from 2018; a weekly column of scenarios that have it)."),
 )
