@@ -56,8 +56,8 @@ PINNED_FIT: dict[str, str] = {
 # through the same path as ``pilotsim compare`` (which baseline, common random numbers, effects).
 COMPARISONS: dict[str, tuple[str, str, int, int, int, int]] = {
     "compare_pirkanmaa": ("pirkanmaa", "baseline", 2000, 21, 30, 3),
-    "compare_keski_suomi_growth_booster": ("keski_suomi_growth_booster", "baseline", 2000, 22,
-                                           30, 3),
+    "compare_keski_suomi_growth_booster": ("keski_suomi_growth_booster",
+                                           "baseline_keski_suomi", 2000, 22, 30, 3),
     "compare_north_karelia_1000_jobs": ("north_karelia_1000_jobs", "baseline_north_karelia",
                                         2000, 23, 30, 3),
 }
