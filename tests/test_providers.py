@@ -265,9 +265,10 @@ def test_an_unknown_contract_is_refused_naming_the_field():
     "entrepreneur_to_employer", "growth_boost_pirkanmaa", "pohjois_savo_growth_skills",
     "etela_pohjanmaa_growth", "bothnian_arc", "keski_suomi_growth_booster", "koko_rekry",
     "marine_car_industry", "tourism_lapland", "growth_south_east", "kokosata_rekry",
-    "outsourcing_generic"])
+    "outsourcing_generic", "kuopio_region"])
 def test_every_growth_company_pilot_runs_with_its_contract(name):
-    model = _model(0, {}, weeks=8, scenario=name)
+    # (and Kuopio's dynamic purchasing system, from its start in week 23)
+    model = _model(0, {}, weeks=30 if name == "kuopio_region" else 8, scenario=name)
     assert model.providers is not None
     assert model.providers.contract.title
     assert (model.providers.reconcile()["gap_eur"].abs() < 0.005).all()
