@@ -166,3 +166,18 @@ def test_the_weekly_count_of_cut_benefits_starts_in_april_2018_and_matches_the_l
     assert (per_person >= 0.0465 * 32.40 * 5 - 1e-9).all()
     assert (per_person <= 0.0465 * 63.77 * 5 + 1e-9).all()
     assert (withheld[~weeks] == 0).all()
+
+
+def test_with_the_activation_model_activation_rises_more_in_2018_than_without_it() -> None:
+    # the national rule is what turns the baseline's 2018 activation trend upwards: paired
+    # seeds, the fitted responses, a small region over the whole run
+    def change(enabled: bool, seed: int) -> float:
+        scenario = load_scenario("baseline", overrides={
+            "region": {"job_seekers": 3000},
+            "national_policy": {"activation_model": {"enabled": enabled}}})
+        run = run_replication(RunRequest(scenario, entropy=seed, replication=0, weeks=None))
+        rate = run.weekly[run.weekly["scope"] == "region"].set_index("week")["activation_rate"]
+        return float(rate.loc[74] - rate.loc[22])
+
+    gains = [change(True, seed) - change(False, seed) for seed in range(3)]
+    assert all(gain > 0.01 for gain in gains), gains
