@@ -47,16 +47,18 @@ def test_paired_effects_use_every_metric_either_side_reported():
 
 
 def test_a_growth_pilot_is_paired_with_its_firm_side_and_target_group_but_not_its_levers():
-    baseline, pilot = load_scenario("baseline"), load_scenario("koko_rekry")
+    pilot = load_scenario("koko_rekry")
+    baseline = load_scenario(pilot.baseline)  # its region, Uusimaa, without the programme
     paired = comparison_baseline(baseline, pilot)
     assert baseline.growth is None and pilot.growth.programme is not None
     assert paired.growth == pilot.growth.model_copy(update={"programme": None})
     assert paired.target_group == pilot.target_group
     assert paired.interventions == baseline.interventions == Interventions()
-    to_run, pairs = plan_comparisons({"baseline": ["koko_rekry"]},
-                                     {"baseline": baseline, "koko_rekry": pilot})
-    assert pairs == [("baseline@koko_rekry", "koko_rekry")]
-    assert to_run["baseline@koko_rekry"] == paired
+    assert paired.region == pilot.region
+    to_run, pairs = plan_comparisons({pilot.baseline: ["koko_rekry"]},
+                                     {pilot.baseline: baseline, "koko_rekry": pilot})
+    assert pairs == [(f"{pilot.baseline}@koko_rekry", "koko_rekry")]
+    assert to_run[f"{pilot.baseline}@koko_rekry"] == paired
     # a baseline that has its own firm side and the same target group is used as it is
     karelia = load_scenario("north_karelia_1000_jobs")
     area = load_scenario("baseline_north_karelia")
@@ -67,8 +69,8 @@ def test_firms_that_exist_anyway_are_not_counted_as_a_pilots_effect():
     # The pilot stripped of its programme and its providers is only its region's firm side:
     # against its paired baseline every effect is exactly zero; against the baseline as
     # loaded, the firm side's own hiring would show up as jobs "created".
-    baseline = load_scenario("baseline", overrides=SMALL)
     pilot = load_scenario("growth_boost_pirkanmaa", overrides=SMALL)
+    baseline = load_scenario(pilot.baseline, overrides=SMALL)
     firms_only = pilot.model_copy(update={
         "interventions": Interventions(),
         "growth": pilot.growth.model_copy(update={"programme": None})})

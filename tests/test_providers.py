@@ -265,9 +265,10 @@ def test_an_unknown_contract_is_refused_naming_the_field():
     "entrepreneur_to_employer", "growth_boost_pirkanmaa", "pohjois_savo_growth_skills",
     "etela_pohjanmaa_growth", "bothnian_arc", "keski_suomi_growth_booster", "koko_rekry",
     "marine_car_industry", "tourism_lapland", "growth_south_east", "kokosata_rekry",
-    "outsourcing_generic"])
+    "outsourcing_generic", "kuopio_region"])
 def test_every_growth_company_pilot_runs_with_its_contract(name):
-    model = _model(0, {}, weeks=8, scenario=name)
+    # (and Kuopio's dynamic purchasing system, from its start in week 23)
+    model = _model(0, {}, weeks=30 if name == "kuopio_region" else 8, scenario=name)
     assert model.providers is not None
     assert model.providers.contract.title
     assert (model.providers.reconcile()["gap_eur"].abs() < 0.005).all()
@@ -391,3 +392,23 @@ def test_at_the_contract_end_providers_hand_their_clients_back_and_earn_nothing_
     assert (market.reconcile()["gap_eur"].abs() < 0.005).all()
     with pytest.raises(ValueError, match="end_week"):
         _model(3, {**SMALL, "start_week": 10, "end_week": 5}, weeks=2)
+
+
+def test_a_dynamic_purchasing_system_counts_registered_and_active_providers_and_orders():
+    # providers join while margins are positive; each client taken on is one order
+    dps = {**SMALL, "contract_table": _contract(attachment_fee=_v(3000)),
+           "cost_per_client_week_eur": 10.0, "fixed_cost_per_week_eur": 50.0,
+           "dynamic_purchasing": True, "entry_interval_weeks": 2, "entry_margin": 0.05,
+           "max_providers": 12}
+    model = _model(5, dps, weeks=40)
+    summary = model.providers.summary(model.metrics.frame())
+    providers = model.providers.providers
+    assert summary["providers_registered"] == len(providers) == 2 + summary["provider_entries"]
+    assert summary["provider_entries"] > 0  # a profitable system draws entrants
+    assert summary["providers_registered"] <= 12
+    assert summary["providers_active"] == sum(p.intake > 0 for p in providers)
+    assert 0 < summary["providers_active"] <= summary["providers_registered"]
+    assert summary["provider_clients"] == sum(p.intake for p in providers)
+    # without dynamic purchasing nobody joins: registered = the contracted providers
+    closed = _model(5, {**dps, "dynamic_purchasing": False}, weeks=40)
+    assert closed.providers.summary(closed.metrics.frame())["providers_registered"] == 2

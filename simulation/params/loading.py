@@ -185,11 +185,47 @@ def _resolve_tree(path: Path, chain: tuple[Path, ...] = (),
         cycle = " -> ".join(p.stem for p in (*chain, resolved, parent_path.resolve()))
         raise ScenarioError(label, "scenario.extends", f"cyclic extends: {cycle}")
     base = _resolve_tree(parent_path, (*chain, resolved), apply_fit)
+    _check_own_region(label, data, base)
     base.get("scenario", {}).pop("extends", None)
     # A child never inherits its parent's identity, only its parameters.
     for key in ("name", "title", "description"):
         base.get("scenario", {}).pop(key, None)
     return deep_merge(base, data)
+
+
+# What makes a region: a scenario for another region than the one it extends must give these
+# itself (each with a source or an assumption), not inherit the other region's.
+OWN_REGION_FIELDS = ("region.job_seekers", "region.firms", "region.sector_shares",
+                     "population.spell_band_shares", "labour_market.vacancies_per_seeker")
+
+
+def _check_own_region(label: str, own: dict[str, Any], base: dict[str, Any]) -> None:
+    """A region baseline names its sources and gives its own region figures."""
+    name = _plain(own.get("region", {}).get("name")) if isinstance(
+        own.get("region"), dict) else None
+    inherited = base.get("region", {}).get("name") if isinstance(base.get("region"), dict) \
+        else None
+    inherited = _plain(inherited)
+    if name is None or name == inherited:
+        return
+    header = own.get("scenario", {})
+    if not header.get("sources"):
+        raise ScenarioError(label, "scenario.sources",
+                            f"a scenario for its own region ({name!r}, not {inherited!r}) must "
+                            "name its sources: sources = [\"...\"]")
+    for dotted in OWN_REGION_FIELDS:
+        node: Any = own
+        for part in dotted.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            raise ScenarioError(label, dotted,
+                                f"a scenario for its own region ({name!r}, not {inherited!r}) "
+                                "must give its own value with a source or an assumption, not "
+                                f"inherit {inherited!r}'s")
+
+
+def _plain(value: Any) -> Any:
+    return value.get("value") if isinstance(value, dict) else value
 
 
 def _strip(annotation: Any) -> Any:

@@ -107,6 +107,11 @@ class Flows(Frozen):
         [0.55, 0.1, 0.25, 0.1], "share", "Benefit of new registrants (as benefit_shares)")
     separation_per_week: float = _field(
         0.008, "1/week", "Job loss hazard of former job seekers in work", ge=0.0, le=1.0)
+    prior_job_losses_per_week: float = _field(
+        0.0, "share of initial job seekers", "Job losses in the first week among former job "
+        "seekers who found work before the run; they register again and fall off at "
+        "separation_per_week as that pool empties, while the run's own re-employed take their "
+        "place (0: nobody found work before the run)", ge=0.0, le=0.5)
     exit_out_of_labour_force_per_week: float = _field(
         0.002, "1/week", "Unemployed leaving the labour force", ge=0.0, le=1.0)
     long_term_exit_per_week: float = _field(
