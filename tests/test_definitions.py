@@ -450,3 +450,46 @@ def test_cost_per_net_placement_is_the_mean_cost_effect_over_the_mean_placement_
     # the target group: no net placements, fewer lasting ones: no cost per net placement
     assert math.isnan(effects["target_cost_per_net_placement_eur"]["mean"])
     assert math.isnan(effects["target_cost_per_net_lasting_placement_eur"]["mean"])
+
+
+def test_each_initial_target_group_members_outcomes_are_their_own():
+    from simulation.engine.results import cohort_outcomes
+
+    region = StandIn(4)
+    region.clock.week = 20
+    region.set(0, State.EMPLOYED, target=True, first_placement=3, sustained=1, served=True)
+    region.set(1, State.UNEMPLOYED, target=True, first_placement=0)      # placed in week 0
+    region.set(2, State.SUBSIDISED, target=True, pool=None)
+    region.set(3, State.EMPLOYED, target=True, first_placement=5, sustained=3)
+    frame = cohort_outcomes(region, np.array([0, 1, 2, 3]))
+    assert frame["person"].tolist() == [0, 1, 2, 3]
+    assert frame["placed"].tolist() == [True, True, False, True]
+    assert frame["employed_end"].tolist() == [True, False, False, True]
+    assert frame["sustained"].tolist() == [1, 0, 0, 3]
+    assert frame["served"].tolist() == [True, False, False, False]
+
+
+def test_mean_wait_is_weighted_by_the_admissions_of_each_week():
+    region = StandIn(1)
+    for week, admitted, wait in ((1, 3, 2.0), (2, 0, float("nan")), (3, 1, 6.0)):
+        region.clock.week = week
+        region.metrics.record((np.array([admitted, 0]), np.array([admitted * wait
+                                                                  if admitted else 0.0, 0.0]),
+                               np.zeros((2, 0), np.int64)), [], {})
+    summary = summarise(region, region.frame())
+    # 3 people waited 2 weeks, 1 person 6 weeks: (3·2 + 1·6) / 4 = 3 weeks
+    assert summary["mean_wait_weeks"] == pytest.approx(3.0)
+    assert summary["target_mean_wait_weeks"] == 0.0     # no target-group admissions
+
+
+def test_rates_over_no_one_are_undefined_not_zero():
+    region = StandIn(2)
+    region.clock.week = 4
+    region.set(0, State.UNEMPLOYED, registered_week=2)
+    region.set(1, State.EMPLOYED, registered_week=3)
+    region.record()
+    summary = summarise(region, region.frame())
+    assert summary["served"] == 0
+    for name in ("lasting_employment_rate_served", "weeks_to_employment", "employed_share_end",
+                 "target_lasting_employment_rate_served", "target_employed_share_end"):
+        assert math.isnan(summary[name]), name

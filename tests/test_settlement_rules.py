@@ -156,3 +156,18 @@ def test_a_history_without_week_or_kind_or_with_bad_values_is_refused():
     assert math.isnan(row.pop("value"))
     assert row == {"week": 2, "kind": "placement", "client_id": -1, "firm_id": -1,
                    "risk_class": -1}
+
+
+def test_a_measure_never_observed_pays_no_black_box_fee_and_leaves_no_extension_measure():
+    box = [{"metric": "m", "target": 0, "fee_eur": 500, "checkpoint_week": 20}]
+    option = {"measure": "recruitments", "statistic": "latest", "threshold": 0,
+              "review_week": 10}
+    table = contract(black_box=box, extension=option)
+    result = settle(table, [OutcomeEvent(3, "m")], weeks=40)   # a row without a value
+    assert result.total_eur == 0
+    assert result.extension_measure is None and result.extension_exercised is False
+
+
+def test_a_bad_risk_class_is_refused_naming_the_valid_classes():
+    with pytest.raises(ValueError, match=r"risk_class must be 0\.\.2"):
+        events_frame([OutcomeEvent(1, "placement", client_id=1, risk_class=3)])

@@ -139,3 +139,41 @@ def test_reuse_false_runs_again_and_stores_nothing_twice(tmp_path: Path, scenari
         _same(first, again)
     with StoreReader(tmp_path) as reader:
         assert len(reader.runs()) == 1 and len(reader.summaries()) == 1
+
+
+def test_the_registry_keeps_the_resolved_parameters_and_any_tags(tmp_path: Path,
+                                                                 scenario) -> None:
+    import json
+    from decimal import Decimal
+
+    request = requests(scenario, 1, seed=38, weeks=WEEKS, batch="b",
+                       tags={"fee": Decimal("1500.50"), "where": tmp_path})[0]
+    with ResultsStore(tmp_path / "store", fsync=False) as store:
+        execute([request], workers=1, store=store)
+    row = StoreReader(tmp_path / "store").runs().iloc[0]
+    # every resolved parameter, without the provenance texts
+    assert json.loads(row["parameters"]) == scenario.model_dump(mode="json",
+                                                                exclude={"provenance"})
+    # tags that are not JSON values are kept as their text
+    assert json.loads(row["tags"]) == {"fee": "1500.50", "where": str(tmp_path)}
+
+
+def test_readers_filter_by_scenario_and_a_done_run_cannot_begin_again(tmp_path: Path,
+                                                                      scenario) -> None:
+    from simulation.experiments.store.writer import StoreError
+
+    other = load_scenario("baseline", overrides={"region": {"job_seekers": 700}})
+    other = other.model_copy(update={"name": "other"})
+    with ResultsStore(tmp_path, fsync=False) as store:
+        execute(requests(scenario, 1, seed=39, weeks=WEEKS)
+                + requests(other, 2, seed=39, weeks=WEEKS), workers=1, store=store)
+        with pytest.raises(StoreError, match="already has stored results"):
+            store.begin(run_meta(requests(other, 1, seed=39, weeks=WEEKS)[0]))
+    with StoreReader(tmp_path) as reader:
+        assert set(reader.summaries(scenario="other")["scenario"]) == {"other"}
+        assert len(reader.summaries(scenario="other")) == 2
+        assert len(reader.summaries(scenario="baseline")) == 1
+        assert set(reader.weekly(scenario="other")["scenario"]) == {"other"}
+        assert len(reader.ledger(scenario="baseline")) > 0
+        assert set(reader.ledger(scenario="baseline")["scenario"]) == {"baseline"}
+        assert set(reader.runs(scenario="other")["scenario"]) == {"other"}
