@@ -5,9 +5,7 @@ model's own code for one part of the week on it (the payments, the weekly record
 the end-of-run summary, the counterfactual pairing) and checks the result against a value
 worked out by hand in the test. No number here was copied from a run.
 
-The stand-in region below has exactly what those parts read: the job-seeker table, the clock,
-the ledger, the weekly metrics, a service catalogue of hand-made pools and an office of
-hand-made coaches (``engine.interface.Region`` is the full list).
+The stand-in region (``tests/standin.py``) has exactly what those parts read.
 """
 
 from __future__ import annotations
@@ -18,79 +16,15 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from standin import StandIn, pool
 
 from simulation.engine.actions import place, reach_milestones
-from simulation.engine.clock import Clock
-from simulation.engine.ledger import Ledger
-from simulation.engine.metrics import WeeklyMetrics
 from simulation.engine.payments import pay_week
 from simulation.engine.providers import creaming_gap
 from simulation.engine.results import RunResult, summarise
-from simulation.engine.seekers import NO_ONE, Benefit, JobSeekers, State
+from simulation.engine.seekers import NO_ONE, Benefit, State
 from simulation.experiments.compare import paired_effects
 from simulation.experiments.counterfactuals import baseline_creaming_gap, deadweight
-from simulation.params.loading import load_scenario
-
-# Round numbers, so that every euro below can be worked out by hand.
-RULES = {
-    "benefits": {"basic_daily_eur": 30.0, "earnings_related_daily_eur": 50.0,
-                 "service_increase_daily_eur": 5.0, "days_per_week": 5,
-                 "municipal_share_thresholds": [300, 1000], "municipal_shares": [0.5, 0.7]},
-    "taxes": {"monthly_wage_eur": 2600.0, "state_tax_rate": 0.05, "municipal_tax_rate": 0.2,
-              "contributions_rate": 0.25},  # 2,600 € a month is 600 € a week
-    "wage_subsidy": {"rates": [0.3, 0.4, 0.5], "municipal_top_up": 0.0},
-}
-
-
-class StandIn:
-    """A region of ``n`` hand-placed people (all unemployed, no benefit, until set)."""
-
-    def __init__(self, n: int, pools: list | None = None, coaches: list | None = None,
-                 overrides: dict | None = None) -> None:
-        self.scenario = load_scenario("baseline", overrides={**RULES, **(overrides or {})})
-        self.clock = Clock()
-        self.seekers = JobSeekers(n)
-        self.seekers.add(n)
-        self.ledger = Ledger()
-        self.metrics = WeeklyMetrics(self.seekers, self.clock, self.ledger,
-                                     self.scenario.start_date)
-        self.mechanisms: list = []
-        pools = pools or []
-        self.pool_by_person: dict[int, int] = {}
-        self.services = SimpleNamespace(pools=pools, pool_of=self._pool_of)
-        self.office = SimpleNamespace(coaches=coaches or [])
-
-    @property
-    def week(self) -> int:
-        return self.clock.week
-
-    def _pool_of(self, index: np.ndarray) -> np.ndarray:
-        return np.array([self.pool_by_person[int(i)] for i in index], dtype=np.int64)
-
-    def set(self, person: int, state: State, *, target: bool = False,
-            benefit: Benefit = Benefit.NONE, pool: int | None = None, **columns) -> None:
-        s = self.seekers
-        s.state[person] = state
-        s.target[person] = target
-        s.benefit[person] = benefit
-        if pool is not None:
-            self.pool_by_person[person] = pool
-            s.service[person] = pool
-        for name, value in columns.items():
-            getattr(s, name)[person] = value
-
-    def record(self) -> None:
-        """The weekly record, with no service admissions (none happen here)."""
-        self.metrics.record((np.zeros(2, np.int64), np.zeros(2), np.zeros((2, 0), np.int64)),
-                            [], {})
-
-    def frame(self) -> pd.DataFrame:
-        return self.metrics.frame()
-
-
-def _pool(kind: str, cost_per_week: float, payer_shares: tuple[float, float, float]):
-    return SimpleNamespace(service=SimpleNamespace(kind=kind, cost_per_week_eur=cost_per_week),
-                           payer_shares=payer_shares)
 
 
 def _row(weekly: pd.DataFrame, scope: str, week: int | None = None) -> pd.Series:
@@ -245,8 +179,8 @@ def test_lasting_employment_per_client_served_and_employed_share_follow_people()
 
 def _paying_week() -> StandIn:
     """One week of money for seven hand-placed people and one pilot coach."""
-    pools = [_pool("labour_market_training", 300.0, (0.6, 0.4, 0.0)),
-             _pool("subsidised_job", 0.0, (1.0, 0.0, 0.0))]
+    pools = [pool("labour_market_training", 300.0, (0.6, 0.4, 0.0)),
+             pool("subsidised_job", 0.0, (1.0, 0.0, 0.0))]
     coaches = [SimpleNamespace(pilot=True, cost_per_year=52_000.0, payer_shares=(0.0, 1.0, 0.0))]
     region = StandIn(7, pools, coaches)
     region.clock.week = 1
