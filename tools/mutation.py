@@ -137,11 +137,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--report", action="store_true", help="only print the last run's table")
+    parser.add_argument("--again", action="store_true",
+                        help="run again only the last run's mutants that were not killed (after "
+                             "adding tests: a killed mutant stays killed, its test is still "
+                             "selected)")
     parser.add_argument("--out", type=Path, help="also write the table to this file")
     args = parser.parse_args()
     chosen_file = MUTANTS / "chosen.json"
     if args.report:
         report(json.loads(chosen_file.read_text()), args.out)
+        return
+    if args.again:
+        chosen = json.loads(chosen_file.read_text())
+        codes = _results()
+        again = [n for n in chosen if STATUS.get(codes.get(n)) != "killed"]
+        generate()
+        _run(again, args.max_children)
+        report(chosen, args.out)
         return
     scoped = generate()
     chosen = []
@@ -152,11 +164,16 @@ def main() -> None:
         chosen += names
     chosen_file.write_text(json.dumps(chosen))
     print(f"{len(chosen)} mutants of {len(scoped)} in scope", flush=True)
+    _run(chosen, args.max_children)
+    report(chosen, args.out)
+
+
+def _run(names: list[str], max_children: int) -> None:
     start = time.monotonic()
     subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
-                    str(args.max_children), *chosen], cwd=ROOT, check=False)
-    print(f"\nmutation run: {time.monotonic() - start:.0f} s wall clock", flush=True)
-    report(chosen, args.out)
+                    str(max_children), *names], cwd=ROOT, check=False)
+    print(f"\nmutation run of {len(names)} mutants: {time.monotonic() - start:.0f} s wall "
+          "clock", flush=True)
 
 
 if __name__ == "__main__":
