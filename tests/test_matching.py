@@ -19,8 +19,10 @@ from simulation.engine.matching import match
 from simulation.engine.model import RegionalLabourMarket
 from simulation.engine.seekers import NO_ONE, State
 from simulation.params.loading import load_scenario
+from simulation.params.schema import SERVICE_NAMES
 
 N = 2000
+TRAINING = SERVICE_NAMES.index("labour_market_training")
 
 
 class EvenDraws:
@@ -110,3 +112,52 @@ def test_more_vacancies_raise_hires_and_more_searchers_lower_each_ones_chance():
 def test_never_more_hires_than_open_vacancies():
     hired, h = _hires(3, tightness_0=1e-6)   # a huge relative tightness: the cap binds
     assert hired == 3 == _by_hand(3, N, h, 1e-6)
+
+
+def test_few_searchers_still_match_by_the_formula():
+    hired, h = _hires(10, searchers=10)    # effective search 10 · h = 0.4 of a searcher
+    assert hired == _by_hand(10, 10, h) > 0
+
+
+def test_effective_search_multiplies_the_meeting_and_service_effects_and_is_zero_in_work():
+    scenario = load_scenario("baseline", overrides={"region": {"job_seekers": 500}})
+    model = RegionalLabourMarket(scenario, rng=np.random.SeedSequence(3))
+    model.release()
+    model.clock.week = 20
+    s, office = model.seekers, scenario.public_office
+    people = np.arange(6)
+    for name, value in (("employability", 2.0), ("search_effort", 1.0),
+                        ("provider_effort", 1.0), ("weeks_since_work", 0),
+                        ("last_meeting", -10_000), ("boost_until", -1), ("coach", 0)):
+        getattr(s, name)[people] = value
+    s.state[people] = State.UNEMPLOYED
+    s.last_meeting[1] = 20 - office.meeting_effect_weeks + 1     # met within the effect's weeks
+    s.last_meeting[2] = 20 - office.meeting_effect_weeks          # the effect has just run out
+    s.boost[3], s.boost_until[3] = 1.5, 20                        # after a service, until now
+    s.state[4], s.service[4] = State.IN_SERVICE, TRAINING          # locked in a training
+    s.state[5] = State.EMPLOYED
+    search = model.effective_search()[people]
+    h = scenario.labour_market.work_hazard_by_band[0]
+    meeting = 1 + office.meeting_effect * (52 / 12) / office.meeting_effect_weeks \
+        * model.office.effect[0]
+    lock_in = scenario.services["labour_market_training"].lock_in
+    assert search == pytest.approx([2 * h, 2 * h * meeting, 2 * h, 2 * h * 1.5,
+                                    2 * h * lock_in, 0.0], rel=1e-6)
+
+
+def test_firms_start_with_the_regions_vacancies_and_post_as_many_as_expire_and_fill():
+    scenario = load_scenario("baseline", overrides={"region": {"job_seekers": 4000}})
+    model = RegionalLabourMarket(scenario, rng=np.random.SeedSequence(4))
+    model.release()
+    market = scenario.labour_market
+    vacancies = market.vacancies_per_seeker * scenario.region.job_seekers
+    posted = sum(f.posted for f in model.firms)
+    assert abs(posted - vacancies) < 5 * math.sqrt(vacancies)     # Poisson around V
+    search = model.effective_search()
+    for k, firms in enumerate(model.firms_by_sector):
+        v_k = vacancies * scenario.region.sector_shares[k]
+        s_k = search[model.seekers.view("sector") == k].sum()
+        # steady state: vacancies posted = vacancies expiring (v/d) + filled (A · S)
+        expected = v_k / market.vacancy_duration_weeks + market.matching_efficiency * s_k
+        assert sum(f.posting_rate for f in firms) == pytest.approx(expected, rel=1e-9)
+        assert model.tightness_0[k] == pytest.approx(v_k / s_k, rel=1e-9)
