@@ -427,3 +427,42 @@ def test_rates_over_no_one_are_undefined_not_zero():
     for name in ("lasting_employment_rate_served", "weeks_to_employment", "employed_share_end",
                  "target_lasting_employment_rate_served", "target_employed_share_end"):
         assert math.isnan(summary[name]), name
+
+
+def test_a_municipal_wage_subsidy_top_up_is_for_the_target_group_and_capped():
+    pools = [pool("subsidised_job", 100.0, (1.0, 0.0, 0.0)), pool("enterprise", 0.0, (1, 0, 0))]
+    coaches = [SimpleNamespace(pilot=False, cost_per_year=26_000.0, payer_shares=(1.0, 0, 0)),
+               SimpleNamespace(pilot=False, cost_per_year=26_000.0, payer_shares=(1.0, 0, 0)),
+               SimpleNamespace(pilot=True, cost_per_year=5_200.0, payer_shares=(0.5, 0.5, 0))]
+    region = StandIn(5, pools, coaches, overrides={
+        "wage_subsidy": {"rates": [0.3, 0.4, 0.5], "municipal_top_up": 0.2, "top_up_cap": 0.5}})
+    region.clock.week = 1
+    # subsidised jobs after 10, 60 and 110 weeks without work: state rates 30, 40 and 50 %;
+    # the city tops up by 20 points but not past 50 %: 20, 10 and 0 points, target group only
+    for person, weeks in enumerate((10, 60, 110)):
+        region.set(person, State.SUBSIDISED, target=True, pool=0, weeks_since_work=weeks)
+    region.set(3, State.SUBSIDISED, target=False, pool=0, weeks_since_work=10)
+    region.set(4, State.SUBSIDISED, target=True, pool=1)           # a start-up grant
+    pay_week(region)
+    region.record()
+    ledger = region.ledger.to_frame()
+
+    def paid(item: str, payer: str, scope: str | None = None) -> float:
+        rows = ledger[(ledger["item"] == item) & (ledger["payer"] == payer)]
+        return rows[rows["scope"] == scope]["amount_eur"].sum() if scope else \
+            rows["amount_eur"].sum()
+
+    assert paid("wage_subsidy", "state") == pytest.approx(600 * (0.3 + 0.4 + 0.5 + 0.3))
+    assert paid("wage_subsidy", "municipality", "target") == pytest.approx(600 * (0.2 + 0.1))
+    assert paid("wage_subsidy", "municipality", "other") == 0
+    # the subsidised jobs' purchase: 100 € a week each, three in the target group
+    assert paid("service_purchases", "state", "target") == pytest.approx(300)
+    assert paid("service_purchases", "state", "other") == pytest.approx(100)
+    # a start-up grant is the basic allowance, 30 € × 5 days, from the state; no taxes on it
+    assert paid("start_up_grant", "state", "target") == pytest.approx(150)
+    assert paid("tax_revenue", "state") == pytest.approx(-4 * 600 * 0.05)
+    # staff: two TE experts at 500 € a week each, the state's (the rest of the region); a
+    # pilot coach at 100 € a week, half the state's, half the municipality's (target)
+    assert paid("coach_staff", "state", "other") == pytest.approx(1000)
+    assert paid("coach_staff", "state", "target") == pytest.approx(50)
+    assert paid("coach_staff", "municipality", "target") == pytest.approx(50)
