@@ -243,6 +243,16 @@ def test_cost_by_item_on_the_hand_made_week():
     assert "cost_basic_allowance_eur" not in row or row["cost_basic_allowance_eur"] == 0
 
 
+def test_every_euro_names_who_is_paid():
+    ledger = _paying_week().ledger.to_frame()
+    payees = ledger.groupby("item")["payee"].unique().map(list).to_dict()
+    assert payees == {
+        "earnings_related_allowance": ["job_seekers"], "labour_market_subsidy": ["job_seekers"],
+        "service_increase": ["job_seekers"], "service_purchases": ["service_providers"],
+        "wage_subsidy": ["firms"], "coach_staff": ["staff"], "tax_revenue": ["employed"]}
+    assert set(ledger["week"]) == {1}
+
+
 def test_run_costs_are_the_sums_of_the_weeks():
     region = _paying_week()
     region.clock.week = 2
@@ -434,7 +444,7 @@ def test_a_municipal_wage_subsidy_top_up_is_for_the_target_group_and_capped():
     coaches = [SimpleNamespace(pilot=False, cost_per_year=26_000.0, payer_shares=(1.0, 0, 0)),
                SimpleNamespace(pilot=False, cost_per_year=26_000.0, payer_shares=(1.0, 0, 0)),
                SimpleNamespace(pilot=True, cost_per_year=5_200.0, payer_shares=(0.5, 0.5, 0))]
-    region = StandIn(5, pools, coaches, overrides={
+    region = StandIn(6, pools, coaches, overrides={
         "wage_subsidy": {"rates": [0.3, 0.4, 0.5], "municipal_top_up": 0.2, "top_up_cap": 0.5}})
     region.clock.week = 1
     # subsidised jobs after 10, 60 and 110 weeks without work: state rates 30, 40 and 50 %;
@@ -443,6 +453,7 @@ def test_a_municipal_wage_subsidy_top_up_is_for_the_target_group_and_capped():
         region.set(person, State.SUBSIDISED, target=True, pool=0, weeks_since_work=weeks)
     region.set(3, State.SUBSIDISED, target=False, pool=0, weeks_since_work=10)
     region.set(4, State.SUBSIDISED, target=True, pool=1)           # a start-up grant
+    region.set(5, State.UNEMPLOYED, benefit=Benefit.BASIC_ALLOWANCE)
     pay_week(region)
     region.record()
     ledger = region.ledger.to_frame()
@@ -460,6 +471,9 @@ def test_a_municipal_wage_subsidy_top_up_is_for_the_target_group_and_capped():
     assert paid("service_purchases", "state", "other") == pytest.approx(100)
     # a start-up grant is the basic allowance, 30 € × 5 days, from the state; no taxes on it
     assert paid("start_up_grant", "state", "target") == pytest.approx(150)
+    assert paid("start_up_grant", "state", "other") == 0
+    assert paid("basic_allowance", "state", "other") == pytest.approx(150)   # person 5
+    assert paid("basic_allowance", "state", "target") == 0
     assert paid("tax_revenue", "state") == pytest.approx(-4 * 600 * 0.05)
     # staff: two TE experts at 500 € a week each, the state's (the rest of the region); a
     # pilot coach at 100 € a week, half the state's, half the municipality's (target)
