@@ -100,17 +100,26 @@ def _results() -> dict[str, int | None]:
     return codes
 
 
+def _durations() -> dict[str, float]:
+    """Seconds each mutant's test run took (in one worker), from its latest run."""
+    seconds: dict[str, float] = {}
+    for meta in MUTANTS.rglob("*.py.meta"):
+        seconds.update(json.loads(meta.read_text()).get("durations_by_key", {}))
+    return seconds
+
+
 def report(names: list[str], out: Path | None) -> None:
-    codes = _results()
+    codes, seconds = _results(), _durations()
     by_module: dict[str, Counter] = {module: Counter() for module in SCOPE}
     survivors = []
     for name in names:
         status = STATUS.get(codes.get(name), "suspicious")
         by_module[_module_of(name)][status] += 1
+        by_module[_module_of(name)]["seconds"] += seconds.get(name, 0.0)
         if status in ("survived", "no tests", "timeout", "suspicious"):
             survivors.append((status, name))
-    lines = ["| module | mutants run | killed | survived | no tests | timeout | score |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| module | mutants run | killed | survived | no tests | timeout | score | "
+             "worker time |", "|---|---|---|---|---|---|---|---|"]
     total: Counter = Counter()
     for module, counts in by_module.items():
         total.update(counts)
@@ -124,11 +133,11 @@ def report(names: list[str], out: Path | None) -> None:
 
 
 def _row(module: str, counts: Counter) -> str:
-    run = sum(v for k, v in counts.items() if k != "not run")
+    run = sum(v for k, v in counts.items() if k not in ("not run", "seconds"))
     killed = counts["killed"]
     score = f"{killed / run:.0%}" if run else "–"
     return (f"| {module} | {run} | {killed} | {counts['survived']} | {counts['no tests']} | "
-            f"{counts['timeout']} | {score} |")
+            f"{counts['timeout']} | {score} | {counts['seconds'] / 60:.0f} min |")
 
 
 def main() -> None:
