@@ -480,3 +480,18 @@ def test_a_municipal_wage_subsidy_top_up_is_for_the_target_group_and_capped():
     assert paid("coach_staff", "state", "other") == pytest.approx(1000)
     assert paid("coach_staff", "state", "target") == pytest.approx(50)
     assert paid("coach_staff", "municipality", "target") == pytest.approx(50)
+
+
+def test_wage_subsidy_tiers_change_at_52_and_104_weeks_and_grants_go_to_entrepreneurs():
+    pools = [pool("subsidised_job", 0.0, (1.0, 0.0, 0.0)), pool("enterprise", 0.0, (1, 0, 0))]
+    region = StandIn(5, pools)
+    region.clock.week = 1
+    for person, weeks in enumerate((51, 52, 103, 104)):
+        region.set(person, State.SUBSIDISED, pool=0, weeks_since_work=weeks)
+    region.set(4, State.SUBSIDISED, pool=1)
+    pay_week(region)
+    ledger = region.ledger.to_frame()
+    subsidy = ledger[ledger["item"] == "wage_subsidy"]["amount_eur"].sum()
+    assert subsidy == pytest.approx(600 * (0.3 + 0.4 + 0.4 + 0.5))
+    grants = ledger[ledger["item"] == "start_up_grant"]
+    assert grants["payee"].tolist() == ["entrepreneurs"] and grants["amount_eur"].sum() == 150
