@@ -474,6 +474,7 @@ def test_a_municipal_wage_subsidy_top_up_is_for_the_target_group_and_capped():
     assert paid("start_up_grant", "state", "other") == 0
     assert paid("basic_allowance", "state", "other") == pytest.approx(150)   # person 5
     assert paid("basic_allowance", "state", "target") == 0
+    assert set(ledger.loc[ledger["item"] == "basic_allowance", "payee"]) == {"job_seekers"}
     assert paid("tax_revenue", "state") == pytest.approx(-4 * 600 * 0.05)
     # staff: two TE experts at 500 € a week each, the state's (the rest of the region); a
     # pilot coach at 100 € a week, half the state's, half the municipality's (target)
