@@ -138,8 +138,14 @@ def test_risk_tiered_fees_narrow_the_creaming_gap_against_the_same_budget_paid_f
     The gap by latent-employability thirds barely moves (tiers cannot see what the profiling
     does not), in line with the UK Work Programme finding that differential pricing changed
     little (DOMAIN §3); the test reports it but asserts the risk-class gaps.
+
+    Each seed pairs the tiered contract with a flat fee paying the same budget. With the
+    README's tiers of 1,000 / 2,000 / 4,000 € the risk-class gap narrows by only ≈0.006,
+    too little to tell from noise over 8 seeds (t ≈ 1.4); tiers of 500 / 1,000 / 8,000 € show
+    the mechanism clearly (narrowing ≈0.05, t ≈ 10 over 8 seeds), so the direction is
+    asserted there: in every replication, and with a paired t statistic above 4.
     """
-    tiered = _contract(outcome_fees={"placement": _v([1000, 2000, 4000])})
+    tiered = _contract(outcome_fees={"placement": _v([500, 1000, 8000])})
     hours_narrowing, gap_narrowing, third_narrowing = [], [], []
     for seed in DIRECTION_SEEDS:
         market = _large_clients(seed, tiered)
@@ -162,7 +168,9 @@ def test_risk_tiered_fees_narrow_the_creaming_gap_against_the_same_budget_paid_f
           f"{gap_narrowing.mean():.3f} (per seed {np.round(gap_narrowing, 3).tolist()}) and the "
           f"employability-third gap by {np.mean(third_narrowing):.3f}")
     assert (np.array(hours_narrowing) > 0).all()   # the mechanism, in every replication
-    assert gap_narrowing.mean() > 0                # placements follow on average
+    assert (gap_narrowing > 0).all()               # placements follow, in every replication
+    t_stat = gap_narrowing.mean() / (gap_narrowing.std(ddof=1) / np.sqrt(len(gap_narrowing)))
+    assert t_stat > 4, (gap_narrowing, t_stat)
 
 
 @pytest.mark.parametrize("contract", [

@@ -137,7 +137,10 @@ class StoreReader:
         if run_ids is not None:
             where, params = f"({where}) AND list_contains($run_ids, run_id)", \
                 {**(params or {}), "run_ids": list(run_ids)}
-        order = "ORDER BY run_id" + (", week, scope" if table == "weekly" else "")
+        # each run's rows in the order the run produced them (a ledger's rows are unique by
+        # week, payer, payee, item and scope), not in whatever order DuckDB's threads finish
+        order = "ORDER BY run_id" + {"weekly": ", week, scope",
+                                     "ledger": ", week, payer, payee, item, scope"}.get(table, "")
 
         def query() -> pd.DataFrame | None:
             snapshot = _take_snapshot(self.root, scenario)
