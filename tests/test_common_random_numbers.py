@@ -109,11 +109,8 @@ def test_an_intervention_that_touches_nobody_leaves_every_path_identical(interve
         np.testing.assert_array_equal(base_end[name], end[name], name)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known, reported to the lead (docs/testing.md): a pilot's coaches draw their weekly "
-    "fractional slot from the model's main stream (Coach.step) even with no clients, so "
-    "adding coaching shifts every later draw; fixing it changes results"))
 def test_coaching_for_an_empty_target_group_leaves_every_path_identical():
+    """A pilot's coaches draw their weekly slots from a stream of their own."""
     baseline = load_scenario("baseline", overrides={**SMALL, "target_group": NOBODY})
     scenario = load_scenario("baseline", overrides={
         **SMALL, "target_group": NOBODY, "interventions": {"coaching": {"caseload": 60.0}}})
