@@ -16,6 +16,8 @@ import typer
 from rich.table import Table
 
 from simulation.cli.common import UsageError, err, guarded, out, progress_bar
+from simulation.cli.paths import input_file, output_folder
+from simulation.experiments.outputs import check_output
 
 CALIBRATION = Path(str(resources.files("calibration")))
 
@@ -90,6 +92,13 @@ def calibrate(
     from calibration.report import write_reports
     from calibration.targets import TargetsError
 
+    input_file(targets, "--targets")
+    input_file(params, "--params")
+    if observed is not None:
+        input_file(observed, "--observed")
+    if not check:
+        output_folder(out_dir, "--out")
+        output_folder(study.parent, "--study")
     rows = _load_targets(targets, observed, observed_scenario)
     try:
         free = read_params(params)
@@ -174,6 +183,7 @@ def sensitivity(
 
     if method not in ("morris", "sobol"):
         raise UsageError(f"--method: must be morris or sobol, got {method!r}")
+    input_file(params, "--params")
     names = [o.strip() for item in (outputs or DEFAULT_OUTPUTS) for o in item.split(",")
              if o.strip()]
     for name in names:
@@ -186,11 +196,15 @@ def sensitivity(
     except TargetsError as exc:
         raise UsageError(str(exc)) from None
     resolved = load_scenario(scenario)
+    path = html or Path("results") / "sensitivity" / f"{resolved.name}_{method}.html"
+    output_folder(path.parent, "--html")
+    for target in (path, path.with_suffix(".csv")):  # both are replaced, as before
+        if target.parent.exists():
+            check_output(target, overwrite=True)
     X = sample(free, method, samples, seed)
     with progress_bar(len(X) * seeds, f"{method} on {resolved.name}") as advance:
         evaluate = model_evaluator(scenario, free, names, seeds, seed, scale, workers, advance)
         table = analyse(free, X, evaluate(X), names, method, seed)
-    path = html or Path("results") / "sensitivity" / f"{resolved.name}_{method}.html"
     write_html(table, f"{method} sensitivity of {resolved.name} ({len(X)} points × {seeds} "
                       f"seeds, scale {scale:.3g})", path)
     table.to_csv(path.with_suffix(".csv"), index=False)

@@ -25,12 +25,14 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from simulation.params.contracts import is_contract_path
 from simulation.params.provenance import PROVENANCE_KEYS, ProvenanceError, unwrap
 from simulation.params.schema import SERVICE_NAMES, Scenario
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 12
 MAX_EXTENDS_CHAIN = 10
+MAX_NAME_CHARS = 100  # a scenario's name names its store partition and output files
 
 
 class ScenarioError(ValueError):
@@ -59,15 +61,23 @@ def library_names() -> list[str]:
 def locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     """Find a scenario by library name or path."""
     candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.exists():
+    if candidate.suffix == ".toml" or _exists(candidate):
         if not candidate.is_absolute() and relative_to is not None:
             beside = relative_to / candidate
             if beside.exists():
                 return beside
         return candidate
-    if relative_to is not None and (relative_to / f"{name_or_path}.toml").exists():
+    if relative_to is not None and _exists(relative_to / f"{name_or_path}.toml"):
         return relative_to / f"{name_or_path}.toml"
     return library_dir() / f"{name_or_path}.toml"
+
+
+def _exists(path: Path) -> bool:
+    """``Path.exists`` that answers False, not OSError, for a name too long or unusable."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _depth(node: Any, level: int = 0) -> int:
@@ -81,17 +91,25 @@ def _depth(node: Any, level: int = 0) -> int:
 def _sibling_names(folder: Path) -> list[str]:
     """Scenario names a user could have meant: the library and files beside ``folder``."""
     names = set(library_names())
-    if folder.is_dir():
-        names.update(p.stem for p in folder.glob("*.toml"))
+    try:
+        if folder.is_dir():
+            names.update(p.stem for p in folder.glob("*.toml"))
+    except OSError:
+        pass
     return sorted(names)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Read one TOML file, refusing what no scenario could be."""
-    label = str(path)
-    if path.is_dir():
+    label = str(path) if len(str(path)) <= 200 else str(path)[:200] + "..."
+    try:
+        is_dir, exists = path.is_dir(), path.exists()
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ScenarioError(label, "file", f"cannot be used: {reason}") from None
+    if is_dir:
         raise ScenarioError(label, "file", "is a folder, not a scenario file")
-    if not path.exists():
+    if not exists:
         raise ScenarioError(label, "file", "no such scenario file or library scenario"
                             + _suggest(path.stem, _sibling_names(path.parent)))
     try:
@@ -159,6 +177,7 @@ def _resolve_tree(path: Path, chain: tuple[Path, ...] = (),
     data = read_toml(path)
     if not data:
         raise ScenarioError(label, "file", "empty file (only comments, no settings)")
+    _anchor_contract(data, path)
     header = data.get("scenario", {})
     if not isinstance(header, dict):
         raise ScenarioError(label, "scenario", "must be a table: write [scenario] above "
@@ -190,6 +209,27 @@ def _resolve_tree(path: Path, chain: tuple[Path, ...] = (),
     for key in ("name", "title", "description"):
         base.get("scenario", {}).pop(key, None)
     return deep_merge(base, data)
+
+
+def _anchor_contract(data: dict[str, Any], path: Path) -> None:
+    """A contract file named in a scenario file is found beside that file, wherever the
+    command runs from (and an ``extends`` chain keeps each file's own anchor)."""
+    section = data.get("interventions")
+    procurement = section.get("procurement") if isinstance(section, dict) else None
+    if not isinstance(procurement, dict):
+        return
+    node = procurement.get("contract")
+    value = node.get("value") if isinstance(node, dict) else node
+    if not isinstance(value, str) or not is_contract_path(value):
+        return
+    try:
+        anchored = str(Path(os.path.normpath(path.parent.absolute() / value)))
+    except (OSError, ValueError):
+        return  # left as written: loading the contract reports it
+    if isinstance(node, dict):
+        procurement["contract"] = {**node, "value": anchored}
+    else:
+        procurement["contract"] = anchored
 
 
 def _strip(annotation: Any) -> Any:
@@ -403,6 +443,38 @@ def _value_without_value(node: Any) -> str | None:
                        and any(k in n for k in PROVENANCE_KEYS))
 
 
+def _stated_units(node: Any, path: tuple[str, ...] = ()
+                  ) -> Iterable[tuple[tuple[str, ...], Any]]:
+    """(path, unit) of every value table that states a ``unit``."""
+    if isinstance(node, dict):
+        if "value" in node:
+            if "unit" in node:
+                yield path, node["unit"]
+            return
+        for key, child in node.items():
+            yield from _stated_units(child, (*path, str(key)))
+
+
+def _check_units(data: dict[str, Any], label: str) -> None:
+    """A ``unit`` written beside a value must be the schema's unit for that field: values
+    are always read in the schema's unit, so a different one would be silently wrong."""
+    for path, stated in _stated_units(data):
+        loc = path[1:] if path[:1] == ("scenario",) else path
+        parent = _schema_at(tuple(loc[:-1])) if loc else None
+        info = parent.model_fields.get(loc[-1]) if _is_model(parent) else None
+        if info is None:
+            continue  # an unknown key: validation names it
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        unit = str(extra.get("unit", ""))
+        field = ".".join(path)
+        if not isinstance(stated, str):
+            raise ScenarioError(label, field, f"unit must be text in quotes, got {_shown(stated)}")
+        if " ".join(stated.split()) != unit:
+            expected = f"its unit is {unit!r}" if unit else "it has no unit"
+            raise ScenarioError(label, field, f"unit {stated!r} is not this field's unit: "
+                                f"{expected} (values are read in it); fix or remove unit")
+
+
 def _check_layout(data: dict[str, Any], label: str) -> None:
     """Top level: ``[scenario]`` and the sections; ``[scenario]``: the header fields."""
     header_fields, sections = _header_fields(), _section_names()
@@ -452,6 +524,7 @@ def _validate_tree(data: dict[str, Any], label: str, default_name: str) -> Scena
     if missing_value is not None:
         raise ScenarioError(label, missing_value, "has a source or assumption but no 'value': "
                                                   "write { value = ..., source = \"...\" }")
+    _check_units(data, label)
     try:
         values, provenance = unwrap(data)
     except ProvenanceError as exc:
@@ -481,6 +554,11 @@ def _validate_tree(data: dict[str, Any], label: str, default_name: str) -> Scena
         if loc and loc[0] in header_fields:
             loc = ("scenario", *loc)
         raise ScenarioError(label, _field_path(loc), message) from None
+    if len(scenario.name) > MAX_NAME_CHARS or not scenario.name.strip() \
+            or not scenario.name.isprintable():
+        raise ScenarioError(label, "scenario.name",
+                            f"must be 1 to {MAX_NAME_CHARS} printable characters (it names "
+                            f"files and folders), got {len(scenario.name)} characters")
     try:
         datetime.date.fromisoformat(scenario.start_date)
     except ValueError:
@@ -519,9 +597,16 @@ def wrap_overrides(overrides: dict[str, Any], note: str = "set by the user") -> 
 
 
 def content_hash(scenario: Scenario) -> str:
-    """Hash of the parameters that change results (not names, texts or provenance)."""
+    """Hash of everything that changes results: the resolved parameters (calibrated values
+    included) and the content of every file they name (a contract, by its fees, not by its
+    name or path), but not names, texts or provenance."""
     payload = scenario.model_dump(mode="json",
                                   exclude={"name", "title", "description", "sources",
                                            "provenance", "extends"})
+    procurement = scenario.interventions.procurement
+    if procurement is not None and procurement.contract_table is None:
+        contract = procurement.resolved_contract()
+        payload["interventions"]["procurement"]["contract"] = contract.model_dump(
+            mode="json", exclude={"file", "provenance"})
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
