@@ -1,0 +1,126 @@
+"""Readers are never blocked and never stopped by a damaged file.
+
+Issue 21: the report and the dashboard read the store while another process holds it as its
+writer (before: ``report`` exited 2, "results store is in use", and the dashboard's queue
+raised a DuckDB IOException). Issue 17, item 5: a damaged per-person table no longer stops a
+command: readers leave the run out, the next writer sets it aside and runs it again.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from test_cli_refusals import pilotsim, tiny
+from test_store_safety import hold_store, truncate
+
+from simulation.experiments.runner import execute, requests
+from simulation.experiments.store.reader import StoreReader
+from simulation.experiments.store.writer import ResultsStore
+from simulation.params.loading import load_scenario
+
+
+def test_report_reads_the_store_while_another_process_holds_it(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    args = [str(tiny(tmp_path)), str(tiny(tmp_path, "other")), "--replications", "2",
+            "--workers", "1", "--store", str(store)]
+    assert pilotsim("compare", *args).code == 0
+    holder = hold_store(store)
+    try:
+        done = pilotsim("report", *args, "--out", str(tmp_path / "r.html"))
+    finally:
+        holder.communicate("")
+    assert done.code == 0, done.err
+    assert (tmp_path / "r.html").stat().st_size > 10_000
+    assert "error" not in done.err and "in use by another pilotsim run" in done.err
+
+
+def test_dashboard_reads_the_store_while_another_process_holds_it(tmp_path: Path) -> None:
+    pytest.importorskip("dash")
+    from dashboards import views
+    from dashboards.jobs import JobQueue
+    from dashboards.levers import build_request, resolve
+
+    store = tmp_path / "store"
+    request = build_request({"scenario": "outsourcing_generic", "job_seekers": 600,
+                             "weeks": 8, "replications": 2, "seed": 3})
+    resolved = resolve(request)
+    shape = {"seed": request.seed, "replications": request.replications,
+             "weeks": request.weeks}
+    queue = JobQueue(store, workers=1).start()
+    job = queue.submit(resolved.scenario, resolved.baseline, **shape)
+    deadline = time.monotonic() + 120
+    while job.status not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    queue.stop()
+    assert job.status == "done", job.error
+
+    holder = hold_store(store)
+    try:
+        queue = JobQueue(store, workers=1)
+        queue.busy_wait = 0.5  # seconds a batch waits for the store before giving up
+        queue.start()  # before: a DuckDB IOException
+        try:
+            found = queue.lookup(resolved.scenario, resolved.baseline, **shape)
+            assert found is not None and found.from_store
+            assert views.effects_rows(views.load_results(store, found), "target")
+            other = resolve(build_request({"scenario": "outsourcing_generic",
+                                           "job_seekers": 600, "weeks": 8,
+                                           "replications": 2, "seed": 4}))
+            waiting = queue.submit(other.scenario, other.baseline, seed=4, replications=2,
+                                   weeks=8)
+            deadline = time.monotonic() + 30
+            while waiting.status not in ("done", "failed") and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert waiting.status == "failed" and "in use by another pilotsim run" in \
+                waiting.error
+        finally:
+            queue.stop()
+    finally:
+        holder.communicate("")
+
+
+def cohort_file(store: Path, run_id: str) -> Path:
+    return next(store.glob(f"data/*/run-{run_id}/detail-cohort.parquet"))
+
+
+def test_a_damaged_per_person_table_is_left_out_then_set_aside_and_run_again(
+        tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    run = ["run", str(tiny(tmp_path)), "--replications", "2", "--workers", "1", "--store",
+           str(store), "--json"]
+    assert pilotsim(*run).code == 0
+    with StoreReader(store) as reader:
+        ids = list(reader.runs()["run_id"])
+    truncate(cohort_file(store, ids[0]))
+    export = ["export", str(tmp_path / "cohort.csv"), "--table", "cohort", "--store",
+              str(store), "--force"]
+    done = pilotsim(*export)  # before: an ArrowInvalid traceback
+    assert done.code == 0, done.err
+    assert "1 run(s) left out" in done.err
+    done = pilotsim(*run)  # the writer's repair sets the run aside; the run is made again
+    assert done.code == 0, done.err
+    assert "quarantine" in done.err
+    done = pilotsim(*export)
+    assert done.code == 0 and "left out" not in done.err, done.err
+    assert "wrote 2 runs' cohort" in done.err
+
+
+def test_damage_found_while_reading_is_set_aside_and_run_again(tmp_path: Path) -> None:
+    """A file damaged after the writer's start-up repair: found when the run is read back."""
+    batch = requests(load_scenario(tiny(tmp_path)), 2, 7)
+    made: list[bool] = []
+    with ResultsStore(tmp_path / "store") as store:
+        store.recover()
+        execute(batch, workers=1, store=store)
+        with StoreReader(store.root) as reader:
+            damaged = reader.runs()["run_id"].iloc[0]
+        truncate(cohort_file(store.root, damaged))
+        execute(batch, workers=1, store=store,
+                on_done=lambda _request, cached: made.append(not cached))
+        assert sorted(made) == [False, True]  # one read back, the damaged one made again
+        assert store.has(damaged)
+    with StoreReader(tmp_path / "store") as reader:
+        assert len(reader.detail_table("cohort", list(reader.runs()["run_id"]))) > 0
+        assert not reader.damaged
