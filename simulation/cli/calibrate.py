@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from simulation.cli.common import UsageError, err, guarded, out, progress_bar
+from simulation.cli.common import UsageError, capped_workers, err, guarded, out, progress_bar
 from simulation.cli.paths import input_file, output_folder
 from simulation.experiments.outputs import check_output
 
@@ -61,7 +61,8 @@ def calibrate(
         seeds: Annotated[int, typer.Option(min=1, max=100,
                                            help="Common seeds per candidate")] = 3,
         seed: Annotated[int, typer.Option(min=0)] = 2015,
-        workers: Annotated[int | None, typer.Option(min=1, max=256)] = None,
+        workers: Annotated[int | None, typer.Option(
+            min=1, help="Local worker processes (default and most: every core)")] = None,
         scale: Annotated[float, typer.Option(min=0.001, max=1.0,
                                              help="Population scale while fitting")] = 1 / 3,
         fixed_point_iterations: Annotated[int, typer.Option(min=0, max=100)] = 8,
@@ -109,7 +110,7 @@ def calibrate(
                   f"{sum(p.role == 'fit' for p in free)} free parameters", markup=False)
         return
     settings = Settings(budget=budget, seeds=seeds, seed=seed, scale=scale,
-                        workers=dask_local or workers,
+                        workers=dask_local or capped_workers(workers),
                         fixed_point_iterations=fixed_point_iterations,
                         polish_iterations=polish_iterations, report_seeds=report_seeds,
                         report_scale=report_scale, dask=dask,
@@ -165,7 +166,8 @@ def sensitivity(
         seeds: Annotated[int, typer.Option(min=1, max=100)] = 1,
         seed: Annotated[int, typer.Option(min=0)] = 2015,
         scale: Annotated[float, typer.Option(min=0.001, max=1.0)] = 1 / 6,
-        workers: Annotated[int | None, typer.Option(min=1, max=256)] = None,
+        workers: Annotated[int | None, typer.Option(
+            min=1, help="Local worker processes (default and most: every core)")] = None,
         html: Annotated[Path | None, typer.Option(help="Where to write the HTML figure")] = None,
         ) -> None:
     """Which parameters move which outputs: Morris or Sobol (SALib), ranked table + figure."""
@@ -203,7 +205,8 @@ def sensitivity(
             check_output(target, overwrite=True)
     X = sample(free, method, samples, seed)
     with progress_bar(len(X) * seeds, f"{method} on {resolved.name}") as advance:
-        evaluate = model_evaluator(scenario, free, names, seeds, seed, scale, workers, advance)
+        evaluate = model_evaluator(scenario, free, names, seeds, seed, scale,
+                                   capped_workers(workers), advance)
         table = analyse(free, X, evaluate(X), names, method, seed)
     write_html(table, f"{method} sensitivity of {resolved.name} ({len(X)} points × {seeds} "
                       f"seeds, scale {scale:.3g})", path)

@@ -46,8 +46,8 @@ DaskOption = Annotated[str | None, typer.Option(
     "--dask", metavar="SCHEDULER_ADDRESS",
     help="Run on the Dask scheduler at this address, e.g. tcp://127.0.0.1:8786")]
 DaskLocalOption = Annotated[int | None, typer.Option(
-    "--dask-local", metavar="N", min=1, max=256,
-    help="Run on a Dask LocalCluster of N worker processes")]
+    "--dask-local", metavar="N", min=1,
+    help="Run on a Dask LocalCluster of N worker processes (at most every core)")]
 DEFAULT_STORE = Path(DEFAULT_ROOT)
 
 
@@ -151,10 +151,10 @@ def cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def capped_workers(workers: int | None) -> int | None:
-    """``--workers`` above the cores runs no faster and costs a process each: use the cores."""
+def capped_workers(workers: int | None, option: str = "--workers") -> int | None:
+    """Local processes above the cores run no faster and cost memory each: use the cores."""
     if workers is not None and workers > cores():
-        note(f"--workers {workers} is more than the {cores()} cores here; using {cores()}")
+        note(f"{option} {workers} is more than the {cores()} cores here; using {cores()}")
         return cores()
     return workers
 
@@ -236,8 +236,12 @@ def execute_from_cli(batch: Sequence[RunRequest], label: str, store: Path, no_st
     engine = engine_options(workers, dask, dask_local)
     with coordinator_store(store, no_store, unstored_ok) as (writer, read_from), \
             run_progress(len(batch), label) as advance:
-        if engine["executor"] == "local":  # noted only once nothing can refuse the run
-            engine["workers"] = capped_workers(engine["workers"])
+        # capped (with a note) only once nothing can refuse the run any more; a local Dask
+        # cluster, like the local pool, gains nothing from more processes than cores
+        if engine["executor"] == "local" or engine.get("workers"):
+            engine["workers"] = capped_workers(
+                engine["workers"], "--workers" if engine["executor"] == "local"
+                else "--dask-local")
         try:
             return execute(batch, store=writer, read_from=read_from, on_done=advance, **engine)
         except ConnectionError as exc:
