@@ -199,8 +199,11 @@ def _settle_loose_runs(store: ResultsStore, in_segments: set[str],
 
 
 def _settle_rows(store: ResultsStore, report: RecoveryReport) -> None:
+    intact: dict[str | None, bool] = {}  # a segment's many rows share one check
     for row in store._rows(lambda r: r["status"] != "failed"):
-        if store._data_intact(row["location"]):
+        if row["location"] not in intact:
+            intact[row["location"]] = store._data_intact(row["location"])
+        if intact[row["location"]]:
             continue
         store._put({**row, "status": "failed", "finished_at": now(),
                     "content_hash": None, "location": None})
