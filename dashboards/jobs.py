@@ -253,6 +253,9 @@ class JobQueue:
         except StoreRefusal as error:
             self._fail(jobs, f"{error}; try again when it is free")
             return
+        except Exception as error:  # shown on the page; the worker carries on
+            self._fail(jobs, " ".join(str(error).split())[:300] or type(error).__name__)
+            return
         with store:
             self._run_with(store, jobs)
 

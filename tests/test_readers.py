@@ -8,11 +8,15 @@ command: readers leave the run out, the next writer sets it aside and runs it ag
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from test_cli_refusals import pilotsim, tiny
+from test_store import REPO
 from test_store_safety import hold_store, truncate
 
 from simulation.experiments.runner import execute, requests
@@ -124,3 +128,50 @@ def test_damage_found_while_reading_is_set_aside_and_run_again(tmp_path: Path) -
     with StoreReader(tmp_path / "store") as reader:
         assert len(reader.detail_table("cohort", list(reader.runs()["run_id"]))) > 0
         assert not reader.damaged
+
+
+SECOND_DASHBOARD = """
+import sys, time
+from dashboards.jobs import JobQueue
+from dashboards.levers import build_request, resolve
+
+queue = JobQueue(sys.argv[1], workers=1).start()
+for seed in (3, 4):
+    resolved = resolve(build_request({"scenario": "outsourcing_generic", "job_seekers": 600,
+                                      "weeks": 8, "replications": 2, "seed": seed}))
+    job = queue.submit(resolved.scenario, resolved.baseline, seed=seed, replications=2,
+                       weeks=8)
+    deadline = time.monotonic() + 120
+    while job.status not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    print(seed, job.status, job.from_store, job.error, flush=True)
+queue.stop()
+"""
+
+
+def test_two_dashboards_share_one_store(tmp_path: Path) -> None:
+    """Issue 17, item 8: a second dashboard on the same store (before: a DuckDB IOException,
+    the first held the store's lock for its whole life). Each takes the lock per batch."""
+    pytest.importorskip("dash")
+    from dashboards.jobs import JobQueue
+    from dashboards.levers import build_request, resolve
+
+    store = tmp_path / "store"
+    first = JobQueue(store, workers=1).start()
+    try:
+        resolved = resolve(build_request({"scenario": "outsourcing_generic",
+                                          "job_seekers": 600, "weeks": 8,
+                                          "replications": 2, "seed": 3}))
+        job = first.submit(resolved.scenario, resolved.baseline, seed=3, replications=2,
+                           weeks=8)
+        deadline = time.monotonic() + 120
+        while job.status not in ("done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert job.status == "done", job.error
+        second = subprocess.run([sys.executable, "-c", SECOND_DASHBOARD, str(store)],
+                                capture_output=True, text=True, timeout=300,
+                                env={**os.environ, "PYTHONPATH": str(REPO)})
+    finally:
+        first.stop()
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.splitlines() == ["3 done True ", "4 done False "]

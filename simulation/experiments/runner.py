@@ -42,7 +42,6 @@ from simulation.engine.results import (
     summarise,
 )
 from simulation.experiments.lifeline import worker_started
-from simulation.experiments.stored import stored_results
 from simulation.params.loading import content_hash
 from simulation.params.schema import Scenario
 
@@ -388,6 +387,9 @@ def execute(batch: Sequence[RunRequest], *, workers: int | None = None,
     todo: list[int] = []
     cached = {}
     if reuse and (store is not None or read_from is not None):
+        # imported here: workers, which import this module, never need the store's libraries
+        from simulation.experiments.stored import stored_results
+
         ids = {i: run_meta(batch[i], version).run_id for i in unique.values()}
         cached = stored_results(batch, ids, store=store, read_from=read_from)
     for i in unique.values():
