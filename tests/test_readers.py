@@ -9,6 +9,7 @@ command: readers leave the run out, the next writer sets it aside and runs it ag
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -25,16 +26,61 @@ from simulation.experiments.store.writer import ResultsStore
 from simulation.params.loading import load_scenario
 
 
-def test_report_reads_the_store_while_another_process_holds_it(tmp_path: Path) -> None:
+def start_sweep(tmp_path: Path, store: Path) -> subprocess.Popen[str]:
+    """A long sweep (one worker) writing ``store``; returns once it holds the store."""
+    scenario = tiny(tmp_path, "swept")
+    values = ",".join(str(60 + k) for k in range(300))
+    sweep = subprocess.Popen(
+        [sys.executable, "-m", "simulation.cli", "sweep", str(scenario), "--param",
+         f"public_office.caseload={values}", "--replications", "1", "--workers", "1",
+         "--store", str(store)], env={**os.environ, "PYTHONPATH": str(REPO)}, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(store.glob("data/scenario=swept/run-*")):  # it writes: it holds the store
+        assert sweep.poll() is None and time.monotonic() < deadline, "the sweep did not start"
+        time.sleep(0.1)
+    return sweep
+
+
+def stop_sweep(sweep: subprocess.Popen[str]) -> None:
+    os.killpg(sweep.pid, signal.SIGINT)  # Ctrl-C: the sweep closes its in-flight runs
+    assert sweep.wait(60) == 130
+
+
+def test_report_and_dashboard_read_the_store_while_a_sweep_writes_it(tmp_path: Path) -> None:
+    pytest.importorskip("dash")
+    from dashboards import views
+    from dashboards.jobs import JobQueue
+    from dashboards.levers import build_request, resolve
+
     store = tmp_path / "store"
     args = [str(tiny(tmp_path)), str(tiny(tmp_path, "other")), "--replications", "2",
             "--workers", "1", "--store", str(store)]
     assert pilotsim("compare", *args).code == 0
-    holder = hold_store(store)
+    resolved = resolve(build_request({"scenario": "outsourcing_generic", "job_seekers": 600,
+                                      "weeks": 8, "replications": 2, "seed": 3}))
+    shape = {"seed": 3, "replications": 2, "weeks": 8}
+    queue = JobQueue(store, workers=1).start()
+    job = queue.submit(resolved.scenario, resolved.baseline, **shape)
+    deadline = time.monotonic() + 120
+    while job.status not in ("done", "failed") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    queue.stop()
+    assert job.status == "done", job.error
+
+    sweep = start_sweep(tmp_path, store)
     try:
-        done = pilotsim("report", *args, "--out", str(tmp_path / "r.html"))
+        done = pilotsim("report", *args, "--out", str(tmp_path / "r.html"))  # before: exit 2
+        queue = JobQueue(store, workers=1).start()  # before: a DuckDB IOException
+        try:
+            found = queue.lookup(resolved.scenario, resolved.baseline, **shape)
+            assert found is not None and found.from_store
+            assert views.effects_rows(views.load_results(store, found), "target")
+        finally:
+            queue.stop()
+        assert sweep.poll() is None, "the sweep must still hold the store"
     finally:
-        holder.communicate("")
+        stop_sweep(sweep)
     assert done.code == 0, done.err
     assert (tmp_path / "r.html").stat().st_size > 10_000
     assert "error" not in done.err and "in use by another pilotsim run" in done.err
