@@ -196,6 +196,21 @@ def test_an_unreadable_segment_is_quarantined_and_never_blocks_a_reader(tmp_path
     assert len(list((root / "quarantine").iterdir())) == 1
 
 
+def test_a_segment_found_damaged_while_reading_is_set_aside_whole(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    with ResultsStore(root, compact_every=None) as store:
+        ids = [store_run(store, rep) for rep in range(3)]
+        [segment] = store.compact()
+        truncate(segment / "weekly.parquet")  # after the writer's start-up repair
+        with StoreReader(root) as reader:
+            assert reader.weekly().empty and reader.damaged == set(ids)
+        store.discard(ids[0])  # what a batch does with a run it cannot read back
+        assert not any(store.has(run_id) for run_id in ids)
+        for rep in range(3):  # all three can be stored again
+            store_run(store, rep)
+    assert counts(root) == dict.fromkeys(ids, 111)
+
+
 def test_a_loose_folder_with_other_results_than_the_registry_is_not_adopted(
         tmp_path: Path) -> None:
     root, other = tmp_path / "store", tmp_path / "other"

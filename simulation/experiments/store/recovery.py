@@ -139,8 +139,7 @@ def _settle_segments(store: ResultsStore, report: RecoveryReport) -> dict[str, s
                 continue
             damaged = damaged_details(segment)
             if damaged:  # keep the readable runs, in a new segment
-                store.rewrite_segment(segment, damaged)
-                report.quarantined.append(quarantine(root, folder).name)
+                report.quarantined.append(store.split_segment(segment, damaged).name)
     # A run in two segments stays only in its owner; the other copy is rewritten away.
     held = owners(_all_segments(store))
     for segment in _all_segments(store):

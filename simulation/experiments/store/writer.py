@@ -174,6 +174,8 @@ class ResultsStore:
 
     def _put_many(self, rows: Sequence[Row]) -> None:
         """Upsert many rows in one transaction (compaction, recovery): one statement, not many."""
+        if not rows:
+            return
         self._con.register("incoming_rows", pa.Table.from_pylist(list(rows), schema=DB_SCHEMA))
         self._con.execute("BEGIN")
         try:
@@ -401,14 +403,30 @@ class ResultsStore:
         if is_segment(row["location"]):
             segment = read_segment(folder)
             if segment is not None and run_id in segment.run_ids:
-                self.rewrite_segment(segment, {run_id})
-                quarantine(self.root, folder)
+                self.split_segment(segment, {run_id})
         elif folder.exists():
             quarantine(self.root, folder)
-        current = self._get(run_id)
-        assert current is not None
-        self._put({**current, "status": "failed", "finished_at": now(), "content_hash": None,
-                   "location": None})
+        self._fail_where(row["location"], {run_id})
+
+    def split_segment(self, segment: Segment, damaged: set[str]) -> Path:
+        """Keep a segment's readable runs in a new segment and quarantine the old folder;
+        when its shared tables cannot be read after all, the whole segment goes, and all its
+        runs are marked failed. Returns where the old folder went."""
+        try:
+            self.rewrite_segment(segment, damaged)
+        except (OSError, pa.ArrowException):  # damage the footers did not show
+            damaged = set(segment.run_ids)
+        location = segment.folder.relative_to(self.root).as_posix()
+        moved = quarantine(self.root, segment.folder)
+        self._fail_where(location, damaged)
+        return moved
+
+    def _fail_where(self, location: str | None, run_ids: set[str]) -> None:
+        """Mark failed the runs (of ``run_ids``) the registry still places at ``location``."""
+        self._put_many([{**row, "status": "failed", "finished_at": now(),
+                         "content_hash": None, "location": None}
+                        for row in self._rows(lambda r: r["location"] == location
+                                              and r["run_id"] in run_ids)])
 
     # crash recovery
 
