@@ -139,6 +139,7 @@ def test_a_sweep_killed_at_random_moments_leaves_no_process_and_loses_nothing(
         moments.append(moment)
         left = survivors(process.pid)
         assert not left, f"kill {kill} at {moment} (moments {moments}) left {left}"
+    print(f"{with_workers} of {KILLS} kills hit a running pool; moments {moments}")
     assert with_workers >= KILLS // 3, f"too few kills hit a running pool ({moments})"
     process = start(scenario, root, seeds, tmp_path / "final.log")  # every sweep to its end
     process.wait(timeout=600)
