@@ -20,9 +20,13 @@ import json
 import os
 import re
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 
-from simulation.experiments.store.layout import MARKER, OWN_ENTRIES
+import duckdb
+
+from simulation.experiments.store.layout import MARKER, OWN_ENTRIES, quarantine
+from simulation.experiments.store.registry import REGISTRY_COLUMNS, REGISTRY_DDL, Row
 
 STORE_FORMAT = 1
 _MARK = {"pilotsim": "results store", "format": STORE_FORMAT}
@@ -154,3 +158,45 @@ def busy_or_broken(root: Path, exc: Exception) -> StoreRefusal | None:
         return StoreReadOnlyError(f"{root}: the results store is read-only "
                                   f"({text.splitlines()[0]})")
     return None
+
+
+class _RegistryShapeError(Exception):
+    """registry.duckdb holds a runs table this code does not know."""
+
+
+def _select_all(con: duckdb.DuckDBPyConnection) -> list[Row]:
+    cursor = con.execute("SELECT * FROM runs ORDER BY run_id")
+    names = [d[0] for d in cursor.description]
+    if tuple(names) != REGISTRY_COLUMNS:
+        raise _RegistryShapeError(f"registry columns {names}")
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def open_registry(root: Path) -> tuple[duckdb.DuckDBPyConnection, list[Row], str]:
+    """Connect to ``registry.duckdb`` as the one writer and read its rows.
+
+    Returns the connection, the rows, and where a damaged registry was moved (``""`` when
+    it was fine): a damaged one goes to quarantine/ and an empty one takes its place, which
+    ``recover()`` refills from the stored runs. Busy and read-only are refusals.
+    """
+    path = root / "registry.duckdb"
+    con = None
+    try:
+        con = duckdb.connect(str(path))
+        con.execute(REGISTRY_DDL)
+        return con, _select_all(con), ""
+    except (duckdb.Error, _RegistryShapeError) as exc:
+        refusal = busy_or_broken(root, exc)
+        if refusal is not None:
+            raise refusal from None
+    if con is not None:
+        with suppress(Exception):
+            con.close()
+    moved = ""
+    for name in ("registry.duckdb", "registry.duckdb.wal"):
+        if (root / name).exists():
+            target = quarantine(root, root / name).relative_to(root).as_posix()
+            moved = moved or target
+    con = duckdb.connect(str(path))
+    con.execute(REGISTRY_DDL)
+    return con, [], moved

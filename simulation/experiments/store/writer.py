@@ -16,10 +16,8 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,13 +41,12 @@ from simulation.experiments.store.layout import (
     quarantine,
     segment_folders,
 )
-from simulation.experiments.store.opening import busy_or_broken, claim
+from simulation.experiments.store.opening import claim, open_registry
 from simulation.experiments.store.recovery import RecoveryReport, recover
 from simulation.experiments.store.registry import (
     DB_SCHEMA,
     INSERT_ROW,
     REGISTRY_COLUMNS,
-    REGISTRY_DDL,
     RUN_META_KEY,
     UPDATE_ROW,
     Row,
@@ -80,10 +77,6 @@ class ResultConflictError(StoreError):
     """A run that is already stored was written again with different content."""
 
 
-class _RegistryShapeError(Exception):
-    """registry.duckdb holds a runs table this code does not know."""
-
-
 def _is_loose(row: Row) -> bool:
     """A done run still in its own folder, waiting to be compacted."""
     return row["status"] == "done" and row["location"] is not None \
@@ -105,9 +98,11 @@ class ResultsStore:
         self.fsync = fsync
         # Refuses (StoreRefusal) a folder that is not a store and may not become one.
         claim(self.root)
-        self.registry_rebuilt = ""  # where a damaged registry was moved; recover() reports it
+        # DuckDB's lock keeps one writer; a damaged registry is moved to quarantine/ and
+        # started afresh (``registry_rebuilt`` says where it went; recover() refills it).
+        self._con, rows, self.registry_rebuilt = open_registry(self.root)
         # As the only writer we may keep the registry in memory; DuckDB is the durable copy.
-        self._registry: dict[str, Row] = {row["run_id"]: row for row in self._open_registry()}
+        self._registry: dict[str, Row] = {row["run_id"]: row for row in rows}
 
     run_id = staticmethod(make_run_id)
 
@@ -121,36 +116,6 @@ class ResultsStore:
         self._con.close()
 
     # registry rows
-
-    def _open_registry(self) -> list[Row]:
-        """Connect (DuckDB's lock keeps one writer) and read every row; a damaged registry is
-        moved to quarantine/ and started afresh, and recover() refills it from the runs."""
-        path = self.root / "registry.duckdb"
-        try:
-            self._con = duckdb.connect(str(path))
-            self._con.execute(REGISTRY_DDL)
-            return self._select_all()
-        except (duckdb.Error, _RegistryShapeError) as exc:
-            refusal = busy_or_broken(self.root, exc)
-            if refusal is not None:
-                raise refusal from None
-        with suppress(Exception):
-            self._con.close()
-        for name in ("registry.duckdb", "registry.duckdb.wal"):
-            if (self.root / name).exists():
-                moved = quarantine(self.root, self.root / name)
-                self.registry_rebuilt = self.registry_rebuilt or \
-                    moved.relative_to(self.root).as_posix()
-        self._con = duckdb.connect(str(path))
-        self._con.execute(REGISTRY_DDL)
-        return []
-
-    def _select_all(self) -> list[Row]:
-        cursor = self._con.execute("SELECT * FROM runs ORDER BY run_id")
-        names = [d[0] for d in cursor.description]
-        if tuple(names) != REGISTRY_COLUMNS:
-            raise _RegistryShapeError(f"registry columns {names}")
-        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
     def _get(self, run_id: str) -> Row | None:
         return self._registry.get(run_id)
