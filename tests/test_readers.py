@@ -8,6 +8,7 @@ command: readers leave the run out, the next writer sets it aside and runs it ag
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -43,8 +44,10 @@ def start_sweep(tmp_path: Path, store: Path) -> subprocess.Popen[str]:
 
 
 def stop_sweep(sweep: subprocess.Popen[str]) -> None:
-    os.killpg(sweep.pid, signal.SIGINT)  # Ctrl-C: the sweep closes its in-flight runs
-    assert sweep.wait(60) == 130
+    """The sweep's whole process group goes (its own session: nothing else is in it)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(sweep.pid, signal.SIGKILL)
+    sweep.wait(60)
 
 
 def test_report_and_dashboard_read_the_store_while_a_sweep_writes_it(tmp_path: Path) -> None:
