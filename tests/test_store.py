@@ -232,15 +232,18 @@ def test_recover_settles_each_kind_of_crash_leftover(tmp_path: Path) -> None:
         running = store.begin(run_meta(1))  # killed while the model ran
         written = store.begin(run_meta(2))  # killed between write() and finish()
         store.write(written, *run_results(2))
-        (root / "tmp" / "half-written").mkdir()
-        (root / "registry" / ".x.tmp").write_text("{")
+        (root / "tmp" / "stage-half-written").mkdir()  # the store's own staging names
+        (root / "registry" / f".{written}.x.tmp").write_text("{")
+        (root / "tmp" / "notes.txt").write_text("not the store's")  # never touched
+        (root / "registry" / "mine.json").write_text("{}")
         shutil.copytree(other / "data" / "scenario=baseline" / f"run-{orphan}",
                         root / "data" / "scenario=baseline" / f"run-{orphan}")
         report = store.recover()
         assert report.failed == [running]
         assert report.completed == [written]
         assert report.registered == [orphan]
-        assert sorted(report.temp_removed) == [".x.tmp", "half-written"]
+        assert sorted(report.temp_removed) == [f".{written}.x.tmp", "stage-half-written"]
+        assert (root / "tmp" / "notes.txt").exists() and (root / "registry" / "mine.json").exists()
         assert store.has(written) and store.has(orphan) and not store.has(running)
         assert store.recover().clean
     with StoreReader(root) as reader:

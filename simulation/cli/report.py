@@ -28,6 +28,7 @@ from simulation.cli.common import (
     out,
 )
 from simulation.experiments.compare import plan_comparisons
+from simulation.experiments.outputs import check_output
 from simulation.params.loading import load_scenario
 
 if TYPE_CHECKING:
@@ -50,13 +51,6 @@ RegionSdOption = Annotated[float, typer.Option(
 
 def command_line() -> str:
     return "pilotsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-
-
-def _check_out(path: Path, force: bool) -> None:
-    if path.exists() and not force:
-        raise UsageError(f"{path}: exists; pass --force to overwrite")
-    if not path.parent.is_dir():
-        raise UsageError(f"{path.parent}: no such folder")
 
 
 def _with_cohorts(batch: list[RunRequest], results: list[RunResult], workers: int | None,
@@ -108,14 +102,15 @@ def report(
         ) -> None:
     """Write the planner's report: effects, costs by payer, sources, calibration (one HTML file).
     """
-    from simulation.experiments.power import PowerError, parse_sizes
+    from simulation.experiments.power import PowerError, check_work, parse_sizes
     from simulation.experiments.runner import code_version, requests, run_meta
     from simulation.report.page import render, write_report
     from simulation.report.sections import Reproducibility, build_sections
 
-    _check_out(output, force)
+    check_output(output, force)  # before any replication runs
     try:
         size_list = parse_sizes(sizes) if power else []
+        check_work(size_list, resamples)
     except PowerError as exc:
         raise UsageError(str(exc)) from None
     groups = comparison_groups(baseline, scenarios or [], every)
@@ -153,7 +148,7 @@ def report(
         write_report(render(sections, repro), output, force)
     except FileExistsError:
         raise UsageError(f"{output}: exists; pass --force to overwrite") from None
-    err.print(f"wrote {output} ({len(sections)} comparisons)", markup=False, highlight=False)
+    err.print(f"wrote {output} ({len(sections)} comparisons)")
 
 
 @guarded
@@ -180,7 +175,13 @@ def power(
 
     Runs the scenario and its baseline with the same seeds (per-person outcomes are not kept
     in the results store, so these runs are always made afresh)."""
-    from simulation.experiments.power import DESIGNS, OUTCOMES, PowerError, parse_sizes
+    from simulation.experiments.power import (
+        DESIGNS,
+        OUTCOMES,
+        PowerError,
+        check_work,
+        parse_sizes,
+    )
     from simulation.experiments.runner import requests
 
     if design not in DESIGNS:
@@ -188,9 +189,10 @@ def power(
     if outcome not in OUTCOMES:
         raise UsageError(f"--outcome: one of {', '.join(OUTCOMES)}, not {outcome!r}")
     if html_out is not None:
-        _check_out(html_out, force)
+        check_output(html_out, force)
     try:
         size_list = parse_sizes(sizes)
+        check_work(size_list, resamples)
     except PowerError as exc:
         raise UsageError(str(exc)) from None
     pilot, base = load_scenario(scenario), load_scenario(baseline)

@@ -85,8 +85,8 @@ def ratio_ci(numerator: Sequence[float], denominator: Sequence[float],
     if len(den) == 0 or den.mean() <= 0:
         return nan
     point = float(num.mean() / den.mean())
-    if len(den) < 2:
-        return {"mean": point, "ci95_low": point, "ci95_high": point}
+    if len(den) < 2:  # one replication: no interval
+        return {"mean": point, "ci95_low": float("nan"), "ci95_high": float("nan")}
     picks = rng.integers(0, len(den), size=(BOOTSTRAP_DRAWS, len(den)))
     den_means = den[picks].mean(axis=1)
     ok = den_means > 0

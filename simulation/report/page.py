@@ -14,12 +14,11 @@ numbers, ``tables``, ``figures`` and ``blocks`` make its parts.
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from simulation.experiments.outputs import write_output
 from simulation.report.blocks import (
     calibration_block,
     power_block,
@@ -149,20 +148,6 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
 
 
 def write_report(text: str, path: Path, force: bool = False) -> None:
-    """Write atomically; never replace an existing file unless ``force``."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise FileExistsError(path)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes it private; a report is to share
-        if force:
-            os.replace(temp, path)
-        else:
-            os.link(temp, path)  # FileExistsError if it appeared meanwhile
-    finally:
-        Path(temp).unlink(missing_ok=True)
+    """Write atomically with normal permissions; never replace an existing file unless
+    ``force``, and never anything but a regular file (``OutputError``)."""
+    write_output(path, lambda temp: temp.write_text(text, encoding="utf-8"), force)
