@@ -17,7 +17,9 @@ from urllib.parse import parse_qsl, urlencode
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 
-from dashboards import views
+from dashboards import options, views
+from dashboards.glossary import glossary_section, help_text, plain_item_labels, why_box
+from dashboards.headline_card import comparison_of, headline_block, scale_of
 from dashboards.jobs import JobQueue, QueueFull
 from dashboards.levers import (
     MAX_JOB_SEEKERS,
@@ -39,6 +41,7 @@ from dashboards.levers import (
     resolve,
     scenario_names,
 )
+from dashboards.picker import grouped_options
 
 DEFAULT_SCENARIO = "pirkanmaa"
 POLL_MS = 700
@@ -156,17 +159,26 @@ def calibration_view() -> list[Any]:
 
 def build_panel() -> html.Div:
     names = scenario_names()
+    # the Run button and the one status line sit in a bar at the top of the build column
+    # (sticky): on a laptop screen they stay in view beside the results however long the
+    # lever list is; on a narrow screen the bar is fixed to the bottom of the window
+    run_bar = html.Div([
+        html.Button("Run", id="run", n_clicks=0, style=RUN_BUTTON),
+        html.Div(id="run-message"),
+        html.Div(id="progress", style={"marginTop": "4px", "fontSize": "13px"}),
+    ], className="run-bar")
     return html.Div([
-        html.H3("Build", style={"marginTop": 0}),
+        run_bar,
+        html.H3("Build", style={"marginTop": "4px"}),
         _row("Scenario", dcc.Dropdown(
-            id="scenario", options=[{"label": n, "value": n} for n in names],
+            id="scenario", options=grouped_options(),
             value=DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0],
-            clearable=False)),
+            clearable=False, optionHeight=44, maxHeight=420)),
         html.Div(id="scenario-info", style={"marginBottom": "10px"}),
         _row("Job seekers [persons]", _number_input(
             "job_seekers", WORKSHOP_JOB_SEEKERS, MIN_JOB_SEEKERS, MAX_JOB_SEEKERS),
             f"{MIN_JOB_SEEKERS:,}–{MAX_JOB_SEEKERS:,}; workshop default {WORKSHOP_JOB_SEEKERS:,}"
-            " for speed (the library region is larger)"),
+            " for speed (results are scaled to the real region and say so)"),
         _row("Weeks", _number_input("weeks", 74, MIN_WEEKS, MAX_WEEKS),
              f"{MIN_WEEKS}–{MAX_WEEKS}; default: the scenario's period"),
         _row("Target group", dcc.Dropdown(
@@ -174,15 +186,12 @@ def build_panel() -> html.Div:
                                   for key, (label, _) in TARGET_GROUPS.items()],
             value="scenario", clearable=False), "applies to the scenario and its baseline"),
         html.Div(id="levers"),
-        html.H3("Run"),
+        html.H3("Run settings"),
         _row("Replications", _number_input("replications", 5, 1, MAX_REPLICATIONS),
              f"1–{MAX_REPLICATIONS}; at least 5 for reliable intervals"),
         _row("Seed", _number_input("seed", 2017, 0, MAX_SEED),
              "replication i of scenario and baseline share seed child i"),
-        html.Button("Run", id="run", n_clicks=0, style=RUN_BUTTON),
-        html.Div(id="run-message"),
-        html.Div(id="progress", style={"marginTop": "6px", "fontSize": "13px"}),
-    ], style={**CARD, "width": "340px", "flex": "0 0 340px"})
+    ], style=CARD, className="build-panel")
 
 
 def compare_panel() -> html.Div:
@@ -193,7 +202,13 @@ def compare_panel() -> html.Div:
                 {"label": " target group", "value": "target"},
                 {"label": " whole region", "value": "region"}], value="target",
                 inline=True, inputStyle={"marginLeft": "10px"}),
-        ], style={"display": "flex", "alignItems": "center", "marginBottom": "8px"}),
+            html.Button("Pin as option", id="pin", n_clicks=0,
+                        title="Keep this result as a named option to compare side by side",
+                        style={**BUTTON, "marginLeft": "auto", "background": "#eaf2f8"}),
+        ], style={"display": "flex", "alignItems": "center", "marginBottom": "8px",
+                  "flexWrap": "wrap", "gap": "6px"}),
+        html.Div(id="pin-message", style=SMALL),
+        html.Div(id="stale"),
         html.Div([
             html.Button("Data (CSV)", id="download-csv-button", style=BUTTON),
             html.Button("Weekly series (CSV)", id="download-weekly-button", style=BUTTON),
@@ -205,12 +220,24 @@ def compare_panel() -> html.Div:
         ]),
         dcc.Loading(html.Div(id="results", children=_placeholder()), type="circle",
                     delay_show=400),
-    ], style={**CARD, "flex": "1 1 auto", "minWidth": 0})
+    ], style=CARD, className="compare-panel")
 
 
 def _placeholder() -> html.Div:
     return _box("Choose a scenario, change its levers and press Run. Results of runs already "
                 "in the results store appear at once.", INFO)
+
+
+TABS = (("workshop", "Build, run and compare"), ("options", "Options side by side"),
+        ("calibration", "Calibration"), ("glossary", "Glossary"))
+
+
+def tab_bar() -> html.Div:
+    """Tabs as buttons (focusable, Enter and Space work) with the ARIA tab roles."""
+    return html.Div([html.Button(label, id=f"tab-{value}", n_clicks=0, role="tab",
+                                 className="tab", **{"aria-controls": f"panel-{value}"})
+                     for value, label in TABS], id="tabs", role="tablist",
+                    **{"aria-label": "Views"})
 
 
 def layout() -> html.Div:
@@ -219,22 +246,63 @@ def layout() -> html.Div:
         dcc.Store(id="job"), dcc.Store(id="ready"), dcc.Store(id="request-query"),
         dcc.Store(id="own-query"),
         dcc.Interval(id="poll", interval=POLL_MS, disabled=True),
+        dcc.Interval(id="options-poll", interval=2 * POLL_MS, disabled=True),
         dcc.Download(id="download"),
         html.Div([
             html.Span("pilotsim", style={"fontWeight": "800", "fontSize": "22px"}),
             html.Span(" workshop — try a labour-market intervention before the pilot",
                       style={"fontSize": "15px", "color": "#5d6d7e"}),
-        ], style={"padding": "10px 16px"}),
+        ], style={"padding": "8px 16px 4px 16px"}),
         html.Div(id="link-message", style={"padding": "0 16px"}),
-        dcc.Tabs(id="tabs", value="workshop", children=[
-            dcc.Tab(label="Build, run and compare", value="workshop", children=[
-                html.Div([build_panel(), compare_panel()],
-                         style={"display": "flex", "gap": "14px", "padding": "12px",
-                                "alignItems": "flex-start"})]),
-            dcc.Tab(label="Calibration", value="calibration", children=[
-                html.Div(calibration_view(), style={**CARD, "margin": "12px"})]),
-        ]),
+        tab_bar(),
+        html.Div(html.Div([build_panel(), compare_panel()], className="workspace"),
+                 id="panel-workshop", role="tabpanel", className="panel"),
+        html.Div(html.Div([
+            html.H3("Options side by side", style={"marginTop": 0}),
+            html.Div(id="options-view")], style=CARD),
+            id="panel-options", role="tabpanel", className="panel",
+            style={"display": "none", "padding": "12px"}),
+        html.Div(html.Div(calibration_view(), style=CARD), id="panel-calibration",
+                 role="tabpanel", className="panel", style={"display": "none",
+                                                             "padding": "12px"}),
+        html.Div(html.Div(glossary_section(), style=CARD), id="panel-glossary",
+                 role="tabpanel", className="panel", style={"display": "none",
+                                                             "padding": "12px"}),
     ], style={"fontFamily": FONT, "background": "#f4f6f8", "minHeight": "100vh"})
+
+
+# The page's few layout rules that inline styles cannot say (sticky columns, the narrow
+# screen); inline styles would win over a media query, so the panels' sizes live only here.
+PAGE_CSS = """
+.workspace { display: flex; gap: 14px; padding: 12px; align-items: flex-start; }
+.build-panel { width: 340px; flex: 0 0 340px; box-sizing: border-box; position: sticky;
+  top: 0; max-height: 100vh; overflow-y: auto; padding-top: 0 !important; }
+.compare-panel { flex: 1 1 auto; min-width: 0; }
+.run-bar { position: sticky; top: 0; z-index: 5; background: white; padding: 10px 0 6px 0;
+  border-bottom: 1px solid #eef2f5; }
+#tabs { display: flex; flex-wrap: wrap; gap: 4px; padding: 0 12px;
+  border-bottom: 1px solid #d6dbdf; }
+.tab { border: 1px solid #d6dbdf; border-bottom: none; border-radius: 6px 6px 0 0;
+  background: #eef2f5; padding: 7px 14px; font-size: 14px; cursor: pointer; }
+.tab[aria-selected="true"] { background: white; font-weight: 700; }
+.tab:focus-visible { outline: 3px solid #2e86c1; outline-offset: 1px; }
+#results.stale, .stale #results { opacity: 0.5; }
+@media (max-width: 760px) {
+  .workspace { flex-direction: column; align-items: stretch; padding: 6px; gap: 8px; }
+  .build-panel { width: auto; flex: none; position: static; max-height: none;
+    padding-bottom: 90px !important; }
+  .compare-panel { order: -1; width: auto; }
+  .run-bar { position: fixed; top: auto; bottom: 0; left: 0; right: 0; padding: 8px 12px;
+    border-top: 1px solid #d6dbdf; box-shadow: 0 -2px 6px rgba(0,0,0,0.08); }
+  .run-bar .message { margin: 4px 0; }
+}
+"""
+INDEX = """<!DOCTYPE html>
+<html lang="en"><head>{%metas%}<title>{%title%}</title>{%favicon%}{%css%}
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>""" + PAGE_CSS + """</style></head>
+<body style="margin:0">{%app_entry%}<footer>{%config%}{%scripts%}{%renderer%}</footer></body>
+</html>"""
 
 
 # --- rendering results ---------------------------------------------------------------------
@@ -243,6 +311,10 @@ def _table(id_: str, rows: list[dict[str, str]], columns: list[tuple[str, str]]
            ) -> dash_table.DataTable:
     return dash_table.DataTable(
         id=id_, data=rows, columns=[{"name": name, "id": key} for key, name in columns],
+        # hover help: each metric's catalogue description on its label
+        tooltip_data=[{"label": {"value": help_text(r.get("metric", "")), "type": "text"}}
+                      for r in rows],
+        tooltip_delay=300, tooltip_duration=None,
         style_cell={"fontSize": "12px", "fontFamily": FONT, "padding": "4px 8px",
                     "textAlign": "right"},
         style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"}
@@ -250,17 +322,6 @@ def _table(id_: str, rows: list[dict[str, str]], columns: list[tuple[str, str]]
         style_data_conditional=[{"if": {"filter_query": '{reliability} contains "⚠"'},
                                  "backgroundColor": "#fef9e7"}],
         style_header={"fontWeight": "700", "backgroundColor": "#eef2f5"})
-
-
-def _kpi_cards(rows: list[dict[str, str]]) -> html.Div:
-    cards = [html.Div([html.Div(title, style=SMALL), html.Div(value, className="kpi-value",
-                                                              style={"fontSize": "20px",
-                                                                     "fontWeight": "700"}),
-                       html.Div(interval, style=SMALL)],
-                      style={**CARD, "minWidth": "150px", "marginRight": "8px"},
-                      className="kpi")
-             for title, value, interval in views.kpis(rows)]
-    return html.Div(cards, id="kpis", style={"display": "flex", "flexWrap": "wrap"})
 
 
 def _title(job: Any, scope: str) -> str:
@@ -280,18 +341,24 @@ def render_results(queue: JobQueue, job_id: str, scope: str) -> list[Any]:
     provider = views.provider_rows(results)
     notes = [_box(w, WARN, "reliability-warning") for w in views.warnings(results, rows)]
     title = _title(job, scope)
+    scale = scale_of(results)
     out: list[Any] = [
         html.Div(title, id="results-title", style={"fontWeight": "600", "margin": "6px 0"}),
-        *notes, _kpi_cards(rows),
+        *headline_block(results), why_box(comparison_of(results).effects), *notes,
         dcc.Graph(id="series-graph", figure=views.series_figure(results, scope, title),
                   config={"displaylogo": False}),
         html.H4("Effects (scenario − baseline, paired by seed; 95 % intervals)"),
+        html.Div(f"At model size: {scale.modelled:,} job seekers"
+                 + ("" if scale.modelled == scale.real else
+                    f" (the real region has {scale.real:,}; the headline above is scaled)")
+                 + ". Shares are fractions (0.148 = 14.8 %). Hover a metric for its meaning; "
+                   "the Glossary tab lists them all.", style=SMALL),
         _table("effects-table", rows, [
             ("label", "metric"), ("unit", "unit"), ("baseline", "baseline"),
             ("scenario", "scenario"), ("effect", "effect"), ("ci95_low", "95 % low"),
             ("ci95_high", "95 % high"), ("reliability", "reliability")]),
-        dcc.Graph(id="cost-graph", figure=views.cost_figure(results, scope, "Public cost"),
-                  config={"displaylogo": False}),
+        dcc.Graph(id="cost-graph", figure=plain_item_labels(views.cost_figure(
+            results, scope, "Public cost (model size)")), config={"displaylogo": False}),
     ]
     if provider:
         out += [html.H4("Providers (scenario; mean and 95 % interval over replications)"),
@@ -301,7 +368,7 @@ def render_results(queue: JobQueue, job_id: str, scope: str) -> list[Any]:
                 _table("provider-table", provider, [
                     ("label", "metric"), ("unit", "unit"), ("scenario", "mean"),
                     ("ci95_low", "95 % low"), ("ci95_high", "95 % high")])]
-    return out
+    return [part for part in out if part is not None]
 
 
 def effects_csv(queue: JobQueue, job_id: str, scope: str) -> str:
@@ -338,6 +405,7 @@ def create_app(queue: JobQueue) -> Dash:
     app = Dash(__name__, title="pilotsim workshop", update_title=None,
                assets_folder="assets-not-used", suppress_callback_exceptions=True)
     app.server.config["MAX_CONTENT_LENGTH"] = 1_000_000  # no large posts from the browser
+    app.index_string = INDEX
     app.layout = layout
 
     @app.callback(
@@ -394,6 +462,7 @@ def create_app(queue: JobQueue) -> Dash:
         Output("own-query", "data", allow_duplicate=True),
         Output("request-query", "data", allow_duplicate=True),
         Output("run-message", "children"), Output("ready", "data", allow_duplicate=True),
+        Output("progress", "children", allow_duplicate=True),
         Input("run", "n_clicks"),
         State("scenario", "value"), State("job_seekers", "value"), State("weeks", "value"),
         State("target", "value"), State("replications", "value"), State("seed", "value"),
@@ -419,17 +488,18 @@ def create_app(queue: JobQueue) -> Dash:
                                replications=request.replications, weeks=request.weeks)
         except RequestError as error:
             return (*nothing, _box(["Not run:", *error.messages], ERROR, "run-error"),
-                    no_update)
+                    no_update, "")
         except QueueFull as error:
-            return (*nothing, _box(f"Not run: {error}", ERROR, "queue-full"), no_update)
+            return (*nothing, _box(f"Not run: {error}", ERROR, "queue-full"), no_update, "")
         query = request.query()
         if job.status == "done":
             return (job.id, True, query, query, query,
                     _box("Served from the results store (identical runs were stored).",
-                         INFO, "run-info"), job.id)
+                         INFO, "run-info"), job.id, "")
         position = queue.position(job)
         text = (f"Queued (position {position})." if position else "Running.")
-        return (job.id, False, query, query, query, _box(text, INFO, "run-info"), no_update)
+        return (job.id, False, query, query, query, _box(text, INFO, "run-info"), no_update,
+                "")
 
     @app.callback(
         Output("progress", "children"), Output("ready", "data", allow_duplicate=True),
@@ -449,23 +519,24 @@ def create_app(queue: JobQueue) -> Dash:
             return text, job.id, True, None
         if job.status == "queued":
             return (f"Queued: position {queue.position(job)} of {queue.queued()} "
-                    f"waiting."), no_update, False, no_update
+                    f"waiting."), no_update, False, None
         return (html.Div([html.Progress(value=str(finished), max=str(total),
                                         style={"width": "100%"}),
                           html.Div(f"Running: {finished} of {total} replications done.")]),
-                no_update, False, no_update)
+                no_update, False, None)
 
-    @app.callback(Output("results", "children"), Input("ready", "data"),
-                  Input("scope", "value"))
-    def show(job_id: str | None, scope: str | None) -> list[Any]:
+    @app.callback(Output("results", "children"),
+                  Output("link-message", "children", allow_duplicate=True),
+                  Input("ready", "data"), Input("scope", "value"), prevent_initial_call=True)
+    def show(job_id: str | None, scope: str | None) -> tuple[Any, Any]:
         if not isinstance(job_id, str):
-            return [_placeholder()]
+            return [_placeholder()], no_update
         scope = scope if scope in ("target", "region") else "target"
         try:
-            return render_results(queue, job_id, scope)
+            return render_results(queue, job_id, scope), None
         except Exception as error:  # a store problem must not break the page
             return [_box(f"Results cannot be shown: {' '.join(str(error).split())[:300]}",
-                         ERROR, "results-error")]
+                         ERROR, "results-error")], no_update
 
     @app.callback(Output("url", "search", allow_duplicate=True),
                   Output("own-query", "data", allow_duplicate=True),
@@ -505,6 +576,103 @@ def create_app(queue: JobQueue) -> Dash:
         return {"content": fig.to_html(include_plotlyjs=True, full_html=True),
                 "filename": f"{stem}-{'series' if trigger == 'download-series-button' else 'cost'}"
                             ".html"}
+
+    # --- out of date, tabs, pinned options -------------------------------------------------
+
+    @app.callback(
+        Output("stale", "children"), Output("results", "className"),
+        Input("scenario", "value"), Input("job_seekers", "value"), Input("weeks", "value"),
+        Input("target", "value"), Input("replications", "value"), Input("seed", "value"),
+        Input({"type": "lever", "key": ALL}, "value"), Input("ready", "data"),
+        Input("job", "data"), State({"type": "lever", "key": ALL}, "id"),
+        State("request-query", "data"))
+    def out_of_date(scenario: Any, job_seekers: Any, weeks: Any, target: Any,
+                    replications: Any, seed: Any, values: list[Any], ready: Any, job: Any,
+                    ids: list[Any], shown: str | None) -> tuple[Any, str]:
+        """Mark the result when the controls no longer say what it was computed from."""
+        if not isinstance(ready, str):
+            return None, ""
+        if isinstance(job, str) and job != ready:
+            return _box("Out of date: these are the previous settings' results; the new run "
+                        "is under way.", WARN, "stale-marker"), "stale"
+        raw = {"scenario": scenario, "job_seekers": job_seekers, "weeks": weeks,
+               "target": target, "replications": replications, "seed": seed}
+        for id_, value in zip(ids or [], values or [], strict=False):
+            key = id_.get("key") if isinstance(id_, dict) else None
+            if isinstance(key, str) and key not in raw:
+                raw[key] = value
+        try:
+            now = options.strip_scope(build_request(raw).query())
+        except RequestError:
+            now = None
+        if shown and now == options.strip_scope(shown):
+            return None, ""
+        return _box("Out of date: a lever or setting changed since this result was computed. "
+                    "Press Run to update it (or pin it first to keep it).", WARN,
+                    "stale-marker"), "stale"
+
+    tab_inputs = [Input(f"tab-{value}", "n_clicks") for value, _ in TABS]
+
+    @app.callback(Output("url", "hash", allow_duplicate=True), *tab_inputs,
+                  State("url", "hash"), prevent_initial_call=True)
+    def choose_tab(*args: Any) -> str:
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, str) or not trigger.startswith("tab-"):
+            return no_update
+        return options.with_view(args[-1], trigger.removeprefix("tab-"))
+
+    @app.callback([Output(f"panel-{value}", "style") for value, _ in TABS]
+                  + [Output(f"tab-{value}", "aria-selected") for value, _ in TABS]
+                  + [Output("tab-options", "children")],
+                  Input("url", "hash"))
+    def show_tab(fragment: str | None) -> list[Any]:
+        pinned = options.read_fragment(fragment)
+        styles = [{"display": "block" if pinned.view == value else "none",
+                   **({} if value == "workshop" else {"padding": "12px"})}
+                  for value, _ in TABS]
+        selected = ["true" if pinned.view == value else "false" for value, _ in TABS]
+        count = len(pinned.options)
+        return [*styles, *selected,
+                "Options side by side" + (f" ({count})" if count else "")]
+
+    @app.callback(Output("url", "hash", allow_duplicate=True),
+                  Output("pin-message", "children"),
+                  Input("pin", "n_clicks"), State("url", "hash"),
+                  State("request-query", "data"), State("ready", "data"),
+                  State("job", "data"), prevent_initial_call=True)
+    def pin(_clicks: int, fragment: str | None, query: str | None, ready: Any, job: Any
+            ) -> tuple[Any, Any]:
+        if not isinstance(ready, str):
+            return no_update, "Run something first, then pin its result."
+        if isinstance(job, str) and job != ready:
+            return no_update, "Wait for the run under way, then pin it."
+        updated, message = options.pin(fragment, query)
+        return updated, html.Span(message, id="pin-info")
+
+    @app.callback(Output("url", "hash", allow_duplicate=True),
+                  Input({"type": "unpin", "index": ALL}, "n_clicks"), State("url", "hash"),
+                  prevent_initial_call=True)
+    def unpin(clicks: list[Any], fragment: str | None) -> Any:
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not any(clicks or []):
+            return no_update
+        return options.unpin(fragment, int(trigger.get("index", -1)))
+
+    @app.callback(Output("options-view", "children"), Output("options-poll", "disabled"),
+                  Input("url", "hash"), Input("options-poll", "n_intervals"))
+    def options_view(fragment: str | None, _n: Any) -> tuple[Any, bool]:
+        """Every pinned option from the store (or its place in the queue) side by side."""
+        pinned = options.read_fragment(fragment)
+        loaded = [options.load_option(queue, request,
+                                      options.option_name(request, pinned.options))
+                  for request in pinned.options]
+        waiting = any(o.status in ("queued", "running") for o in loaded)
+        try:
+            view = options.options_view(loaded, fragment or "", pinned.problems)
+        except Exception as error:  # a store problem must not break the page
+            view = [_box(f"Options cannot be shown: {' '.join(str(error).split())[:300]}",
+                         ERROR, "options-error")]
+        return view, not waiting
 
     return app
 

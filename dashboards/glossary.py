@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from dash import html
 
@@ -80,10 +81,10 @@ def help_text(name: str) -> str:
 def _entry(m: Metric) -> list[html.Dt | html.Dd]:
     name = m.name.replace("{", "‹").replace("}", "›")
     scope = ("region and target group" if m.scope is Scope.BOTH else "region")
+    anchor = {} if is_family(m) else {"id": f"glossary-{m.name}"}  # a link can point here
     return [html.Dt([m.label, html.Span(f" [{m.unit}]" if m.unit else "",
                                         style={"color": "#5d6d7e", "fontWeight": "400"})],
-                    id=f"glossary-{name}" if not is_family(m) else None,
-                    style={"fontWeight": "600", "marginTop": "6px"}),
+                    style={"fontWeight": "600", "marginTop": "6px"}, **anchor),
             html.Dd([m.description, html.Div(f"{name} · {scope} · {m.aggregation.value}",
                                              style=SMALL)],
                     style={"margin": "0 0 4px 14px"})]
@@ -192,3 +193,11 @@ def why_box(effects: Mapping[str, Stats]) -> html.Div | None:
                     id="why-notes", style={"background": "#f4f6f7", "borderRadius": "6px",
                                            "padding": "8px 10px", "margin": "8px 0",
                                            "fontSize": "13px"})
+
+
+def plain_item_labels(figure: Any) -> Any:
+    """A cost figure with its ledger items in plain words (the horizontal bars' labels)."""
+    for trace in figure.data:
+        if getattr(trace, "orientation", None) == "h" and trace.y is not None:
+            trace.y = [item_label(str(y)) for y in trace.y]
+    return figure

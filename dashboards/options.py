@@ -21,7 +21,10 @@ from urllib.parse import parse_qsl, urlencode
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from dashboards import views
 from dashboards.glossary import help_text
+from dashboards.headline_card import comparison_of, scale_of
+from dashboards.jobs import JobQueue, QueueFull
 from dashboards.levers import (
     CONTRACT_PREFIX,
     TARGET_GROUPS,
@@ -29,9 +32,11 @@ from dashboards.levers import (
     WorkshopRequest,
     levers_for,
     parse_query,
+    resolve,
 )
 from simulation.engine.catalogue import Aggregation, Kind, metric
 from simulation.experiments.compare import Comparison, significant
+from simulation.experiments.statistics import summarise_replications
 from simulation.report.headline import Scale, Words
 from simulation.report.summary import forest_figure
 
@@ -324,3 +329,34 @@ def options_view(options: Sequence[Option], fragment: str, problems: Sequence[st
         out.append(dcc.Graph(id="options-graph", figure=comparison_figure(options),
                              config={"displaylogo": False}))
     return out
+
+
+def load_option(queue: JobQueue, request: WorkshopRequest, name: str) -> Option:
+    """An option's state: its results from the store if they are there (an identical
+    request is served from the store at once), else its place in the run queue."""
+    try:
+        resolved = resolve(request)
+        job = queue.submit(resolved.scenario, resolved.baseline, seed=request.seed,
+                           replications=request.replications, weeks=request.weeks)
+    except RequestError as error:
+        return Option(name, request, "refused", "cannot run: " + "; ".join(error.messages))
+    except QueueFull as error:
+        return Option(name, request, "queued", f"waiting: {error}")
+    if job.status == "failed":
+        return Option(name, request, "failed", f"the run failed: {job.error}")
+    if job.status != "done":
+        finished, total = job.progress
+        return Option(name, request, job.status,
+                      f"{job.status}: {finished} of {total} runs done…")
+    results = views.load_results(queue.store_root, job)
+    scale = scale_of(results)
+    c = to_real_region(comparison_of(results, name), scale)
+    baseline = to_real_region(replace(c, levels=summarise_replications(results.baseline),
+                                      effects={}), scale).levels
+    return Option(name, request, "done", comparison=c, baseline_levels=baseline, scale=scale)
+
+
+def strip_scope(query: str) -> str:
+    """A request's query without the view scope (which changes the view, not the runs)."""
+    return urlencode([(k, v) for k, v in parse_qsl(query.lstrip("?"), keep_blank_values=True)
+                      if k != "scope"])

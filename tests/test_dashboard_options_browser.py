@@ -1,0 +1,159 @@
+"""Issue 18 in real headless Chromium: options pinned and compared side by side (restored from
+the link), the headline sentence with euros and payers, the out-of-date marker, the layout on
+a laptop and on a 400 px phone, and keyboard-reachable tabs.
+
+Uses the server, browser and helpers of ``test_dashboard_browser`` (its own server instance:
+module-scoped fixtures) and small runs: 600 job seekers, 10 weeks, 2 replications.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tests.test_dashboard_browser import (  # noqa: F401 - fixtures are used by name
+    RUN_TIMEOUT_MS,
+    _lever,
+    _set,
+    browser,
+    server,
+)
+
+from playwright.sync_api import Page, expect  # noqa: E402
+
+from simulation.engine.catalogue import CATALOGUE  # noqa: E402
+
+SMALL = "?scenario=pirkanmaa&job_seekers=600&weeks=10&replications=2"
+CASELOAD = "interventions.coaching.caseload"
+
+
+def _open(browser, url: str, width: int = 1400, height: int = 900) -> Page:
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.goto(url)
+    page.wait_for_selector("#levers .lever", timeout=60_000)
+    return page
+
+
+def _run_and_wait(page: Page) -> str:
+    before = page.locator("#headline").inner_text() if page.locator("#headline").count() else ""
+    page.click("#run")
+    page.wait_for_function(
+        "(before) => { const h = document.querySelector('#headline');"
+        " return h && h.innerText !== before && !document.querySelector('#stale-marker'); }",
+        arg=before, timeout=RUN_TIMEOUT_MS)
+    return page.inner_text("#headline")
+
+
+def _in_view(page: Page, selector: str) -> bool:
+    box = page.locator(selector).first.bounding_box()
+    size = page.viewport_size
+    return (box is not None and box["width"] > 0 and box["y"] >= 0
+            and box["y"] + box["height"] <= size["height"] and box["x"] + box["width"]
+            <= size["width"] + 1)
+
+
+def test_three_pinned_options_are_side_by_side_after_a_reload(server, browser) -> None:
+    page = _open(browser, server + SMALL)
+    first = _run_and_wait(page)
+    # the laptop screen: the Run button and the result's headline are both in view
+    assert _in_view(page, "#run") and _in_view(page, "#headline")
+    page.click("#pin")
+    expect(page.locator("#pin-info")).to_contain_text("pirkanmaa as in the library")
+    for caseload in ("60", "30"):
+        _set(page, _lever(CASELOAD), caseload)
+        expect(page.locator("#stale-marker")).to_be_visible()
+        assert _run_and_wait(page) != first
+        page.click("#pin")
+        expect(page.locator("#pin-info")).to_contain_text(f"caseload {caseload}")
+    expect(page).to_have_url(re.compile(r"#.*option=.*option=.*option="))
+    link = page.url
+    page.context.close()
+
+    fresh = _open(browser, link)
+    expect(fresh.locator("#tab-options")).to_contain_text("(3)")
+    fresh.click("#tab-options")
+    rows = fresh.locator("#options-table .option-row[data-status='done']")
+    expect(rows).to_have_count(3, timeout=RUN_TIMEOUT_MS)
+    names = [rows.nth(i).locator("td").first.inner_text() for i in range(3)]
+    assert names == ["pirkanmaa as in the library", "caseload 60", "caseload 30"]
+    # one baseline (the three share it), its levels beside the options' effects
+    expect(fresh.locator("#options-table .baseline-row")).to_have_count(1)
+    effects = [rows.nth(i).locator("td").nth(4).inner_text() for i in range(3)]
+    assert all("€" in cell and " to " in cell for cell in effects), effects
+    assert len(set(effects)) == 3  # three settings, three different costs
+    fresh.wait_for_selector("#options-graph .ytick text")
+    ticks = fresh.locator("#options-graph .ytick text").all_text_contents()
+    assert {"caseload 60", "caseload 30"} <= set(ticks)
+
+    # removing one updates the link and the table
+    fresh.locator("#options-table .option-row").nth(1).get_by_role("button").click()
+    expect(fresh.locator("#options-table .option-row")).to_have_count(2)
+    assert fresh.url.count("option=") == 2
+    fresh.context.close()
+
+
+def test_headline_names_euros_payers_and_the_real_region(server, browser) -> None:
+    page = _open(browser, server + SMALL + f"&{CASELOAD}=60")
+    text = _run_and_wait(page)
+    assert "percentage points" in text
+    assert re.search(r"Public cost (rises|falls) by [\d.,]+ [kM]?€ over the 10 weeks", text)
+    assert re.search(r"(the state|municipalities|other funds) (pays?|saves?) [\d.,]+ [kM]?€",
+                     text)
+    assert "The model ran 600 job seekers" in text and "real region's 36,000" in text
+    # the cost card agrees with the sentence's direction and names its period
+    cost = page.locator(".kpi[data-metric='cost_total_eur']")
+    expect(cost).to_contain_text("over 10 weeks")
+    value = cost.locator(".kpi-value").inner_text()
+    assert value.startswith("+" if "rises" in text else "−") and "€" in value
+    expect(page.locator(".kpi[data-metric='target_activation_rate_end'] .kpi-value")
+           ).to_contain_text("pp")
+    # hover help from the catalogue, and plain names for cost items
+    assert "open-market work" in (page.locator(
+        ".kpi[data-metric='target_employed_end']").get_attribute("title") or "")
+    assert not page.locator("#cost-graph").get_by_text(re.compile("_")).count()
+
+    # going back to the shown settings clears the out-of-date marker; a change sets it
+    _set(page, _lever(CASELOAD), "45")
+    expect(page.locator("#stale-marker")).to_be_visible()
+    expect(page.locator("#results")).to_have_class(re.compile("stale"))
+    _set(page, _lever(CASELOAD), "60")
+    expect(page.locator("#stale-marker")).to_have_count(0)
+    # one status at a time: no queued message beside the finished one
+    assert "Queued" not in page.inner_text(".run-bar")
+    page.context.close()
+
+
+def test_a_400px_screen_stacks_with_the_results_visible(server, browser) -> None:
+    page = _open(browser, server + SMALL + f"&{CASELOAD}=60", width=400, height=800)
+    page.wait_for_selector("#headline", timeout=RUN_TIMEOUT_MS)  # stored by the test above
+    results = page.locator(".compare-panel").bounding_box()
+    build = page.locator(".build-panel").bounding_box()
+    assert results["width"] > 300 and build["width"] > 300
+    assert results["y"] < build["y"]  # the results first, the levers below
+    assert _in_view(page, "#headline") or page.locator("#headline").bounding_box()["y"] < 800
+    assert _in_view(page, "#run")  # the run bar stays at the bottom of the window
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400 + 1
+    page.context.close()
+
+
+def test_tabs_are_reachable_by_keyboard_and_the_glossary_holds_every_metric(server, browser
+                                                                           ) -> None:
+    page = _open(browser, server)
+    page.focus("#tab-workshop")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator("#tab-glossary")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#panel-glossary")).to_be_visible()
+    expect(page.locator("#tab-glossary")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#panel-workshop")).to_be_hidden()
+    expect(page.locator("#glossary-metrics dt")).to_have_count(len(CATALOGUE))
+    # the scenario picker: pilots grouped by kind under headings, baselines apart and last
+    page.click("#tab-workshop")
+    page.click("#scenario")
+    listing = page.locator("[role='option']").all_inner_texts()
+    headings = [i for i, t in enumerate(listing) if t.startswith("—")]
+    assert len(headings) >= 3 and "Baselines" in listing[headings[-1]]
+    assert all(t.startswith("Baseline") for t in listing[headings[-1] + 1:])
+    assert not any(t.startswith("Baseline") for t in listing[:headings[-1]])
+    page.context.close()
