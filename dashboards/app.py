@@ -287,6 +287,8 @@ PAGE_CSS = """
 .tab[aria-selected="true"] { background: white; font-weight: 700; }
 .tab:focus-visible { outline: 3px solid #2e86c1; outline-offset: 1px; }
 #results.stale, .stale #results { opacity: 0.5; }
+.dash-dropdown-value-item, .dash-dropdown-value-item span { white-space: normal; }
+.dash-dropdown { max-width: 100%; }
 @media (max-width: 760px) {
   .workspace { flex-direction: column; align-items: stretch; padding: 6px; gap: 8px; }
   .build-panel { width: auto; flex: none; position: static; max-height: none;
@@ -314,7 +316,7 @@ def _table(id_: str, rows: list[dict[str, str]], columns: list[tuple[str, str]]
         # hover help: each metric's catalogue description on its label
         tooltip_data=[{"label": {"value": help_text(r.get("metric", "")), "type": "text"}}
                       for r in rows],
-        tooltip_delay=300, tooltip_duration=None,
+        tooltip_delay=300, tooltip_duration=None, style_table={"overflowX": "auto"},
         style_cell={"fontSize": "12px", "fontFamily": FONT, "padding": "4px 8px",
                     "textAlign": "right"},
         style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"}

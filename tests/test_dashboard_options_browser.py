@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import re
 
-from tests.test_dashboard_browser import (  # noqa: F401 - fixtures are used by name
-    RUN_TIMEOUT_MS,
-    _lever,
-    _set,
-    browser,
-    server,
-)
+import tests.test_dashboard_browser as shared  # skips this module too without Chromium
+from simulation.engine.catalogue import CATALOGUE
+from tests.test_dashboard_browser import RUN_TIMEOUT_MS, _lever, _set
 
-from playwright.sync_api import Page, expect  # noqa: E402
-
-from simulation.engine.catalogue import CATALOGUE  # noqa: E402
+Page, expect = shared.Page, shared.expect  # Playwright, once the shared module found it
+# the same module-scoped fixtures: a server and a browser of this module's own
+server = shared.server
+browser = shared.browser
 
 SMALL = "?scenario=pirkanmaa&job_seekers=600&weeks=10&replications=2"
 CASELOAD = "interventions.coaching.caseload"
@@ -123,14 +120,15 @@ def test_headline_names_euros_payers_and_the_real_region(server, browser) -> Non
 
 
 def test_a_400px_screen_stacks_with_the_results_visible(server, browser) -> None:
-    page = _open(browser, server + SMALL + f"&{CASELOAD}=60", width=400, height=800)
-    page.wait_for_selector("#headline", timeout=RUN_TIMEOUT_MS)  # stored by the test above
+    page = _open(browser, server + SMALL + f"&{CASELOAD}=50", width=400, height=800)
+    assert _in_view(page, "#run")  # the run bar stays at the bottom of the window
+    _run_and_wait(page)
     results = page.locator(".compare-panel").bounding_box()
     build = page.locator(".build-panel").bounding_box()
     assert results["width"] > 300 and build["width"] > 300
     assert results["y"] < build["y"]  # the results first, the levers below
-    assert _in_view(page, "#headline") or page.locator("#headline").bounding_box()["y"] < 800
-    assert _in_view(page, "#run")  # the run bar stays at the bottom of the window
+    assert page.locator("#headline").bounding_box()["y"] < 800  # on the first screen
+    assert _in_view(page, "#run")
     assert page.evaluate("document.documentElement.scrollWidth") <= 400 + 1
     page.context.close()
 
@@ -151,7 +149,8 @@ def test_tabs_are_reachable_by_keyboard_and_the_glossary_holds_every_metric(serv
     # the scenario picker: pilots grouped by kind under headings, baselines apart and last
     page.click("#tab-workshop")
     page.click("#scenario")
-    listing = page.locator("[role='option']").all_inner_texts()
+    popup = page.get_attribute("#scenario", "aria-controls")
+    listing = page.locator(f"[id='{popup}'] [role='option']").all_inner_texts()
     headings = [i for i, t in enumerate(listing) if t.startswith("—")]
     assert len(headings) >= 3 and "Baselines" in listing[headings[-1]]
     assert all(t.startswith("Baseline") for t in listing[headings[-1] + 1:])
