@@ -124,7 +124,7 @@ def cards(c: Comparison, weeks: int, scale: Scale, w: Words | None = None) -> li
                         help_text("cost_total_eur"), "cost_total_eur"))
         payers = [f"{name} {_signed(c.effects[key]['mean'] * f, w.euros)}"
                   for key, name in PAYER_WORDS if _ok(c.effects.get(key))]
-        out.append(Card("Who pays (over the period)", " · ".join(payers) or "–",
+        out.append(Card("Who pays (over the period)", "\n".join(payers) or "–",
                         "negative: a saving or more tax", where,
                         "The change in public cost by payer: the state, municipalities and "
                         "other funds (unemployment funds and other payers).", "cost_by_payer"))
@@ -154,7 +154,9 @@ def cards_row(items: list[Card]) -> html.Div:
     """The cards as the page shows them, each with its metric's hover help."""
     return html.Div([html.Div([html.Div(card.title, style=SMALL),
                                html.Div(card.value, className="kpi-value",
-                                        style={"fontSize": "19px", "fontWeight": "700"}),
+                                        style={"fontSize": "19px" if "\n" not in card.value
+                                               else "14px", "fontWeight": "700",
+                                               "whiteSpace": "pre-line"}),
                                html.Div(card.interval, style=SMALL),
                                html.Div(card.note, style={**SMALL, "fontStyle": "italic"})],
                               title=card.help, className="kpi", style=CARD,

@@ -44,7 +44,8 @@ MAX_OPTIONS = 6
 VIEWS = ("workshop", "options", "calibration", "glossary")
 SMALL = {"fontSize": "12px", "color": "#5d6d7e", "lineHeight": "1.35"}
 OPTION_STYLE = {"padding": "5px 8px", "borderBottom": "1px solid #e5e8eb",
-                "textAlign": "right", "fontSize": "13px", "whiteSpace": "nowrap"}
+                "textAlign": "right", "fontSize": "13px", "whiteSpace": "nowrap",
+                "verticalAlign": "top"}
 HEAD_STYLE = {**OPTION_STYLE, "background": "#eef2f5", "fontWeight": "700",
               "whiteSpace": "normal", "verticalAlign": "bottom"}
 
@@ -220,7 +221,8 @@ class Option:
     scale: Scale | None = None
 
 
-def _cell(stats: dict[str, float] | None, how: str, w: Words) -> str:
+def _cell(stats: dict[str, float] | None, how: str, w: Words) -> list[object] | str:
+    """The effect, and under it its 95 % interval (a "?" where the interval includes zero)."""
     if not stats or math.isnan(stats.get("mean", math.nan)):
         return "–"
     fmt = getattr(w, how)
@@ -228,9 +230,10 @@ def _cell(stats: dict[str, float] | None, how: str, w: Words) -> str:
     text = sign(stats["mean"]) + fmt(stats["mean"])
     low, high = stats.get("ci95_low", math.nan), stats.get("ci95_high", math.nan)
     if math.isnan(low) or math.isnan(high):
-        return text + " (no interval)"
+        return [html.Div(text), html.Div("no interval", style=SMALL)]
     mark = "" if significant(stats) else " ?"
-    return f"{text}{mark} ({sign(low)}{fmt(low)} to {sign(high)}{fmt(high)})"
+    return [html.Div(text + mark, style={"fontWeight": "600"}),
+            html.Div(f"{sign(low)}{fmt(low)} to {sign(high)}{fmt(high)}", style=SMALL)]
 
 
 def _level(stats: dict[str, float] | None, how: str, w: Words) -> str:
@@ -241,8 +244,8 @@ def _level(stats: dict[str, float] | None, how: str, w: Words) -> str:
     return ("−" if stats["mean"] < 0 else "") + getattr(w, how)(stats["mean"])
 
 
-def _td(text: str, left: bool = False) -> html.Td:
-    wrap = {"textAlign": "left", "whiteSpace": "normal"} if left else {}
+def _td(text: object, left: bool = False) -> html.Td:
+    wrap = {"textAlign": "left", "whiteSpace": "normal", "minWidth": "170px"} if left else {}
     return html.Td(text, style={**OPTION_STYLE, **wrap})
 
 
@@ -264,7 +267,8 @@ def comparison_table(options: Sequence[Option], fragment: str) -> html.Table:
             if key not in baselines_shown:
                 baselines_shown.add(key)
                 rows.append(html.Tr([
-                    _td(f"Baseline: {c.baseline} (levels, not changes)", left=True),
+                    _td([html.Div(f"Baseline: {c.baseline}"),
+                         html.Div("levels, not changes", style=SMALL)], left=True),
                     *(_td(_level(option.baseline_levels.get(k), how, w)
                           if not k.endswith("per_net_lasting_placement_eur") else "")
                       for k, _, how in COLUMNS), _td("")],
@@ -281,7 +285,8 @@ def comparison_table(options: Sequence[Option], fragment: str) -> html.Table:
         else:
             cells = [_td(_cell(c.effects.get(k), how, w)) for k, _, how in COLUMNS]
         rows.append(html.Tr([html.Td(link, style={**OPTION_STYLE, "textAlign": "left",
-                                                  "whiteSpace": "normal"}), *cells,
+                                                  "whiteSpace": "normal", "minWidth": "170px"}),
+                             *cells,
                              html.Td(remove, style=OPTION_STYLE)],
                             className="option-row", **{"data-status": option.status}))
     return html.Table([html.Thead(head), html.Tbody(rows)], id="options-table",
