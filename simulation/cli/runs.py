@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from simulation.cli.common import (
@@ -81,12 +82,16 @@ def compare(
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
         csv: Annotated[Path | None, typer.Option(help="Also write tidy rows to this CSV")] = None,
         force: Annotated[bool, typer.Option(help="Overwrite an existing --csv file")] = False,
+        detail: Annotated[bool, typer.Option(
+            "--detail", help="Every comparison's full tables, not one summary table")] = False,
         store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
         dask: DaskOption = None, dask_local: DaskLocalOption = None,
         ) -> None:
     """Compare scenarios with a baseline using common random numbers (paired effects, 95 % CI).
 
-    Every scenario and its baseline run with the same seeds; stored runs are read back."""
+    Every scenario and its baseline run with the same seeds; stored runs are read back. One
+    comparison prints its headline sentence and full tables; several print one summary table
+    (a row per scenario) unless --detail is given."""
     from simulation.experiments.compare import compare_runs, comparisons_frame, plan_comparisons
     from simulation.experiments.runner import requests
     from simulation.experiments.statistics import summarise_replications
@@ -131,8 +136,51 @@ def compare(
                                        "gross_net": c.gross_net, "reported": c.reported}
                           for c in comparisons}})))
         return
-    for c in comparisons:
-        _print_comparison(c, levels_by_pair[c.scenario], replications)
+    from simulation.report.headline import Scale, headline
+
+    if len(comparisons) > 1 and not detail:
+        _print_summary(comparisons, replications, flat[0].weeks)
+    else:
+        for c in comparisons:
+            out.print(headline(c, flat[0].weeks, replications, Scale(1, 1)), markup=False)
+            _print_comparison(c, levels_by_pair[c.scenario], replications)
+    if replications < 5:
+        err.print("warning: fewer than 5 replications; intervals are unreliable", markup=False)
+
+
+# The summary's column titles, short enough for one line per scenario in 140 columns; the
+# note under the table says what they count
+SHORT = {"vs": "baseline", "in work at the end (target)": "in work",
+         "activation (target), pp": "activation", "lasting placements (target)": "lasting",
+         "public cost, net": "net cost", "municipalities": "municip.", "other funds": "other",
+         "provider profit": "profit"}
+
+
+def _print_summary(comparisons, replications: int, weeks: int) -> None:
+    """One row per scenario: the headline effects against its baseline, who pays, and
+    provider profit (the full tables come with --detail)."""
+    from simulation.report.summary import summary_rows
+
+    header, rows = summary_rows(comparisons)
+    table = Table(title=f"Effects against each scenario's baseline over {weeks} weeks "
+                        f"({replications} paired replications)", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False)
+    # the baseline's region is what tells them apart; "baseline_" says nothing here
+    rows = [[scenario, vs.removeprefix("baseline_") or vs, *cells]
+            for scenario, vs, *cells in rows]
+    for i, column in enumerate(header):
+        title = SHORT.get(column, column)
+        table.add_column(title, justify="left" if column in ("scenario", "vs") else "right",
+                         no_wrap=True, min_width=max([len(row[i]) for row in rows]
+                                                    + [len(title)]))
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+    out.print("In the target group: people in work at the end, activation in percentage points, "
+              "lasting placements (3 months). The region's net public cost over the run and "
+              "who bears it (state, municipalities, other funds); providers' profit. '?': the "
+              "95 % interval includes zero. Headline sentences and every metric: --detail; "
+              "the HTML report: pilotsim report.", markup=False)
 
 
 def _print_comparison(comparison, baseline_levels: dict, replications: int) -> None:
@@ -166,8 +214,6 @@ def _print_comparison(comparison, baseline_levels: dict, replications: int) -> N
         _print_reference(comparison)
     if comparison.reported:
         _print_reported(comparison)
-    if replications < 5:
-        err.print("warning: fewer than 5 replications; intervals are unreliable", markup=False)
 
 
 def _print_reported(comparison) -> None:
