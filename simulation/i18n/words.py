@@ -135,10 +135,12 @@ class TranslatedWords(Words):
         self._catalogue = translations(lang)
 
     def gettext(self, message: str) -> str:
-        translated = self._catalogue.gettext(message)
-        if self.strict and translated == message and message.strip():
+        # membership, not "translated differently": "{amount} €" is rightly the same in fi
+        # (GNUTranslations keeps its entries in ``_catalog``; gettext has no public lookup)
+        if self.strict and message.strip() and message not in getattr(
+                self._catalogue, "_catalog", {}):
             raise KeyError(f"no {self.lang} translation for {message!r}")
-        return translated
+        return self._catalogue.gettext(message)
 
     def number(self, value: float, digits: int = 0) -> str:
         pattern = "#,##0" + ("." + "0" * digits if digits else "")

@@ -69,7 +69,7 @@ def executive_summary(sections: Sequence[Section], figures: Figures, w: Words) -
         sentences.append(f"<p><b>{html.escape(s.scenario.title or s.scenario.name)}.</b> "
                          + html.escape(headline(s.comparison, weeks, len(s.scenario_runs),
                                                 Scale(size, size), w)) + "</p>")
-    return (f'<section id="summary"><h2>{w.gettext(N_("Summary"))}</h2><p>'
+    return ('<section id="summary">' + _h(w, 2, N_("Summary")) + "<p>"
             + html.escape(w.gettext(N_(
                 "Effects against each scenario's baseline (scenario − baseline; euros over the "
                 "whole run; “?” marks an interval that includes zero).")))
@@ -80,6 +80,10 @@ def executive_summary(sections: Sequence[Section], figures: Figures, w: Words) -
 
 def _h(w: Words, level: int, message: str) -> str:
     return f"<h{level}>{html.escape(w.gettext(message))}</h{level}>"
+
+
+def _a(w: Words, anchor: str, message: str) -> str:
+    return f'<a href="#{anchor}">{html.escape(w.gettext(message))}</a>'
 
 
 def _p(w: Words, message: str) -> str:
@@ -106,11 +110,10 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
                 "replications."), date=w.date(now.date()), time=f"{now:%H:%M}",
                 version=version("pilotsim"), n=str(repro.replications), seed=str(repro.seed)))
             + "</p>",
-            f"<nav><a href=\"#summary\">{html.escape(w.gettext(N_('Summary')))}</a> {nav} "
-            f"<a href=\"#sources\">{html.escape(w.gettext(N_('Assumptions and sources')))}</a> "
-            f"<a href=\"#calibration\">{html.escape(w.gettext(N_('Calibration')))}</a> "
-            f"<a href=\"#reproducibility\">{html.escape(w.gettext(N_('Reproducibility')))}</a>"
-            "</nav>"]
+            "<nav>" + _a(w, "summary", N_("Summary")) + f" {nav} "
+            + _a(w, "sources", N_("Assumptions and sources")) + " "
+            + _a(w, "calibration", N_("Calibration")) + " "
+            + _a(w, "reproducibility", N_("Reproducibility")) + "</nav>"]
     body.append(executive_summary(sections, figures, w))
     for i, section in enumerate(sections):
         sc = section.scenario
@@ -118,7 +121,7 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
                     f"<small>({html.escape(names[i])})</small></h2>")
         if sc.description:
             body.append(f"<p><i>{html.escape(sc.description)}</i></p>")
-        body.append(f'<div class="summary">{_h(w, 3, N_("In plain words"))}'
+        body.append('<div class="summary">' + _h(w, 3, N_("In plain words"))
                     + "".join(f"<p>{p}</p>" for p in summary_paragraphs(section, w)) + "</div>")
         body.append(_h(w, 3, N_("Effects with 95 % confidence intervals"))
                     + effects_table(section, w))
@@ -131,7 +134,7 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
                     + _p(w, N_("Mean and 10–90 % band across replications."))
                     + figures.html(series_figure(section, w)))
         costs = cost_frame(section)
-        body.append(f'<section class="cost">{_h(w, 3, N_("Cost by payer and item"))}'
+        body.append('<section class="cost">' + _h(w, 3, N_("Cost by payer and item"))
                     + _p(w, N_("Euros over the whole run, scenario − baseline (negative = "
                                "saving; tax revenue from work is a negative cost)."))
                     + figures.html(cost_figure(costs, w.gettext(N_("Change in cost by payer")),
@@ -146,7 +149,7 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
             body.append(_h(w, 3, N_("Evaluating the pilot: power and minimum detectable "
                                     "effect")) + text + figures.html(fig))
         body.append("</section>")
-    body.append(f'<section id="sources">{_h(w, 2, N_("Assumptions and sources"))}<p>'
+    body.append('<section id="sources">' + _h(w, 2, N_("Assumptions and sources")) + "<p>"
                 + w.text(N_("Each number is {sourced}, {fitted}, an {assumption} or a "
                             "{default}."),
                          sourced='<span class="kind sourced">' + html.escape(
@@ -166,9 +169,9 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
     body.append("</section>")
     scenarios = list({s.name: s for sec in sections
                       for s in (sec.baseline, sec.scenario)}.values())
-    body.append(f'<section id="calibration">{_h(w, 2, N_("Calibration status"))}'
+    body.append('<section id="calibration">' + _h(w, 2, N_("Calibration status"))
                 + calibration_block(scenarios) + "</section>")
-    body.append(f'<section id="reproducibility">{_h(w, 2, N_("Reproducibility"))}'
+    body.append('<section id="reproducibility">' + _h(w, 2, N_("Reproducibility"))
                 + reproducibility_block(repro, scenarios) + "</section>")
     return (f"<!DOCTYPE html>\n<html lang=\"{w.lang}\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title>"

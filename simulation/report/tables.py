@@ -93,8 +93,8 @@ def cost_table(frame: pd.DataFrame, w: Words = ENGLISH) -> str:
                          f"<b>{w.effect(row.mean, 'eur')}</b>", w.interval(stats, "eur"),
                          _who(row.mean, stats, w)])
         total = group[["baseline", "scenario", "mean"]].sum()
-        rows.append([f"<b>{html.escape(w.text(N_('{payer}, total'), payer=w.term(str(payer))))}"
-                     "</b>", "",
+        total_label = w.text(N_("{payer}, total"), payer=w.term(str(payer)))
+        rows.append([f"<b>{html.escape(total_label)}</b>", "",
                      f"<b>{w.eur(total['baseline'])}</b>", f"<b>{w.eur(total['scenario'])}</b>",
                      f"<b>{w.effect(total['mean'], 'eur')}</b>", "",
                      _who(total["mean"], None, w)])
