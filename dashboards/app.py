@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 
-from dashboards import views
+from dashboards import contract_panel, views
 from dashboards.jobs import JobQueue, QueueFull
 from dashboards.levers import (
     MAX_JOB_SEEKERS,
@@ -88,7 +88,8 @@ def lever_panel(name: str, values: dict[str, float] | None = None) -> list[Any]:
     values = values or {}
     groups: dict[str, list[Lever]] = {}
     for lever in levers_for(name):
-        groups.setdefault(lever.group, []).append(lever)
+        if lever.group != "Contract":  # drawn by contract_panel, with its template choice
+            groups.setdefault(lever.group, []).append(lever)
     out: list[Any] = []
     for group, levers in groups.items():
         items = []
@@ -112,7 +113,7 @@ def lever_panel(name: str, values: dict[str, float] | None = None) -> list[Any]:
                                  html.Div(items, style={"paddingTop": "6px"})],
                                 open=group != "Services and capacities",
                                 style={"marginBottom": "8px"}))
-    return out
+    return out + contract_panel.contract_panel(name, values)
 
 
 def scenario_info(name: str) -> list[Any]:
@@ -339,6 +340,7 @@ def create_app(queue: JobQueue) -> Dash:
                assets_folder="assets-not-used", suppress_callback_exceptions=True)
     app.server.config["MAX_CONTENT_LENGTH"] = 1_000_000  # no large posts from the browser
     app.layout = layout
+    contract_panel.register(app)
 
     @app.callback(
         Output("scenario", "value"), Output("job_seekers", "value"), Output("weeks", "value"),
