@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 
-from dashboards import contract_panel, views
+from dashboards import contract_panel, queue_view, views
 from dashboards.jobs import JobQueue, QueueFull
 from dashboards.levers import (
     MAX_JOB_SEEKERS,
@@ -341,6 +341,7 @@ def create_app(queue: JobQueue) -> Dash:
     app.server.config["MAX_CONTENT_LENGTH"] = 1_000_000  # no large posts from the browser
     app.layout = layout
     contract_panel.register(app)
+    queue_view.register(app)
 
     @app.callback(
         Output("scenario", "value"), Output("job_seekers", "value"), Output("weeks", "value"),
@@ -418,7 +419,8 @@ def create_app(queue: JobQueue) -> Dash:
             request = build_request(raw)
             resolved = resolve(request)
             job = queue.submit(resolved.scenario, resolved.baseline, seed=request.seed,
-                               replications=request.replications, weeks=request.weeks)
+                               replications=request.replications, weeks=request.weeks,
+                               session=queue_view.current_session())
         except RequestError as error:
             return (*nothing, _box(["Not run:", *error.messages], ERROR, "run-error"),
                     no_update)
@@ -429,16 +431,16 @@ def create_app(queue: JobQueue) -> Dash:
             return (job.id, True, query, query, query,
                     _box("Served from the results store (identical runs were stored).",
                          INFO, "run-info"), job.id)
-        position = queue.position(job)
-        text = (f"Queued (position {position})." if position else "Running.")
+        text = queue_view.waiting_text(queue, job)
         return (job.id, False, query, query, query, _box(text, INFO, "run-info"), no_update)
 
     @app.callback(
         Output("progress", "children"), Output("ready", "data", allow_duplicate=True),
         Output("poll", "disabled", allow_duplicate=True),
         Output("run-message", "children", allow_duplicate=True),
-        Input("poll", "n_intervals"), State("job", "data"), prevent_initial_call=True)
-    def poll(_n: int, job_id: str | None) -> tuple[Any, ...]:
+        Input("poll", "n_intervals"), State("job", "data"), State("ready", "data"),
+        prevent_initial_call=True)
+    def poll(_n: int, job_id: str | None, shown: Any = None) -> tuple[Any, ...]:
         job = queue.get(job_id) if isinstance(job_id, str) else None
         if job is None:
             return "", no_update, True, no_update
@@ -449,13 +451,9 @@ def create_app(queue: JobQueue) -> Dash:
             seconds = (job.finished or time.monotonic()) - job.submitted
             text = f"Done: {total} replications in {seconds:.1f} s."
             return text, job.id, True, None
-        if job.status == "queued":
-            return (f"Queued: position {queue.position(job)} of {queue.queued()} "
-                    f"waiting."), no_update, False, no_update
-        return (html.Div([html.Progress(value=str(finished), max=str(total),
-                                        style={"width": "100%"}),
-                          html.Div(f"Running: {finished} of {total} replications done.")]),
-                no_update, False, no_update)
+        # queued or running: position, expected wait, and the first answer once it is ready
+        text, answer = queue_view.progress(queue, job, shown)
+        return text, answer, False, no_update
 
     @app.callback(Output("results", "children"), Input("ready", "data"),
                   Input("scope", "value"))
