@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 
-from dashboards import contract_panel, queue_view, views
+from dashboards import contract_panel, queue_view, result_sections, views
 from dashboards.jobs import JobQueue, QueueFull
 from dashboards.levers import (
     MAX_JOB_SEEKERS,
@@ -278,7 +278,6 @@ def render_results(queue: JobQueue, job_id: str, scope: str) -> list[Any]:
                      "back at once).", WARN)]
     results = views.load_results(queue.store_root, job)
     rows = views.effects_rows(results, scope)
-    provider = views.provider_rows(results)
     notes = [_box(w, WARN, "reliability-warning") for w in views.warnings(results, rows)]
     title = _title(job, scope)
     out: list[Any] = [
@@ -294,15 +293,7 @@ def render_results(queue: JobQueue, job_id: str, scope: str) -> list[Any]:
         dcc.Graph(id="cost-graph", figure=views.cost_figure(results, scope, "Public cost"),
                   config={"displaylogo": False}),
     ]
-    if provider:
-        out += [html.H4("Providers (scenario; mean and 95 % interval over replications)"),
-                html.Div("Creaming gap: how much more employable placed clients were than "
-                         "the rest; parked: client-weeks with almost no staff time.",
-                         style=SMALL),
-                _table("provider-table", provider, [
-                    ("label", "metric"), ("unit", "unit"), ("scenario", "mean"),
-                    ("ci95_low", "95 % low"), ("ci95_high", "95 % high")])]
-    return out
+    return out + result_sections.sections(queue.store_root, results)  # providers, firms
 
 
 def effects_csv(queue: JobQueue, job_id: str, scope: str) -> str:

@@ -27,6 +27,13 @@ from dashboards.lever import Lever
 from dashboards.lever import parse_number as _parse_number
 from dashboards.lever import shown as _shown
 from simulation.experiments.compare import comparison_baseline
+from simulation.params.growth import (
+    Coordinators,
+    FirstHireSupport,
+    GrowthProgramme,
+    MassRecruitment,
+    StartUpSupport,
+)
 from simulation.params.loading import ScenarioError, library_names, load_scenario
 from simulation.params.procurement import Procurement
 from simulation.params.schema import (
@@ -190,7 +197,35 @@ def _levers_for(name: str, template: str) -> tuple[Lever, ...]:
     if procurement is not None:
         out.extend(_procurement_levers(scenario, procurement))
         out.extend(contract_levers.fee_levers(procurement, template))
+    if scenario.growth is not None and scenario.growth.programme is not None:
+        out.extend(_growth_levers(scenario, scenario.growth.programme))
     return tuple(out)
+
+
+# The growth programme's levers a workshop varies: (section, model, key, label) for each part
+# the scenario has (a part it lacks is not offered: switching one on needs its other values).
+GROWTH_LEVERS = (
+    ("coordinators", Coordinators, "count", "Coordinators"),
+    ("coordinators", Coordinators, "visits_per_week", "Firm visits per coordinator-week"),
+    ("coordinators", Coordinators, "capability_gain", "Recruitment capability gained per visit"),
+    ("coordinators", Coordinators, "referral_hire_probability",
+     "Hire chance of a referred candidate"),
+    ("first_hire_support", FirstHireSupport, "hazard_multiplier", "First-hire support effect"),
+    ("first_hire_support", FirstHireSupport, "subsidy_per_first_hire_eur",
+     "Subsidy per first hire"),
+    ("start_up", StartUpSupport, "advised_per_week", "Start-up advice clients per week"),
+    ("mass_recruitment", MassRecruitment, "screened_per_week", "Screened per week"),
+)
+
+
+def _growth_levers(scenario: Scenario, programme: GrowthProgramme) -> list[Lever]:
+    out = []
+    for section, model, key, label in GROWTH_LEVERS:
+        part = getattr(programme, section)
+        if part is not None:
+            out.append(_schema_lever(scenario, model, f"growth.programme.{section}.{key}", label,
+                                     "Growth programme (firm side)", getattr(part, key)))
+    return out
 
 
 def _procurement_levers(scenario: Scenario, procurement: Procurement) -> list[Lever]:
