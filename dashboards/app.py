@@ -14,10 +14,11 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import flask
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 
-from dashboards import contract_panel, queue_view, result_sections, views
+from dashboards import contract_panel, downloads, queue_view, result_sections, views
 from dashboards.jobs import JobQueue, QueueFull
 from dashboards.levers import (
     MAX_JOB_SEEKERS,
@@ -198,9 +199,9 @@ def compare_panel() -> html.Div:
         html.Div([
             html.Button("Data (CSV)", id="download-csv-button", style=BUTTON),
             html.Button("Weekly series (CSV)", id="download-weekly-button", style=BUTTON),
-            html.Button("Time-series figure (HTML)", id="download-series-button",
+            html.Button("Time-series figure (PNG)", id="download-series-button",
                         style=BUTTON),
-            html.Button("Cost figure (HTML)", id="download-cost-button", style=BUTTON),
+            html.Button("Cost figure (PNG)", id="download-cost-button", style=BUTTON),
             html.Span("Share: copy the address bar — the link restores this view.",
                       style=SMALL),
         ]),
@@ -333,6 +334,7 @@ def create_app(queue: JobQueue) -> Dash:
     app.layout = layout
     contract_panel.register(app)
     queue_view.register(app)
+    downloads.register(app)
 
     @app.callback(
         Output("scenario", "value"), Output("job_seekers", "value"), Output("weeks", "value"),
@@ -474,28 +476,29 @@ def create_app(queue: JobQueue) -> Dash:
                   Input("download-weekly-button", "n_clicks"),
                   Input("download-series-button", "n_clicks"),
                   Input("download-cost-button", "n_clicks"),
-                  State("ready", "data"), State("scope", "value"), prevent_initial_call=True)
-    def download(_a: Any, _b: Any, _c: Any, _d: Any, job_id: str | None, scope: str | None
-                 ) -> Any:
+                  State("ready", "data"), State("scope", "value"),
+                  State("request-query", "data"), prevent_initial_call=True)
+    def download(_a: Any, _b: Any, _c: Any, _d: Any, job_id: str | None, scope: str | None,
+                 query: str | None = None) -> Any:
         job = queue.get(job_id) if isinstance(job_id, str) else None
         if job is None or job.status != "done":
             return no_update
         scope = scope if scope in ("target", "region") else "target"
         results = views.load_results(queue.store_root, job)
-        stem = f"pilotsim-{job.scenario.name}-{scope}"
+        stem, base = downloads.file_stem(job, query, scope), flask.request.host_url
         trigger = ctx.triggered_id
         if trigger == "download-csv-button":
-            return {"content": effects_csv(queue, job.id, scope), "filename": f"{stem}.csv"}
+            return {"content": downloads.csv_text(queue.store_root, job, scope, query, base),
+                    "filename": f"{stem}.csv"}
         if trigger == "download-weekly-button":
-            return {"content": views.weekly_bands(results, scope).to_csv(index=False),
+            return {"content": downloads.weekly_csv(queue.store_root, job, scope, query, base),
                     "filename": f"{stem}-weekly.csv"}
         if trigger == "download-series-button":
             fig = views.series_figure(results, scope, _title(job, scope))
         else:
             fig = views.cost_figure(results, scope, f"Public cost — {_title(job, scope)}")
-        return {"content": fig.to_html(include_plotlyjs=True, full_html=True),
-                "filename": f"{stem}-{'series' if trigger == 'download-series-button' else 'cost'}"
-                            ".html"}
+        kind = "series" if trigger == "download-series-button" else "cost"
+        return downloads.figure_file(fig, f"{stem}-{kind}", base)
 
     return app
 
