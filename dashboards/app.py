@@ -14,10 +14,11 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import flask
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 
-from dashboards import options, views
+from dashboards import contract_panel, downloads, options, queue_view, result_sections, views
 from dashboards.glossary import glossary_section, help_text, plain_item_labels, why_box
 from dashboards.headline_card import comparison_of, headline_block, scale_of
 from dashboards.jobs import JobQueue, QueueFull
@@ -91,7 +92,8 @@ def lever_panel(name: str, values: dict[str, float] | None = None) -> list[Any]:
     values = values or {}
     groups: dict[str, list[Lever]] = {}
     for lever in levers_for(name):
-        groups.setdefault(lever.group, []).append(lever)
+        if lever.group != "Contract":  # drawn by contract_panel, with its template choice
+            groups.setdefault(lever.group, []).append(lever)
     out: list[Any] = []
     for group, levers in groups.items():
         items = []
@@ -115,7 +117,7 @@ def lever_panel(name: str, values: dict[str, float] | None = None) -> list[Any]:
                                  html.Div(items, style={"paddingTop": "6px"})],
                                 open=group != "Services and capacities",
                                 style={"marginBottom": "8px"}))
-    return out
+    return out + contract_panel.contract_panel(name, values)
 
 
 def scenario_info(name: str) -> list[Any]:
@@ -212,9 +214,9 @@ def compare_panel() -> html.Div:
         html.Div([
             html.Button("Data (CSV)", id="download-csv-button", style=BUTTON),
             html.Button("Weekly series (CSV)", id="download-weekly-button", style=BUTTON),
-            html.Button("Time-series figure (HTML)", id="download-series-button",
+            html.Button("Time-series figure (PNG)", id="download-series-button",
                         style=BUTTON),
-            html.Button("Cost figure (HTML)", id="download-cost-button", style=BUTTON),
+            html.Button("Cost figure (PNG)", id="download-cost-button", style=BUTTON),
             html.Span("Share: copy the address bar — the link restores this view.",
                       style=SMALL),
         ]),
@@ -340,7 +342,6 @@ def render_results(queue: JobQueue, job_id: str, scope: str) -> list[Any]:
                      "back at once).", WARN)]
     results = views.load_results(queue.store_root, job)
     rows = views.effects_rows(results, scope)
-    provider = views.provider_rows(results)
     notes = [_box(w, WARN, "reliability-warning") for w in views.warnings(results, rows)]
     title = _title(job, scope)
     scale = scale_of(results)
@@ -362,14 +363,7 @@ def render_results(queue: JobQueue, job_id: str, scope: str) -> list[Any]:
         dcc.Graph(id="cost-graph", figure=plain_item_labels(views.cost_figure(
             results, scope, "Public cost (model size)")), config={"displaylogo": False}),
     ]
-    if provider:
-        out += [html.H4("Providers (scenario; mean and 95 % interval over replications)"),
-                html.Div("Creaming gap: how much more employable placed clients were than "
-                         "the rest; parked: client-weeks with almost no staff time.",
-                         style=SMALL),
-                _table("provider-table", provider, [
-                    ("label", "metric"), ("unit", "unit"), ("scenario", "mean"),
-                    ("ci95_low", "95 % low"), ("ci95_high", "95 % high")])]
+    out += result_sections.sections(queue.store_root, results)  # providers, firms
     return [part for part in out if part is not None]
 
 
@@ -409,6 +403,9 @@ def create_app(queue: JobQueue) -> Dash:
     app.server.config["MAX_CONTENT_LENGTH"] = 1_000_000  # no large posts from the browser
     app.index_string = INDEX
     app.layout = layout
+    contract_panel.register(app)
+    queue_view.register(app)
+    downloads.register(app)
 
     @app.callback(
         Output("scenario", "value"), Output("job_seekers", "value"), Output("weeks", "value"),
@@ -487,7 +484,8 @@ def create_app(queue: JobQueue) -> Dash:
             request = build_request(raw)
             resolved = resolve(request)
             job = queue.submit(resolved.scenario, resolved.baseline, seed=request.seed,
-                               replications=request.replications, weeks=request.weeks)
+                               replications=request.replications, weeks=request.weeks,
+                               session=queue_view.current_session())
         except RequestError as error:
             return (*nothing, _box(["Not run:", *error.messages], ERROR, "run-error"),
                     no_update, "")
@@ -498,8 +496,7 @@ def create_app(queue: JobQueue) -> Dash:
             return (job.id, True, query, query, query,
                     _box("Served from the results store (identical runs were stored).",
                          INFO, "run-info"), job.id, "")
-        position = queue.position(job)
-        text = (f"Queued (position {position})." if position else "Running.")
+        text = queue_view.waiting_text(queue, job)
         return (job.id, False, query, query, query, _box(text, INFO, "run-info"), no_update,
                 "")
 
@@ -507,8 +504,9 @@ def create_app(queue: JobQueue) -> Dash:
         Output("progress", "children"), Output("ready", "data", allow_duplicate=True),
         Output("poll", "disabled", allow_duplicate=True),
         Output("run-message", "children", allow_duplicate=True),
-        Input("poll", "n_intervals"), State("job", "data"), prevent_initial_call=True)
-    def poll(_n: int, job_id: str | None) -> tuple[Any, ...]:
+        Input("poll", "n_intervals"), State("job", "data"), State("ready", "data"),
+        prevent_initial_call=True)
+    def poll(_n: int, job_id: str | None, shown: Any = None) -> tuple[Any, ...]:
         job = queue.get(job_id) if isinstance(job_id, str) else None
         if job is None:
             return "", no_update, True, no_update
@@ -519,13 +517,10 @@ def create_app(queue: JobQueue) -> Dash:
             seconds = (job.finished or time.monotonic()) - job.submitted
             text = f"Done: {total} replications in {seconds:.1f} s."
             return text, job.id, True, None
-        if job.status == "queued":
-            return (f"Queued: position {queue.position(job)} of {queue.queued()} "
-                    f"waiting."), no_update, False, None
-        return (html.Div([html.Progress(value=str(finished), max=str(total),
-                                        style={"width": "100%"}),
-                          html.Div(f"Running: {finished} of {total} replications done.")]),
-                no_update, False, None)
+        # queued or running: position, expected wait, and the first answer once it is
+        # ready; the run message goes (one status at a time)
+        text, answer = queue_view.progress(queue, job, shown)
+        return text, answer, False, None
 
     @app.callback(Output("results", "children"),
                   Output("link-message", "children", allow_duplicate=True),
@@ -556,28 +551,29 @@ def create_app(queue: JobQueue) -> Dash:
                   Input("download-weekly-button", "n_clicks"),
                   Input("download-series-button", "n_clicks"),
                   Input("download-cost-button", "n_clicks"),
-                  State("ready", "data"), State("scope", "value"), prevent_initial_call=True)
-    def download(_a: Any, _b: Any, _c: Any, _d: Any, job_id: str | None, scope: str | None
-                 ) -> Any:
+                  State("ready", "data"), State("scope", "value"),
+                  State("request-query", "data"), prevent_initial_call=True)
+    def download(_a: Any, _b: Any, _c: Any, _d: Any, job_id: str | None, scope: str | None,
+                 query: str | None = None) -> Any:
         job = queue.get(job_id) if isinstance(job_id, str) else None
         if job is None or job.status != "done":
             return no_update
         scope = scope if scope in ("target", "region") else "target"
         results = views.load_results(queue.store_root, job)
-        stem = f"pilotsim-{job.scenario.name}-{scope}"
+        stem, base = downloads.file_stem(job, query, scope), flask.request.host_url
         trigger = ctx.triggered_id
         if trigger == "download-csv-button":
-            return {"content": effects_csv(queue, job.id, scope), "filename": f"{stem}.csv"}
+            return {"content": downloads.csv_text(queue.store_root, job, scope, query, base),
+                    "filename": f"{stem}.csv"}
         if trigger == "download-weekly-button":
-            return {"content": views.weekly_bands(results, scope).to_csv(index=False),
+            return {"content": downloads.weekly_csv(queue.store_root, job, scope, query, base),
                     "filename": f"{stem}-weekly.csv"}
         if trigger == "download-series-button":
             fig = views.series_figure(results, scope, _title(job, scope))
         else:
             fig = views.cost_figure(results, scope, f"Public cost — {_title(job, scope)}")
-        return {"content": fig.to_html(include_plotlyjs=True, full_html=True),
-                "filename": f"{stem}-{'series' if trigger == 'download-series-button' else 'cost'}"
-                            ".html"}
+        kind = "series" if trigger == "download-series-button" else "cost"
+        return downloads.figure_file(fig, f"{stem}-{kind}", base)
 
     # --- out of date, tabs, pinned options -------------------------------------------------
 

@@ -15,15 +15,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from pydantic import BaseModel
 
+from dashboards import contract_levers
+from dashboards.contract_levers import OWN, TEMPLATE
+from dashboards.lever import Lever
+from dashboards.lever import parse_number as _parse_number
+from dashboards.lever import shown as _shown
 from simulation.experiments.compare import comparison_baseline
-from simulation.params.contracts import OUTCOME_KINDS, load_contract
+from simulation.params.growth import (
+    Coordinators,
+    FirstHireSupport,
+    GrowthProgramme,
+    MassRecruitment,
+    StartUpSupport,
+)
 from simulation.params.loading import ScenarioError, library_names, load_scenario
 from simulation.params.procurement import Procurement
 from simulation.params.schema import (
@@ -60,8 +70,7 @@ TARGET_GROUPS: dict[str, tuple[str, list[dict[str, Any]] | None]] = {
     "young": ("under 30", [{"max_age": 29}]),
 }
 
-CONTRACT_PREFIX = "contract."
-FEE_SHARES = ("placement", "employed_3m", "employed_6m", "employed_12m")
+CONTRACT_PREFIX = contract_levers.PREFIX
 
 
 class RequestError(ValueError):
@@ -70,41 +79,6 @@ class RequestError(ValueError):
     def __init__(self, messages: list[str]) -> None:
         super().__init__("; ".join(messages))
         self.messages = messages
-
-
-@dataclass(frozen=True)
-class Lever:
-    """One number a participant may change, with what the page says about it."""
-
-    path: str  # dotted parameter path, or contract.<name> for the fee mix
-    label: str
-    group: str
-    unit: str
-    minimum: float
-    maximum: float
-    integer: bool
-    default: float
-    source: str
-    description: str = ""
-
-    @property
-    def step(self) -> float | str:
-        return 1 if self.integer else "any"
-
-    def parse(self, value: Any) -> float | int:
-        """The value as a number inside the lever's bounds, or ``ValueError`` (a message)."""
-        if value is None or value == "":
-            raise ValueError(f"{self.label} needs a number between {_fmt(self.minimum)} and "
-                             f"{_fmt(self.maximum)} {self.unit}".rstrip())
-        number = _parse_number(value, self.label)
-        if self.integer:
-            if number != math.floor(number):
-                raise ValueError(f"{self.label} must be a whole number (got {_shown(value)})")
-            number = int(number)
-        if not self.minimum <= number <= self.maximum:
-            raise ValueError(f"{self.label} must be between {_fmt(self.minimum)} and "
-                             f"{_fmt(self.maximum)} {self.unit} (got {_shown(value)})".rstrip())
-        return number
 
 
 @dataclass(frozen=True)
@@ -118,7 +92,8 @@ class WorkshopRequest:
     replications: int = DEFAULT_REPLICATIONS
     seed: int = DEFAULT_SEED
     scope: str = "target"
-    levers: dict[str, float] = field(default_factory=dict)  # only values that differ
+    # only values that differ; ``contract.template`` (a name) when another template is chosen
+    levers: dict[str, Any] = field(default_factory=dict)
 
     def query(self) -> str:
         """The URL query string (with leading ``?``) that restores this request."""
@@ -130,36 +105,9 @@ class WorkshopRequest:
         return "?" + urlencode(items)
 
 
-def _parse_number(value: Any, label: str) -> float:
-    if isinstance(value, bool) or value is None or value == "":
-        raise ValueError(f"{label} needs a number")
-    if isinstance(value, int | float):
-        try:
-            number = float(value)
-        except OverflowError:  # an integer of hundreds of digits: no lever goes that far
-            raise ValueError(f"{label} is far out of range (got {_shown(value)})") from None
-    elif isinstance(value, str) and len(value) <= 40:
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise ValueError(f"{label} must be a number (got {_shown(value)})") from None
-    else:
-        raise ValueError(f"{label} must be a number (got {_shown(value)})")
-    if not math.isfinite(number):
-        raise ValueError(f"{label} must be a finite number (got {_shown(value)})")
-    return number
-
-
-def _shown(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _fmt(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
-
-
-def _fmt_plain(value: float) -> str:
+def _fmt_plain(value: float | str) -> str:
+    if isinstance(value, str):  # the contract template's name
+        return value
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
@@ -203,13 +151,21 @@ def scenario_names() -> list[str]:
     return library_names()
 
 
-def levers_for(name: str) -> list[Lever]:
-    """The levers of a library scenario, with its values as defaults and their sources."""
-    return list(_levers_for(name))
+def levers_for(name: str, template: str = OWN) -> list[Lever]:
+    """The levers of a library scenario, with its values as defaults and their sources; the
+    contract's fee levers are those of ``template`` (the scenario's own contract unless a
+    participant picks another, see ``dashboards.contract_levers``)."""
+    return list(_levers_for(name, template))
 
 
-@lru_cache(maxsize=64)
-def _levers_for(name: str) -> tuple[Lever, ...]:
+def contract_templates(name: str) -> list[tuple[str, str]]:
+    """(value, label) of the contract templates of a procurement scenario, else none."""
+    procurement = library_scenario(name).interventions.procurement
+    return [] if procurement is None else contract_levers.templates(procurement)
+
+
+@lru_cache(maxsize=256)
+def _levers_for(name: str, template: str) -> tuple[Lever, ...]:
     scenario = library_scenario(name)
     out: list[Lever] = []
     coaching = scenario.interventions.coaching
@@ -240,7 +196,36 @@ def _levers_for(name: str) -> tuple[Lever, ...]:
     procurement = scenario.interventions.procurement
     if procurement is not None:
         out.extend(_procurement_levers(scenario, procurement))
+        out.extend(contract_levers.fee_levers(procurement, template))
+    if scenario.growth is not None and scenario.growth.programme is not None:
+        out.extend(_growth_levers(scenario, scenario.growth.programme))
     return tuple(out)
+
+
+# The growth programme's levers a workshop varies: (section, model, key, label) for each part
+# the scenario has (a part it lacks is not offered: switching one on needs its other values).
+GROWTH_LEVERS = (
+    ("coordinators", Coordinators, "count", "Coordinators"),
+    ("coordinators", Coordinators, "visits_per_week", "Firm visits per coordinator-week"),
+    ("coordinators", Coordinators, "capability_gain", "Recruitment capability gained per visit"),
+    ("coordinators", Coordinators, "referral_hire_probability",
+     "Hire chance of a referred candidate"),
+    ("first_hire_support", FirstHireSupport, "hazard_multiplier", "First-hire support effect"),
+    ("first_hire_support", FirstHireSupport, "subsidy_per_first_hire_eur",
+     "Subsidy per first hire"),
+    ("start_up", StartUpSupport, "advised_per_week", "Start-up advice clients per week"),
+    ("mass_recruitment", MassRecruitment, "screened_per_week", "Screened per week"),
+)
+
+
+def _growth_levers(scenario: Scenario, programme: GrowthProgramme) -> list[Lever]:
+    out = []
+    for section, model, key, label in GROWTH_LEVERS:
+        part = getattr(programme, section)
+        if part is not None:
+            out.append(_schema_lever(scenario, model, f"growth.programme.{section}.{key}", label,
+                                     "Growth programme (firm side)", getattr(part, key)))
+    return out
 
 
 def _procurement_levers(scenario: Scenario, procurement: Procurement) -> list[Lever]:
@@ -253,41 +238,6 @@ def _procurement_levers(scenario: Scenario, procurement: Procurement) -> list[Le
                                  label, group, getattr(procurement, key),
                                  maximum=procurement.max_providers if key == "providers"
                                  else None))
-    contract = procurement.resolved_contract()
-    blend, provenance = contract.blend, contract.provenance
-    if blend is None:  # the fee-mix levers then start from the generic blend
-        generic = load_contract("generic_outsourcing")
-        blend, provenance = generic.blend, {}
-        note = (f"generic blend; the scenario's own contract ({procurement.contract}) "
-                "applies unless you change a fee lever")
-    else:
-        note = ""
-
-    def source(key: str) -> str:
-        return provenance.get(f"contract.blend.{key}", note or "contract file")
-
-    group = "Contract fee mix"
-    assert blend is not None
-    shares = {kind: float(getattr(blend.result_shares, kind) or 0) for kind in FEE_SHARES}
-    out.append(Lever(f"{CONTRACT_PREFIX}price_per_client_eur", "Price per client", group,
-                     "€/client", 0.0, 20_000.0, False, float(blend.price_per_client_eur),
-                     source("price_per_client_eur"),
-                     "Blended price per client, split into the shares below"))
-    out.append(Lever(f"{CONTRACT_PREFIX}base_share", "Base share", group, "share", 0.0, 1.0,
-                     False, float(blend.base_share), source("base_share"),
-                     "Paid on attachment, whatever the result"))
-    for kind in FEE_SHARES:
-        out.append(Lever(f"{CONTRACT_PREFIX}{kind}_share", f"Result share: {_pretty(kind)}",
-                         group, "share", 0.0, 1.0, False, shares[kind],
-                         source(f"result_shares.{kind}"),
-                         "Share of the price paid on this outcome; the quality bonus gets "
-                         "what is left"))
-    for tier, label in (("medium", "Medium-risk fee multiplier"),
-                        ("high", "High-risk fee multiplier")):
-        out.append(Lever(f"{CONTRACT_PREFIX}{tier}_risk_multiplier", label, group, "×", 0.25,
-                         4.0, False, 1.0, "flat fees in the contract (×1)",
-                         "Risk tiers: result fees for medium/high risk clients as a multiple "
-                         "of the low-risk fee"))
     return out
 
 
@@ -335,9 +285,14 @@ def build_request(raw: dict[str, Any]) -> WorkshopRequest:
     scope = raw.get("scope", "target")
     if scope not in SCOPES:
         errors.append(f"unknown view scope {_shown(scope)}")
-    levers = {lever.path: lever for lever in levers_for(name)}
-    reserved = {"scenario", "target", "scope", *defaults}
-    values: dict[str, float] = {}
+    template = raw.get(TEMPLATE, OWN)
+    choices = dict(contract_templates(name))
+    if template not in choices and template != OWN:
+        errors.append(f"unknown contract template {_shown(template)} for scenario {name!r}")
+        template = OWN
+    levers = {lever.path: lever for lever in levers_for(name, str(template))}
+    reserved = {"scenario", "target", "scope", TEMPLATE, *defaults}
+    values: dict[str, Any] = {} if template == OWN else {TEMPLATE: str(template)}
     for key, value in raw.items():
         if key in reserved:
             continue
@@ -382,34 +337,6 @@ def parse_query(search: str | None) -> WorkshopRequest | None:
 
 # --- from a request to scenarios ---------------------------------------------------------------
 
-def _cents(value: float) -> float:
-    return float(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
-
-
-def contract_table(fees: dict[str, float]) -> dict[str, Any]:
-    """An inline contract from the fee-mix levers: base on attachment, result fees by risk
-    tier, the quality bonus from what is left of the price."""
-    price = fees["price_per_client_eur"]
-    base = fees["base_share"]
-    results = {kind: fees[f"{kind}_share"] for kind in FEE_SHARES}
-    quality = 1.0 - base - sum(results.values())
-    if quality < -1e-9:
-        raise RequestError([f"contract fee mix: base share + result shares = "
-                            f"{base + sum(results.values()):.3g}, more than 1"])
-    tiers = (1.0, fees["medium_risk_multiplier"], fees["high_risk_multiplier"])
-    table: dict[str, Any] = {"title": "Workshop fee mix", "pilot": "set in the dashboard",
-                             "sources": ["dashboard participant"]}
-    if price * base > 0:
-        table["attachment_fee"] = _cents(price * base)
-    outcome = {kind: [_cents(price * share * t) for t in tiers]
-               for kind, share in results.items() if share > 0 and kind in OUTCOME_KINDS}
-    if outcome:
-        table["outcome_fees"] = outcome
-    if price * quality > 0.005:
-        table["quality_bonus"] = {"max_eur": _cents(price * quality), "rule": "proportional"}
-    return table
-
-
 def _set(tree: dict[str, Any], path: str, value: Any) -> None:
     node = tree
     *parents, last = path.split(".")
@@ -433,17 +360,20 @@ def scenario_overrides(request: WorkshopRequest) -> dict[str, Any]:
     """The nested overrides of the scenario (shared settings and levers)."""
     scenario = library_scenario(request.scenario)
     tree = _shared_overrides(request, scenario)
+    template = request.levers.get(TEMPLATE, OWN)
     fees = {path.removeprefix(CONTRACT_PREFIX): value for path, value in request.levers.items()
-            if path.startswith(CONTRACT_PREFIX)}
+            if path.startswith(CONTRACT_PREFIX) and path != TEMPLATE}
     for path, value in request.levers.items():
         if not path.startswith(CONTRACT_PREFIX):
             _set(tree, path, value)
-    if fees:
-        defaults = {lever.path.removeprefix(CONTRACT_PREFIX): lever.default
-                    for lever in levers_for(request.scenario)
-                    if lever.path.startswith(CONTRACT_PREFIX)}
-        _set(tree, "interventions.procurement.contract_table",
-             contract_table({**defaults, **fees}))
+    procurement = scenario.interventions.procurement
+    if procurement is not None:
+        try:  # the chosen contract with the changed fees written in; None: as shipped
+            table = contract_levers.edited_table(procurement, template, fees)
+        except ValueError as error:
+            raise RequestError([str(error)]) from None
+        if table is not None:
+            _set(tree, "interventions.procurement.contract_table", table)
     return tree
 
 

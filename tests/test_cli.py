@@ -138,3 +138,35 @@ def test_bad_scenario_is_one_line_and_exit_2(tmp_path: Path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "caseload" in lines[0] and str(bad) in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_compare_of_several_prints_one_compact_summary(tmp_path: Path):
+    """``compare BASE A B C`` (and ``--all``) prints one row per scenario, each on one line at
+    the longest library names, short enough that the 18 library comparisons fit ~40 lines;
+    ``--detail`` gives every comparison its headline sentence and full table."""
+    longest_scenario = max(library_names(), key=len)
+    base = tmp_path / "baseline_varsinais_suomi.toml"
+    base.write_text(SMALL_SCENARIO.format(name="baseline_varsinais_suomi"), encoding="utf-8")
+    names = [longest_scenario, "caseload_30", "caseload_90"]
+    paths = []
+    for name, caseload in zip(names, (60.0, 30.0, 90.0), strict=True):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(SMALL_SCENARIO.format(name=name) + f"""
+[public_office]
+caseload = {{ value = {caseload}, assumption = "test" }}
+""", encoding="utf-8")
+        paths.append(str(path))
+    common = ("--replications", "2", "--workers", "1", "--no-store")
+    result = pilotsim("compare", str(base), *paths, *common)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for name in names:
+        rows = [line for line in lines if line.strip().startswith(name)]
+        assert len(rows) == 1, (name, result.stdout)
+        assert rows[0].count("€") >= 4, rows[0]  # net cost and each payer on the same line
+    library_comparisons = sum(1 for n in library_names() if load_scenario(n).baseline)
+    assert len(lines) - len(names) + library_comparisons <= 42, result.stdout
+    detail = pilotsim("compare", str(base), *paths, *common, "--detail")
+    assert detail.returncode == 0, detail.stderr
+    assert detail.stdout.count("In the target group") == len(names), detail.stdout
+    assert detail.stdout.count("placements") > result.stdout.count("placements")

@@ -84,19 +84,22 @@ def test_firms_that_exist_anyway_are_not_counted_as_a_pilots_effect():
     assert runs[0].summary["placements"] != runs[4].summary["placements"]
 
 
-def test_a_baseline_without_the_target_groups_municipality_is_refused() -> None:
-    """Pairing would silently count nobody in the baseline's target group."""
-    import pytest
-
-    from simulation.experiments.compare import comparison_baseline
-    from simulation.params.loading import load_scenario
-
+def test_a_scenario_on_its_own_region_is_paired_on_that_region() -> None:
+    """Pairing on the baseline's region would compare other people (a small pilot against a
+    full-size region, or a target municipality the baseline does not have)."""
     overrides = {"region": {"municipalities": ["Pilot municipality", "Rest of the region"],
-                            "municipality_shares": [0.5, 0.5]},
-                 "target_group": {"any_of": [{"municipalities": ["Pilot municipality"]}]}}
+                            "municipality_shares": [0.5, 0.5], "job_seekers": 3000},
+                 "target_group": {"any_of": [{"municipalities": ["Pilot municipality"]}]},
+                 "interventions": {"coaching": {"caseload": 60.0}}}
     scenario = load_scenario("baseline", overrides=overrides)
-    with pytest.raises(ValueError, match="'Pilot municipality'"):
-        comparison_baseline(load_scenario("baseline"), scenario)
-    paired = comparison_baseline(load_scenario("baseline", overrides={
-        "region": overrides["region"]}), scenario)
+    baseline = load_scenario("baseline")
+    paired = comparison_baseline(baseline, scenario)
+    assert paired.region == scenario.region != baseline.region
     assert paired.target_group == scenario.target_group
+    assert paired.interventions == baseline.interventions
+    # and the pair runs on the same small register (a full-size baseline has ~39,000 job
+    # seekers; after one week of coaching the two differ by a few)
+    runs = execute([*requests(scenario, 1, seed=5, weeks=1),
+                    *requests(paired, 1, seed=5, weeks=1)], workers=1)
+    first = [run.weekly["job_seekers"].iloc[0] for run in runs]
+    assert max(first) < 3500 and abs(first[0] - first[1]) < 50, first

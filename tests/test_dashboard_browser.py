@@ -189,31 +189,74 @@ def test_run_compare_share_and_download(server, browser) -> None:
     expect(fresh.locator("#replications")).to_have_value("2")
     fresh.context.close()
 
-    # the CSV holds exactly the shown effects
+    # the CSV stands alone: named by scenario, lever and run; a '#' block with the settings,
+    # seed, code version and link; the shown effects as numbers, not as formatted text
     with page.expect_download() as download:
         page.click("#download-csv-button")
+    name = download.value.suggested_filename
+    assert re.fullmatch(r"pilotsim-pirkanmaa-caseload30-[0-9a-f]{8}-target\.csv", name), name
     text = Path(download.value.path()).read_text(encoding="utf-8")
-    effects = [r for r in csv.DictReader(io.StringIO(text)) if r["table"] == "effects"]
-    assert [[r["label"], r["unit"], r["baseline"], r["scenario"], r["effect"], r["ci95_low"],
-             r["ci95_high"], r["reliability"]] for r in effects] == shown
+    block = [line for line in text.splitlines() if line.startswith("#")]
+    assert text.startswith("# ") and len(block) >= 6
+    settings = "\n".join(block)
+    for fragment in ("job_seekers=600", "weeks=10", "replications=2", "seed: 2017",
+                     "interventions.coaching.caseload=30", "code version: ",
+                     "link: " + page.url):
+        assert fragment in settings, fragment
+    rows = list(csv.DictReader(io.StringIO("\n".join(
+        line for line in text.splitlines() if not line.startswith("#")))))
+    effects = [r for r in rows if r["table"] == "effects"]
+    assert [r["label"] for r in effects] == [row[0] for row in shown]
+    for row, on_page in zip(effects, shown, strict=True):
+        for column, cell in zip(("effect", "ci95_low", "ci95_high"), on_page[4:7],
+                                strict=True):
+            if row[column] == "":  # no number (no interval): the page shows a dash
+                assert cell == "–", (row["label"], column)
+                continue
+            number = float(row[column])  # a number, whatever the page's formatting
+            if cell.endswith(" M"):
+                assert number / 1e6 == pytest.approx(float(cell[:-2].replace(",", "")),
+                                                     abs=0.006)
+            elif cell not in ("–", ""):
+                places = len(cell.split(".")[1]) if "." in cell else 0
+                assert number == pytest.approx(float(cell.replace(",", "")),
+                                               abs=0.51 * 10 ** -places)
 
     with page.expect_download() as download:
         page.click("#download-series-button")
-    assert "<html" in Path(download.value.path()).read_text(encoding="utf-8")[:2000].lower()
+    figure = Path(download.value.path()).read_bytes()
+    assert figure[:8] == b"\x89PNG\r\n\x1a\n", download.value.suggested_filename
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard_compare.png"), full_page=True)
     page.context.close()
 
 
-def test_procurement_scenario_shows_provider_metrics(server, browser) -> None:
-    page = _page(browser, server + "?scenario=outsourcing_generic&job_seekers=600&weeks=10"
-                                    "&replications=2&contract.base_share=0.2")
-    expect(page.locator(_lever("contract.base_share"))).to_have_value("0.2")
+def test_koko_rekry_levers_show_its_own_contract_and_its_provider_view(server,
+                                                                        browser) -> None:
+    page = _page(browser, server + "?scenario=koko_rekry&job_seekers=1500&weeks=40"
+                                    "&replications=2")
+    placement = _lever("contract.outcome_fees.placement")
+    expect(page.locator(placement)).to_have_value("2000")
+    expect(page.locator("#contract-summary")).to_contain_text("2,000 € per placement")
+    expect(page.locator("#contract-summary")).to_contain_text("no base fee")
+    expect(page.locator(_lever("contract.base_share"))).to_have_count(0)
     page.click("#run")
-    page.wait_for_selector("#provider-table", timeout=RUN_TIMEOUT_MS)
-    expect(page.locator("#provider-table")).to_contain_text("Creaming gap")
-    expect(page.locator("#provider-table")).to_contain_text("Parked share")
+    page.wait_for_selector("#provider-view", timeout=RUN_TIMEOUT_MS)
+    expect(page.locator("#provider-headline")).to_contain_text("The contract asked for 1,000")
+    expect(page.locator("#provider-table")).to_contain_text("Deadweight share")
+    expect(page.locator("#provider-table")).to_contain_text("Creaming gap in the baseline")
+    expect(page.locator("#provider-table")).to_contain_text("left in losses")
+    expect(page.locator("#provider-profit-graph .main-svg").first).to_be_visible()
+    expect(page.locator("#firm-table")).to_contain_text("Jobs created")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#provider-view").screenshot(path=str(ARTIFACTS / "provider_view.png"))
+    # the generic blend is a template one picks: its levers replace the pilot's on request
+    page.click("[id='" + json.dumps({"key": "contract.template", "type": "lever"},
+                                    separators=(",", ":")) + "']")
+    page.get_by_text("Generic outsourcing (planner-set blend)", exact=True).click()
+    expect(page.locator(_lever("contract.base_share"))).to_have_value("0.4")
+    expect(page.locator(placement)).to_have_count(0)
     page.context.close()
 
 

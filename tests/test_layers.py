@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("simulation", "calibration", "dashboards")
 LAYERS = {
+    "simulation.i18n": 0,  # languages: imports nothing else from simulation, every layer may use it
     "simulation.params": 0,
     "simulation.engine": 1,
     "simulation.experiments": 2,

@@ -24,6 +24,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from simulation.experiments.outputs import OutputError
 from simulation.experiments.store.layout import DEFAULT_ROOT
 from simulation.experiments.store.opening import NotAStoreError, StoreRefusal, is_store
+from simulation.i18n import Words, words
+from simulation.i18n.catalogues import UnknownLanguage
 from simulation.params.loading import ScenarioError, library_names, load_scenario
 
 if TYPE_CHECKING:
@@ -49,10 +51,20 @@ DaskLocalOption = Annotated[int | None, typer.Option(
     "--dask-local", metavar="N", min=1,
     help="Run on a Dask LocalCluster of N worker processes (at most every core)")]
 DEFAULT_STORE = Path(DEFAULT_ROOT)
+LangOption = Annotated[str, typer.Option(
+    "--lang", help="Language of the tables, sentences and report: en, fi (suomi) or sv (svenska)")]
 
 
 class UsageError(Exception):
     """Bad command-line input that is not a scenario file problem."""
+
+
+def language(lang: str) -> Words:
+    """The ``Words`` of ``--lang``; an unknown language is a usage error."""
+    try:
+        return words(lang)
+    except UnknownLanguage as exc:
+        raise UsageError(f"--lang: {exc}") from None
 
 
 def one_line(text: str) -> str:

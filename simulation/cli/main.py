@@ -16,7 +16,7 @@ from typing import NoReturn
 
 import typer
 
-from simulation.cli import calibrate, dashboard, ensemble, report, runs, scenarios
+from simulation.cli import calibrate, dashboard, ensemble, regions, report, runs, scenarios
 from simulation.cli.common import err, one_line, out
 
 COMMANDS = (
@@ -26,6 +26,7 @@ COMMANDS = (
     ("list", scenarios.list_scenarios),
     ("show", scenarios.show),
     ("validate", scenarios.validate),
+    ("new-region", regions.new_region),
     ("sweep", ensemble.sweep),
     ("runs", ensemble.runs),
     ("export", ensemble.export),

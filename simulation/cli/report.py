@@ -16,6 +16,7 @@ from simulation.cli.common import (
     DEFAULT_STORE,
     DaskLocalOption,
     DaskOption,
+    LangOption,
     NoStoreOption,
     StoreOption,
     UsageError,
@@ -25,6 +26,7 @@ from simulation.cli.common import (
     execute_from_cli,
     guarded,
     json_ready,
+    language,
     out,
 )
 from simulation.experiments.compare import plan_comparisons
@@ -98,7 +100,7 @@ def report(
         resamples: ResamplesOption = 400, region_sd: RegionSdOption = 0.0,
         store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
         workers: WorkersOption = None, dask: DaskOption = None,
-        dask_local: DaskLocalOption = None,
+        dask_local: DaskLocalOption = None, lang: LangOption = "en",
         ) -> None:
     """Write the planner's report: effects, costs by payer, sources, calibration (one HTML file).
     """
@@ -107,6 +109,7 @@ def report(
     from simulation.report.page import render, write_report
     from simulation.report.sections import Reproducibility, build_sections
 
+    w = language(lang)
     check_output(output, force)  # before any replication runs
     try:
         size_list = parse_sizes(sizes) if power else []
@@ -145,7 +148,7 @@ def report(
         run_ids={} if no_store else {key: [run_meta(r, version).run_id for r in batch]
                                      for key, batch in batches.items()})
     try:
-        write_report(render(sections, repro), output, force)
+        write_report(render(sections, repro, w=w), output, force)
     except FileExistsError:
         raise UsageError(f"{output}: exists; pass --force to overwrite") from None
     err.print(f"wrote {output} ({len(sections)} comparisons)")

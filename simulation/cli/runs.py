@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from simulation.cli.common import (
     DEFAULT_STORE,
     DaskLocalOption,
     DaskOption,
+    LangOption,
     NoStoreOption,
     StoreOption,
     WorkersOption,
@@ -23,10 +25,12 @@ from simulation.cli.common import (
     fmt,
     guarded,
     json_ready,
+    language,
     out,
 )
-from simulation.engine.catalogue import in_group
+from simulation.engine.catalogue import in_group, metric
 from simulation.experiments.outputs import check_output, write_output
+from simulation.i18n import N_, Words
 from simulation.params.loading import load_scenario
 
 
@@ -38,7 +42,7 @@ def run(scenario: Annotated[str, typer.Argument(help="Library name or path of a 
         workers: WorkersOption = None,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
         store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
-        dask: DaskOption = None, dask_local: DaskLocalOption = None,
+        dask: DaskOption = None, dask_local: DaskLocalOption = None, lang: LangOption = "en",
         ) -> None:
     """Run replications of one scenario and summarise them with 95 % intervals.
 
@@ -47,6 +51,7 @@ def run(scenario: Annotated[str, typer.Argument(help="Library name or path of a 
     from simulation.experiments.runner import requests
     from simulation.experiments.statistics import summarise_replications
 
+    w = language(lang)
     resolved = load_scenario(scenario)
     batch = requests(resolved, replications, seed, weeks)
     results = execute_from_cli(batch, resolved.name, store, no_store, workers, dask, dask_local)
@@ -56,15 +61,17 @@ def run(scenario: Annotated[str, typer.Argument(help="Library name or path of a 
             "scenario": resolved.name, "replications": replications, "seed": seed,
             "weeks": batch[0].weeks, "metrics": metrics}), indent=None))
         return
-    table = Table(title=f"{resolved.title or resolved.name} — {replications} replications, "
-                        f"{batch[0].weeks} weeks, seed {seed}")
-    table.add_column("metric")
-    for column in ("mean", "95 % interval"):
-        table.add_column(column, justify="right")
+    table = Table(title=w.text(N_("{title} — {n} replications, {weeks} weeks, seed {seed}"),
+                               title=resolved.title or resolved.name, n=str(replications),
+                               weeks=str(batch[0].weeks), seed=str(seed)))
+    table.add_column(w.gettext(N_("metric")))
+    for column in (N_("mean"), N_("95 % interval")):
+        table.add_column(w.gettext(column), justify="right")
     headline = in_group("headline")
     for name in (*headline, *(f"target_{n}" for n in headline)):
         m = metrics[name]
-        table.add_row(name, fmt(m["mean"]), f"{fmt(m['ci95_low'])} … {fmt(m['ci95_high'])}")
+        table.add_row(_metric_name(name, w), _n(m["mean"], w),
+                      f"{_n(m['ci95_low'], w)} … {_n(m['ci95_high'], w)}")
     out.print(table)
 
 
@@ -81,16 +88,21 @@ def compare(
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
         csv: Annotated[Path | None, typer.Option(help="Also write tidy rows to this CSV")] = None,
         force: Annotated[bool, typer.Option(help="Overwrite an existing --csv file")] = False,
+        detail: Annotated[bool, typer.Option(
+            "--detail", help="Every comparison's full tables, not one summary table")] = False,
         store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
-        dask: DaskOption = None, dask_local: DaskLocalOption = None,
+        dask: DaskOption = None, dask_local: DaskLocalOption = None, lang: LangOption = "en",
         ) -> None:
     """Compare scenarios with a baseline using common random numbers (paired effects, 95 % CI).
 
-    Every scenario and its baseline run with the same seeds; stored runs are read back."""
+    Every scenario and its baseline run with the same seeds; stored runs are read back. One
+    comparison prints its headline sentence and full tables; several print one summary table
+    (a row per scenario) unless --detail is given."""
     from simulation.experiments.compare import compare_runs, comparisons_frame, plan_comparisons
     from simulation.experiments.runner import requests
     from simulation.experiments.statistics import summarise_replications
 
+    w = language(lang)
     groups = comparison_groups(baseline, scenarios or [], every)
     if csv is not None:
         check_output(csv, force)  # before any replication runs
@@ -131,19 +143,95 @@ def compare(
                                        "gross_net": c.gross_net, "reported": c.reported}
                           for c in comparisons}})))
         return
-    for c in comparisons:
-        _print_comparison(c, levels_by_pair[c.scenario], replications)
+    if len(comparisons) > 1 and not detail:
+        _print_summary(comparisons, replications, flat[0].weeks, w)
+    else:
+        for c in comparisons:
+            _print_headline(c, loaded, flat[0].weeks, replications, w)
+            _print_comparison(c, levels_by_pair[c.scenario], replications, w)
+    if replications < 5:
+        err.print(w.gettext(N_("warning: fewer than 5 replications; intervals are unreliable")),
+                  markup=False)
 
 
-def _print_comparison(comparison, baseline_levels: dict, replications: int) -> None:
+# The summary's English column titles, short enough for one line per scenario in 140
+# columns; the note under the table says what they count
+SHORT = {"vs": "baseline", "in work at the end (target)": "in work",
+         "activation (target), pp": "activation", "lasting placements (target)": "lasting",
+         "public cost, net": "net cost", "municipalities": "municip.", "other funds": "other",
+         "provider profit": "profit"}
+
+
+def _print_summary(comparisons, replications: int, weeks: int, w: Words) -> None:
+    """One row per scenario: the headline effects against its baseline, who pays, and
+    provider profit (the full tables come with --detail)."""
+    from simulation.report.summary import summary_rows
+
+    header, rows = summary_rows(comparisons, w)
+    table = Table(title=w.text(N_("Effects against each scenario's baseline over {weeks} "
+                                  "weeks ({n} paired replications)"),
+                               weeks=str(weeks), n=str(replications)),
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    # the baseline's region is what tells them apart; "baseline_" says nothing here
+    rows = [[scenario, vs.removeprefix("baseline_") or vs, *cells]
+            for scenario, vs, *cells in rows]
+    for i, column in enumerate(header):
+        title = SHORT.get(column, column) if w.lang == "en" else column
+        table.add_column(title, justify="left" if i < 2 else "right",
+                         no_wrap=True, min_width=max([len(row[i]) for row in rows]
+                                                    + [len(title)]))
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+    out.print(w.gettext(N_(
+        "In the target group: people in work at the end, activation in percentage points, "
+        "lasting placements (3 months). The region's net public cost over the run and who "
+        "bears it (state, municipalities, other funds); providers' profit. '?': the 95 % "
+        "interval includes zero. Headline sentences and every metric: --detail; the HTML "
+        "report: pilotsim report.")), markup=False)
+
+
+def _metric_name(name: str, w: Words) -> str:
+    """English keeps the machine names (scripts read them); a translation shows the label."""
+    if w.lang == "en":
+        return name
+    label = w.gettext(metric(name.removeprefix("target_")).label)
+    return w.text(N_("{metric} (target)"), metric=label) if name.startswith("target_") \
+        else label
+
+
+def _n(value: float | None, w: Words) -> str:
+    """A table number: as before in English, in the language's own format otherwise."""
+    if w.lang == "en" or value is None or value != value:
+        return fmt(value)
+    if abs(value) >= 1e6:
+        return w.text(N_("{amount} M"), amount=w.number(value / 1e6, 1))
+    return w.number(value, 3 if 0 < abs(value) < 1 else 0)
+
+
+def _print_headline(comparison, loaded: dict, weeks: int, replications: int,
+                    w: Words) -> None:
+    """The plain-words headline under the table, in the language asked for."""
+    from simulation.report.headline import Scale, headline
+
+    scenario = next(s for s in loaded.values() if s.name == comparison.scenario)
+    size = scenario.region.job_seekers
+    out.print(headline(comparison, weeks, replications, Scale(size, size), w), soft_wrap=True)
+
+
+def _print_comparison(comparison, baseline_levels: dict, replications: int,
+                      w: Words | None = None) -> None:
     from simulation.experiments.compare import significant
 
-    table = Table(title=f"{comparison.scenario} vs {comparison.baseline} "
-                        f"({replications} paired replications)")
-    table.add_column("metric")
-    for column in ("scope", "baseline", "scenario", "effect", "95 % interval", ""):
-        table.add_column(column, justify="right")
-    for prefix, scope in (("target_", "target"), ("", "region")):
+    w = w or Words()
+    table = Table(title=w.text(N_("{scenario} vs {baseline} ({n} paired replications)"),
+                               scenario=comparison.scenario, baseline=comparison.baseline,
+                               n=str(replications)))
+    table.add_column(w.gettext(N_("metric")))
+    for column in (N_("scope"), N_("baseline"), N_("scenario"), N_("effect"),
+                   N_("95 % interval"), ""):
+        table.add_column(w.gettext(column) if column else "", justify="right")
+    for prefix, scope in (("target_", w.gettext(N_("target"))), ("", w.gettext(N_("region")))):
         for name in in_group("effects"):
             key = f"{prefix}{name}"
             effect = comparison.effects.get(key)
@@ -151,23 +239,24 @@ def _print_comparison(comparison, baseline_levels: dict, replications: int) -> N
                 continue
             base = baseline_levels.get(key, {}).get("mean", float("nan"))
             level = comparison.levels.get(key, {}).get("mean", float("nan"))
-            table.add_row(name, scope, fmt(base), fmt(level), fmt(effect["mean"]),
-                          f"{fmt(effect['ci95_low'])} … {fmt(effect['ci95_high'])}",
+            table.add_row(_metric_name(name, w), scope, _n(base, w), _n(level, w),
+                          _n(effect["mean"], w),
+                          f"{_n(effect['ci95_low'], w)} … {_n(effect['ci95_high'], w)}",
                           "*" if significant(effect) else "")
     for name in in_group("growth"):
         effect = comparison.effects.get(name)
         if effect is not None:
-            table.add_row(name, "region", fmt(baseline_levels.get(name, {}).get("mean")),
-                          fmt(comparison.levels.get(name, {}).get("mean")), fmt(effect["mean"]),
-                          f"{fmt(effect['ci95_low'])} … {fmt(effect['ci95_high'])}",
+            table.add_row(_metric_name(name, w), w.gettext(N_("region")),
+                          _n(baseline_levels.get(name, {}).get("mean"), w),
+                          _n(comparison.levels.get(name, {}).get("mean"), w),
+                          _n(effect["mean"], w),
+                          f"{_n(effect['ci95_low'], w)} … {_n(effect['ci95_high'], w)}",
                           "*" if significant(effect) else "")
     out.print(table)
     if comparison.reference:
         _print_reference(comparison)
     if comparison.reported:
         _print_reported(comparison)
-    if replications < 5:
-        err.print("warning: fewer than 5 replications; intervals are unreliable", markup=False)
 
 
 def _print_reported(comparison) -> None:

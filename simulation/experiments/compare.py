@@ -107,13 +107,18 @@ def comparison_baseline(baseline: Scenario, scenario: Scenario) -> Scenario:
       (``[growth]`` minus ``[growth.programme]``): the growth firms, hidden vacancies and solo
       entrepreneurs are the region, not the intervention, so a growth pilot's effects are its
       programme's, not the hiring those firms would do anyway.
+    - A scenario that sets its own region (most often a smaller one, for a quick try) is
+      paired with its baseline on that region: the same people, not a region of another size.
     """
     update: dict[str, object] = {}
+    if scenario.region != baseline.region:
+        update["region"] = scenario.region
     plain = (baseline.interventions == Interventions()
              and baseline.wage_subsidy.municipal_top_up == 0)
     if plain and scenario.target_group != baseline.target_group:
         named = {m for rule in scenario.target_group.any_of for m in rule.municipalities or ()}
-        missing = sorted(named - set(baseline.region.municipalities))
+        region = update.get("region", baseline.region)
+        missing = sorted(named - set(region.municipalities))  # type: ignore[attr-defined]
         if missing:
             raise ValueError(f"{scenario.name}: its target group names municipality "
                              f"{missing[0]!r}, which its baseline {baseline.name!r} does not "

@@ -12,19 +12,22 @@ import pandas as pd
 from simulation.engine.catalogue import Kind, in_group, metric
 from simulation.engine.results import RunResult
 from simulation.experiments.statistics import weekly_bands
+from simulation.i18n import N_, Words
 from simulation.params.fields import PAYERS
 from simulation.report.sections import Section
 
 COLOURS = {"baseline": "#7f7f7f", "scenario": "#1f77b4"}
 
 
-def series_figure(section: Section):  # noqa: ANN201 - go.Figure
+def series_figure(section: Section, w: Words | None = None):  # noqa: ANN201 - go.Figure
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
+    w = w or Words()
     series = [metric(name) for name in in_group("report_series")]
-    titles = [f"{m.label} — {scope}" for scope in ("target group", "whole region")
-              for m in series]
+    titles = [w.text(N_("{metric} — {scope}"), metric=w.gettext(m.label),
+                     scope=w.gettext(scope))
+              for scope in (N_("target group"), N_("whole region")) for m in series]
     fig = make_subplots(rows=2, cols=len(series), subplot_titles=titles, vertical_spacing=0.14)
     start = date.fromisoformat(section.scenario.start_date)
     roles = (("baseline", section.baseline_runs, section.baseline.name),
@@ -43,10 +46,12 @@ def series_figure(section: Section):  # noqa: ANN201 - go.Figure
                     x=x + x[::-1], y=list(scale * bands["p90"]) + list(scale * bands["p10"])[::-1],
                     fill="toself", fillcolor=_rgba(colour, 0.2), line={"width": 0},
                     hoverinfo="skip", showlegend=first, legendgroup=role,
-                    name=f"{name}: 10–90 % of replications"), row=row, col=col)
+                    name=w.text(N_("{name}: 10–90 % of replications"), name=name)),
+                    row=row, col=col)
                 fig.add_trace(go.Scatter(x=x, y=scale * bands["mean"], mode="lines",
                                          line={"color": colour}, legendgroup=role,
-                                         showlegend=first, name=f"{name}: mean"),
+                                         showlegend=first,
+                                         name=w.text(N_("{name}: mean"), name=name)),
                               row=row, col=col)
     fig.update_layout(height=620, margin={"t": 60, "b": 40},
                       legend={"orientation": "h", "y": -0.08})
@@ -59,20 +64,23 @@ def _weekly(runs: Sequence[RunResult], scope: str) -> pd.DataFrame:
                       for r in runs], ignore_index=True)
 
 
-def cost_figure(frame: pd.DataFrame, title: str):  # noqa: ANN201 - go.Figure
+def cost_figure(frame: pd.DataFrame, title: str, w: Words | None = None):  # noqa: ANN201
     import plotly.graph_objects as go
 
+    w = w or Words()
     fig = go.Figure()
     shown = frame[(frame["mean"].abs() >= 1)]
     for item, group in shown.groupby("item", sort=True):
-        fig.add_trace(go.Bar(x=group["payer"], y=group["mean"] / 1e6,
-                             name=str(item).replace("_", " "),
+        fig.add_trace(go.Bar(x=[w.term(str(p)) for p in group["payer"]],
+                             y=group["mean"] / 1e6, name=w.term(str(item)),
                              error_y={"type": "data", "symmetric": False,
                                       "array": (group["ci95_high"] - group["mean"]) / 1e6,
                                       "arrayminus": (group["mean"] - group["ci95_low"]) / 1e6}))
     fig.update_layout(barmode="relative", title=title, height=420,
-                      yaxis_title="change in cost, M€ (negative = saving)",
-                      xaxis={"categoryorder": "array", "categoryarray": list(PAYERS)})
+                      yaxis_title=w.gettext(N_("change in cost, M€ (negative = saving)")),
+                      separators=w.number(1234.5, 1)[-2] + w.number(1234.5, 1)[1],
+                      xaxis={"categoryorder": "array",
+                             "categoryarray": [w.term(p) for p in PAYERS]})
     return fig
 
 

@@ -3,9 +3,11 @@ one net lasting placement costs (or why there is none), and how sure the model i
 
 The dashboard, the report and the terminal all print these sentences. Each is built from a
 whole-sentence template with named fields (``Words.text``), never by gluing fragments, so a
-translation can reorder it; numbers are formatted by ``Words`` too. Effects measured on a
-model region smaller than the real one are scaled to the real region (counts and euros; rates
-are not) and the sentence says so.
+translation can reorder it; every template is marked ``N_`` where it is written, so the
+catalogues (``simulation/i18n/locales``) find it; numbers are formatted by ``Words`` too
+(``simulation.i18n.words``: English, or Finnish and Swedish with Babel's formats). Effects
+measured on a model region smaller than the real one are scaled to the real region (counts and
+euros; rates are not) and the sentence says so.
 """
 
 from __future__ import annotations
@@ -15,31 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from simulation.experiments.compare import Comparison, significant
+from simulation.i18n import N_, Words
 from simulation.params.fields import PAYERS
 
 Stats = Mapping[str, float]
-
-
-class Words:
-    """English templates and number formats; a translation overrides ``text`` and the
-    formats (see issue 20's catalogues)."""
-
-    def text(self, template: str, **fields: str) -> str:
-        return template.format(**fields)
-
-    def count(self, value: float) -> str:
-        return f"{abs(value):,.0f}"
-
-    def points(self, share: float) -> str:
-        return f"{abs(100 * share):.1f}"
-
-    def euros(self, value: float) -> str:
-        v = abs(value)
-        if v >= 1e6:
-            return f"{v / 1e6:,.1f} M€"
-        if v >= 1e4:
-            return f"{v / 1e3:,.0f} k€"
-        return f"{v:,.0f} €"
 
 
 @dataclass(frozen=True)
@@ -58,10 +39,12 @@ def _ok(stats: Stats | None) -> bool:
     return bool(stats) and not math.isnan(stats.get("mean", math.nan))
 
 
-def _range(stats: Stats, fmt, factor: float = 1.0) -> str:  # noqa: ANN001 - a Words method
+def _range(stats: Stats, fmt, w: Words, factor: float = 1.0  # noqa: ANN001 - a Words method
+           ) -> str:
     low, high = stats["ci95_low"] * factor, stats["ci95_high"] * factor
     sign = lambda x: "−" if x < 0 else ("+" if x > 0 else "")  # noqa: E731
-    return f"{sign(low)}{fmt(low)} to {sign(high)}{fmt(high)}"
+    return w.text(N_("{low} to {high}"), low=f"{sign(low)}{fmt(low)}",
+                  high=f"{sign(high)}{fmt(high)}")
 
 
 def employment_sentence(c: Comparison, scale: Scale, w: Words) -> str:
@@ -71,24 +54,33 @@ def employment_sentence(c: Comparison, scale: Scale, w: Words) -> str:
     if _ok(work):
         n = work["mean"] * scale.factor
         if significant(work):
-            template = ("{n} more people in the target group are in work at the end "
-                        "({range})" if n > 0 else
-                        "{n} fewer people in the target group are in work at the end "
-                        "({range})")
+            template = (N_("{n} more people in the target group are in work at the end "
+                           "({range})") if n > 0 else
+                        N_("{n} fewer people in the target group are in work at the end "
+                           "({range})"))
         else:
-            template = ("no clear change in how many of the target group are in work at the "
-                        "end ({range})")
-        parts.append(w.text(template, n=w.count(n), range=_range(work, w.count, scale.factor)))
+            template = N_("no clear change in how many of the target group are in work at the "
+                          "end ({range})")
+        parts.append(w.text(template, n=w.count(n), range=_range(work, w.count, w, scale.factor)))
     if _ok(act):
         if significant(act):
-            template = ("activation is {p} percentage points higher ({range})" if act["mean"] > 0
-                        else "activation is {p} percentage points lower ({range})")
+            template = (N_("activation is {p} percentage points higher ({range})")
+                        if act["mean"] > 0 else
+                        N_("activation is {p} percentage points lower ({range})"))
         else:
-            template = "no clear change in activation ({range} percentage points)"
-        parts.append(w.text(template, p=w.points(act["mean"]), range=_range(act, w.points)))
+            template = N_("no clear change in activation ({range} percentage points)")
+        parts.append(w.text(template, p=w.points(act["mean"]), range=_range(act, w.points, w)))
     if not parts:
         return ""
-    return w.text("In the target group, {parts}.", parts="; ".join(parts))
+    return w.text(N_("In the target group, {parts}."), parts="; ".join(parts))
+
+
+# what each payer's change is called: (pays more, saves)
+PAYER_TEMPLATES = {
+    "state": (N_("the state pays {amount} more"), N_("the state saves {amount}")),
+    "municipality": (N_("municipalities pay {amount} more"), N_("municipalities save {amount}")),
+    "other": (N_("other funds pay {amount} more"), N_("other funds save {amount}")),
+}
 
 
 def cost_sentence(c: Comparison, weeks: int, scale: Scale, w: Words) -> str:
@@ -99,26 +91,22 @@ def cost_sentence(c: Comparison, weeks: int, scale: Scale, w: Words) -> str:
     f = scale.factor
     per_year = total["mean"] * f * 52 / weeks
     payers = []
-    templates = {"state": ("the state pays {amount} more", "the state saves {amount}"),
-                 "municipality": ("municipalities pay {amount} more",
-                                  "municipalities save {amount}"),
-                 "other": ("other funds pay {amount} more", "other funds save {amount}")}
     for payer in PAYERS:
         stats = c.effects.get(f"cost_{payer}_eur")
         if not _ok(stats) or abs(stats["mean"] * f) < 1:
             continue
-        more, less = templates[payer]
+        more, less = PAYER_TEMPLATES[payer]
         payers.append(w.text(more if stats["mean"] > 0 else less,
                              amount=w.euros(stats["mean"] * f)))
     if total["mean"] > 0:
-        template = ("Public cost rises by {amount} over the {weeks} weeks (about {per_year} a "
-                    "year; {range}): {payers}.")
+        template = N_("Public cost rises by {amount} over the {weeks} weeks (about {per_year} a "
+                      "year; {range}): {payers}.")
     else:
-        template = ("Public cost falls by {amount} over the {weeks} weeks (about {per_year} a "
-                    "year; {range}): {payers}.")
+        template = N_("Public cost falls by {amount} over the {weeks} weeks (about {per_year} a "
+                      "year; {range}): {payers}.")
     return w.text(template, amount=w.euros(total["mean"] * f), weeks=str(weeks),
-                  per_year=w.euros(per_year), range=_range(total, w.euros, f),
-                  payers="; ".join(payers) or "no payer's share changes clearly")
+                  per_year=w.euros(per_year), range=_range(total, w.euros, w, f),
+                  payers="; ".join(payers) or w.text(N_("no payer's share changes clearly")))
 
 
 def per_placement_sentence(c: Comparison, scale: Scale, w: Words) -> str:
@@ -127,21 +115,21 @@ def per_placement_sentence(c: Comparison, scale: Scale, w: Words) -> str:
     lasting = c.effects.get("target_sustained_3m")
     if _ok(per):
         if math.isnan(per.get("ci95_low", math.nan)):
-            return w.text("Each net extra lasting placement costs about {amount}, but the "
-                          "number of extra placements is too uncertain for an interval.",
+            return w.text(N_("Each net extra lasting placement costs about {amount}, but the "
+                             "number of extra placements is too uncertain for an interval."),
                           amount=w.euros(per["mean"]))
-        template = ("Each net extra lasting placement costs {amount} ({range})."
+        template = (N_("Each net extra lasting placement costs {amount} ({range}).")
                     if per["mean"] > 0 else
-                    "Each net extra lasting placement comes with a net saving of {amount} "
-                    "({range}).")
-        return w.text(template, amount=w.euros(per["mean"]), range=_range(per, w.euros))
+                    N_("Each net extra lasting placement comes with a net saving of {amount} "
+                       "({range})."))
+        return w.text(template, amount=w.euros(per["mean"]), range=_range(per, w.euros, w))
     if _ok(lasting):
-        template = ("There is no cost per net lasting placement: the target group has fewer "
-                    "lasting placements than in the baseline ({range})."
+        template = (N_("There is no cost per net lasting placement: the target group has fewer "
+                       "lasting placements than in the baseline ({range}).")
                     if significant(lasting) and lasting["mean"] < 0 else
-                    "There is no cost per net lasting placement: the pilot adds no clear "
-                    "lasting placements in the target group ({range}).")
-        return w.text(template, range=_range(lasting, w.count, scale.factor))
+                    N_("There is no cost per net lasting placement: the pilot adds no clear "
+                       "lasting placements in the target group ({range})."))
+        return w.text(template, range=_range(lasting, w.count, w, scale.factor))
     return ""
 
 
@@ -149,14 +137,16 @@ def certainty_sentence(c: Comparison, replications: int, scale: Scale, w: Words)
     """How sure: replications, what the intervals include, and the region's size."""
     sure = [k for k in ("target_employed_end", "target_activation_rate_end", "cost_total_eur")
             if _ok(c.effects.get(k)) and significant(c.effects[k])]
-    direction = ("The direction of each of these is clear" if len(sure) == 3 else
-                 "Some of these directions are not clear")
-    text = w.text("{direction} across {n} paired replications; the intervals show the "
-                  "model's chance variation only, not doubt about its assumptions.",
-                  direction=direction, n=str(replications))
+    template = (N_("The direction of each of these is clear across {n} paired replications; "
+                   "the intervals show the model's chance variation only, not doubt about its "
+                   "assumptions.") if len(sure) == 3 else
+                N_("Some of these directions are not clear across {n} paired replications; "
+                   "the intervals show the model's chance variation only, not doubt about its "
+                   "assumptions."))
+    text = w.text(template, n=str(replications))
     if scale.modelled != scale.real:
-        text += " " + w.text("The model ran {modelled} job seekers; counts and euros are "
-                             "scaled to the real region's {real}.",
+        text += " " + w.text(N_("The model ran {modelled} job seekers; counts and euros are "
+                                "scaled to the real region's {real}."),
                              modelled=w.count(scale.modelled), real=w.count(scale.real))
     return text
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from simulation.experiments.outputs import write_output
+from simulation.i18n import N_, Words, words
 from simulation.report.blocks import (
     calibration_block,
     power_block,
@@ -55,11 +56,11 @@ nav a{margin-right:1em} code{font-size:.9em} details{margin:.4em 0}
 """
 
 
-def executive_summary(sections: Sequence[Section], figures: Figures) -> str:
+def executive_summary(sections: Sequence[Section], figures: Figures, w: Words) -> str:
     """One page before the details: a row per scenario, a forest plot of the headline effects
     and each scenario's headline sentence."""
     comparisons = [s.comparison for s in sections]
-    header, rows = summary_rows(comparisons)
+    header, rows = summary_rows(comparisons, w)
     sentences = []
     for s in sections:
         runs = s.scenario_runs
@@ -67,67 +68,98 @@ def executive_summary(sections: Sequence[Section], figures: Figures) -> str:
         size = s.scenario.region.job_seekers
         sentences.append(f"<p><b>{html.escape(s.scenario.title or s.scenario.name)}.</b> "
                          + html.escape(headline(s.comparison, weeks, len(s.scenario_runs),
-                                                Scale(size, size))) + "</p>")
-    return ('<section id="summary"><h2>Summary</h2><p>Effects against each scenario\'s '
-            "baseline (scenario − baseline; euros over the whole run; “?” marks an interval "
-            "that includes zero).</p>" + html_table(header, [[html.escape(c) for c in r]
-                                                            for r in rows], "num")
-            + figures.html(forest_figure(comparisons)) + "".join(sentences) + "</section>")
+                                                Scale(size, size), w)) + "</p>")
+    return ('<section id="summary">' + _h(w, 2, N_("Summary")) + "<p>"
+            + html.escape(w.gettext(N_(
+                "Effects against each scenario's baseline (scenario − baseline; euros over the "
+                "whole run; “?” marks an interval that includes zero).")))
+            # the header comes translated from summary_rows
+            + "</p>" + html_table(header, [[html.escape(c) for c in r] for r in rows], "num")
+            + figures.html(forest_figure(comparisons, w)) + "".join(sentences) + "</section>")
 
 
-def render(sections: Sequence[Section], repro: Reproducibility, title: str | None = None
-           ) -> str:
-    """The complete HTML document."""
+def _h(w: Words, level: int, message: str) -> str:
+    return f"<h{level}>{html.escape(w.gettext(message))}</h{level}>"
+
+
+def _a(w: Words, anchor: str, message: str) -> str:
+    return f'<a href="#{anchor}">{html.escape(w.gettext(message))}</a>'
+
+
+def _p(w: Words, message: str) -> str:
+    return f"<p>{html.escape(w.gettext(message))}</p>"
+
+
+def render(sections: Sequence[Section], repro: Reproducibility, title: str | None = None,
+           lang: str | None = None, w: Words | None = None) -> str:
+    """The complete HTML document, in ``lang`` (``en``, ``fi``, ``sv``; or the given ``w``)."""
+    w = w or words(lang)
     figures = Figures()
-    names = [f"{s.scenario.name} vs {s.baseline.name}" for s in sections]
-    title = title or ("pilotsim report: " + (names[0] if len(names) == 1 else
-                                             f"{len(names)} scenarios against their baselines"))
+    vs = w.gettext(N_("{scenario} vs {baseline}"))
+    names = [vs.format(scenario=s.scenario.name, baseline=s.baseline.name) for s in sections]
+    title = title or (w.text(N_("pilotsim report: {name}"), name=names[0]) if len(names) == 1
+                      else w.text(N_("pilotsim report: {n} scenarios against their baselines"),
+                                  n=str(len(names))))
     nav = "".join(f'<a href="#s{i}">{html.escape(n)}</a>' for i, n in enumerate(names))
+    now = datetime.now(UTC)
     body = [f"<h1>{html.escape(title)}</h1>",
-            f"<p>Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by pilotsim "
-            f"{html.escape(version('pilotsim'))}; {repro.replications} paired replications "
-            f"per scenario, seed {repro.seed}. Effects are scenario − baseline with the same "
-            "random numbers (the same people, the same luck), with t-based 95 % intervals "
-            "across replications.</p>",
-            f"<nav><a href=\"#summary\">Summary</a> {nav} "
-            "<a href=\"#sources\">Assumptions and sources</a> "
-            "<a href=\"#calibration\">Calibration</a> "
-            "<a href=\"#reproducibility\">Reproducibility</a></nav>"]
-    body.append(executive_summary(sections, figures))
+            "<p>" + html.escape(w.text(N_(
+                "Generated {date} {time} UTC by pilotsim {version}; {n} paired replications "
+                "per scenario, seed {seed}. Effects are scenario − baseline with the same random "
+                "numbers (the same people, the same luck), with t-based 95 % intervals across "
+                "replications."), date=w.date(now.date()), time=f"{now:%H:%M}",
+                version=version("pilotsim"), n=str(repro.replications), seed=str(repro.seed)))
+            + "</p>",
+            "<nav>" + _a(w, "summary", N_("Summary")) + f" {nav} "
+            + _a(w, "sources", N_("Assumptions and sources")) + " "
+            + _a(w, "calibration", N_("Calibration")) + " "
+            + _a(w, "reproducibility", N_("Reproducibility")) + "</nav>"]
+    body.append(executive_summary(sections, figures, w))
     for i, section in enumerate(sections):
         sc = section.scenario
         body.append(f'<section id="s{i}"><h2>{html.escape(sc.title or sc.name)} '
-                    f"<small>({html.escape(sc.name)} vs {html.escape(section.baseline.name)})"
-                    "</small></h2>")
+                    f"<small>({html.escape(names[i])})</small></h2>")
         if sc.description:
             body.append(f"<p><i>{html.escape(sc.description)}</i></p>")
-        body.append('<div class="summary"><h3>In plain words</h3>'
-                    + "".join(f"<p>{p}</p>" for p in summary_paragraphs(section)) + "</div>")
-        body.append("<h3>Effects with 95 % confidence intervals</h3>" + effects_table(section))
-        body.append("<h3>Gross change beside net effect</h3><p>A programme reports its own "
-                    "change from start to end (gross); the baseline shows the change the region "
-                    "would have seen anyway (trend); the difference is the programme's net "
-                    "effect.</p>" + gross_net_table(section))
-        body.append("<h3>Over time</h3><p>Mean and 10–90 % band across replications.</p>"
-                    + figures.html(series_figure(section)))
+        body.append('<div class="summary">' + _h(w, 3, N_("In plain words"))
+                    + "".join(f"<p>{p}</p>" for p in summary_paragraphs(section, w)) + "</div>")
+        body.append(_h(w, 3, N_("Effects with 95 % confidence intervals"))
+                    + effects_table(section, w))
+        body.append(_h(w, 3, N_("Gross change beside net effect"))
+                    + _p(w, N_("A programme reports its own change from start to end (gross); "
+                               "the baseline shows the change the region would have seen "
+                               "anyway (trend); the difference is the programme's net effect."))
+                    + gross_net_table(section, w))
+        body.append(_h(w, 3, N_("Over time"))
+                    + _p(w, N_("Mean and 10–90 % band across replications."))
+                    + figures.html(series_figure(section, w)))
         costs = cost_frame(section)
-        body.append("<h3>Cost by payer and item</h3><p>Euros over the whole run, scenario − "
-                    "baseline (negative = saving; tax revenue from work is a negative cost)."
-                    "</p>" + figures.html(cost_figure(costs, "Change in cost by payer"))
-                    + cost_table(costs))
-        providers = provider_table(section)
+        body.append('<section class="cost">' + _h(w, 3, N_("Cost by payer and item"))
+                    + _p(w, N_("Euros over the whole run, scenario − baseline (negative = "
+                               "saving; tax revenue from work is a negative cost)."))
+                    + figures.html(cost_figure(costs, w.gettext(N_("Change in cost by payer")),
+                                               w))
+                    + cost_table(costs, w) + "</section>")
+        providers = provider_table(section, w)
         if providers:
-            body.append("<h3>Provider economics</h3>" + providers)
+            body.append(_h(w, 3, N_("Provider economics")) + providers)
         power = power_block(section)
         if power:
             text, fig = power
-            body.append("<h3>Evaluating the pilot: power and minimum detectable effect</h3>"
-                        + text + figures.html(fig))
+            body.append(_h(w, 3, N_("Evaluating the pilot: power and minimum detectable "
+                                    "effect")) + text + figures.html(fig))
         body.append("</section>")
-    body.append('<section id="sources"><h2>Assumptions and sources</h2><p>Each number is '
-                '<span class="kind sourced">sourced</span>, <span class="kind fitted">fitted'
-                '</span>, an <span class="kind assumption">assumption</span> or a '
-                '<span class="kind default">schema default</span>.</p>')
+    body.append('<section id="sources">' + _h(w, 2, N_("Assumptions and sources")) + "<p>"
+                + w.text(N_("Each number is {sourced}, {fitted}, an {assumption} or a "
+                            "{default}."),
+                         sourced='<span class="kind sourced">' + html.escape(
+                             w.gettext(N_("sourced"))) + "</span>",
+                         fitted='<span class="kind fitted">' + html.escape(
+                             w.gettext(N_("fitted"))) + "</span>",
+                         assumption='<span class="kind assumption">' + html.escape(
+                             w.gettext(N_("assumption"))) + "</span>",
+                         default='<span class="kind default">' + html.escape(
+                             w.gettext(N_("schema default"))) + "</span>") + "</p>")
     seen: set[str] = set()
     for section in sections:
         if section.baseline.name not in seen:
@@ -137,11 +169,11 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
     body.append("</section>")
     scenarios = list({s.name: s for sec in sections
                       for s in (sec.baseline, sec.scenario)}.values())
-    body.append('<section id="calibration"><h2>Calibration status</h2>'
+    body.append('<section id="calibration">' + _h(w, 2, N_("Calibration status"))
                 + calibration_block(scenarios) + "</section>")
-    body.append('<section id="reproducibility"><h2>Reproducibility</h2>'
+    body.append('<section id="reproducibility">' + _h(w, 2, N_("Reproducibility"))
                 + reproducibility_block(repro, scenarios) + "</section>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return (f"<!DOCTYPE html>\n<html lang=\"{w.lang}\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title>"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n")

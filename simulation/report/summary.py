@@ -12,17 +12,17 @@ from plotly.subplots import make_subplots
 
 from simulation.engine.catalogue import metric
 from simulation.experiments.compare import Comparison, significant
-from simulation.report.headline import Words
+from simulation.i18n import N_, Words
 
 # (effect key, column title, how to write it)
 COLUMNS = (
-    ("target_employed_end", "in work at the end (target)", "count"),
-    ("target_activation_rate_end", "activation (target), pp", "points"),
-    ("target_sustained_3m", "lasting placements (target)", "count"),
-    ("cost_total_eur", "public cost, net", "euros"),
-    ("cost_state_eur", "state", "euros"),
-    ("cost_municipality_eur", "municipalities", "euros"),
-    ("cost_other_eur", "other funds", "euros"),
+    ("target_employed_end", N_("in work at the end (target)"), "count"),
+    ("target_activation_rate_end", N_("activation (target), pp"), "points"),
+    ("target_sustained_3m", N_("lasting placements (target)"), "count"),
+    ("cost_total_eur", N_("public cost, net"), "euros"),
+    ("cost_state_eur", N_("state"), "euros"),
+    ("cost_municipality_eur", N_("municipalities"), "euros"),
+    ("cost_other_eur", N_("other funds"), "euros"),
 )
 FOREST = ("target_employed_end", "target_activation_rate_end", "target_sustained_3m",
           "cost_total_eur")
@@ -43,7 +43,8 @@ def summary_rows(comparisons: Sequence[Comparison], w: Words | None = None
     """Header and one row per comparison; a cell ends in ``?`` where the 95 % interval
     includes zero; provider profit where the scenario has providers."""
     w = w or Words()
-    header = ["scenario", "vs", *(title for _, title, _ in COLUMNS), "provider profit"]
+    header = [w.gettext(N_("scenario")), w.gettext(N_("vs")),
+              *(w.gettext(title) for _, title, _ in COLUMNS), w.gettext(N_("provider profit"))]
     rows = []
     for c in comparisons:
         profit = c.levels.get("provider_profit_eur")
@@ -53,12 +54,14 @@ def summary_rows(comparisons: Sequence[Comparison], w: Words | None = None
     return header, rows
 
 
-def forest_figure(comparisons: Sequence[Comparison]) -> go.Figure:
+def forest_figure(comparisons: Sequence[Comparison], w: Words | None = None) -> go.Figure:
     """The headline effects of every scenario with their 95 % intervals, one panel each."""
+    w = w or Words()
+    titles = [w.text(N_("{metric} (target)"), metric=w.gettext(metric(k.removeprefix(
+        "target_")).label)) if k.startswith("target_") else w.gettext(metric(k).label)
+        for k in FOREST]
     figure = make_subplots(rows=1, cols=len(FOREST), shared_yaxes=True,
-                           subplot_titles=[metric(k.removeprefix("target_")).label
-                                           + (" (target)" if k.startswith("target_") else "")
-                                           for k in FOREST],
+                           subplot_titles=titles,
                            horizontal_spacing=0.03)
     names = [c.scenario for c in comparisons]
     for col, key in enumerate(FOREST, start=1):
