@@ -225,7 +225,14 @@ def test_run_compare_share_and_download(server, browser) -> None:
     with page.expect_download() as download:
         page.click("#download-series-button")
     figure = Path(download.value.path()).read_bytes()
-    assert figure[:8] == b"\x89PNG\r\n\x1a\n", download.value.suggested_filename
+    name = download.value.suggested_filename
+    # a PNG where kaleido's Chromium answers in time; otherwise (a loaded machine) a small page
+    # that loads the server's one plotly.js instead of embedding 4.8 MB of it
+    if name.endswith(".png"):
+        assert figure[:8] == b"\x89PNG\r\n\x1a\n", name
+    else:
+        assert name.endswith(".html") and len(figure) < 500_000, (name, len(figure))
+        assert b"/pilotsim/plotly.min.js" in figure, name
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard_compare.png"), full_page=True)
