@@ -54,9 +54,9 @@ class UploadError(ValueError):
 
 def clean_note(note: Any) -> str:
     """The workshop's note as one printable line (it goes into the file's assumptions)."""
-    text = " ".join(str(note or "").split())
-    text = "".join(ch for ch in text if ch.isprintable())
-    return text[:MAX_NOTE_CHARS]
+    line = " ".join(str(note or "").split())
+    line = "".join(ch for ch in line if ch.isprintable())
+    return line[:MAX_NOTE_CHARS]
 
 
 def recorded_overrides(request: WorkshopRequest) -> dict[str, Any]:
@@ -101,14 +101,14 @@ def _assumptions(tree: dict[str, Any], library: Scenario, stamp: str, note: str,
         else:
             field = here[1:] if here[0] == "scenario" else here
             before = _was(library, field)
-            text = f"{stamp}: changed from {before}" if before is not None else stamp
-            out[key] = {"value": value, "assumption": text + (f"; {note}" if note else "")}
+            line = f"{stamp}: changed from {before}" if before is not None else stamp
+            out[key] = {"value": value, "assumption": line + (f"; {note}" if note else "")}
     return out
 
 
-def _string(text: str) -> str:
+def _string(line: str) -> str:
     # JSON's escapes (\", \\, \n, \uXXXX) are all valid in a TOML basic string
-    return json.dumps(text, ensure_ascii=False)
+    return json.dumps(line, ensure_ascii=False)
 
 
 def _key(key: str) -> str:
@@ -216,9 +216,9 @@ def _check_references(raw: bytes) -> None:
                           "a shipped contract or write its contract_table, not a file")
 
 
-def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+def _one_line(line: str, limit: int = 300) -> str:
+    line = " ".join(str(line).split())
+    return line if len(line) <= limit else line[:limit - 3] + "..."
 
 
 def read_upload(contents: Any, filename: Any) -> Scenario:
