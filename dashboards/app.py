@@ -18,7 +18,16 @@ import flask
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dash_table, dcc, html, no_update
 
-from dashboards import contract_panel, downloads, options, queue_view, result_sections, views
+from dashboards import (
+    contract_panel,
+    design_panel,
+    downloads,
+    language,
+    options,
+    queue_view,
+    result_sections,
+    views,
+)
 from dashboards.glossary import glossary_section, help_text, plain_item_labels, why_box
 from dashboards.headline_card import comparison_of, headline_block, scale_of
 from dashboards.jobs import JobQueue, QueueFull
@@ -43,6 +52,7 @@ from dashboards.levers import (
     scenario_names,
 )
 from dashboards.picker import grouped_options
+from simulation.i18n import N_, Words
 
 DEFAULT_SCENARIO = "pirkanmaa"
 POLL_MS = 700
@@ -193,6 +203,7 @@ def build_panel() -> html.Div:
              f"1–{MAX_REPLICATIONS}; at least 5 for reliable intervals"),
         _row("Seed", _number_input("seed", 2017, 0, MAX_SEED),
              "replication i of scenario and baseline share seed child i"),
+        design_panel.panel(),
     ], style=CARD, className="build-panel")
 
 
@@ -251,6 +262,7 @@ def layout() -> html.Div:
         dcc.Interval(id="options-poll", interval=2 * POLL_MS, disabled=True),
         dcc.Download(id="download"),
         html.Div([
+            language.picker(),
             html.Span("pilotsim", style={"fontWeight": "800", "fontSize": "22px"}),
             html.Span(" workshop — try a labour-market intervention before the pilot",
                       style={"fontSize": "15px", "color": "#5d6d7e"}),
@@ -328,42 +340,47 @@ def _table(id_: str, rows: list[dict[str, str]], columns: list[tuple[str, str]]
         style_header={"fontWeight": "700", "backgroundColor": "#eef2f5"})
 
 
-def _title(job: Any, scope: str) -> str:
-    who = "target group" if scope == "target" else "whole region"
-    return (f"{job.scenario.name} vs {job.baseline.name} — {who}, "
-            f"{job.scenario.region.job_seekers:,} job seekers, {job.replications} "
-            f"replications, seed {job.seed}")
+def _title(job: Any, scope: str, w: Words = views.ENGLISH) -> str:
+    who = w.gettext(N_("target group") if scope == "target" else N_("whole region"))
+    return w.text(N_("{scenario} vs {baseline} — {who}, {n} job seekers, {replications} "
+                     "replications, seed {seed}"), scenario=job.scenario.name,
+                  baseline=job.baseline.name, who=who, n=w.count(job.scenario.region.job_seekers),
+                  replications=str(job.replications), seed=str(job.seed))
 
 
-def render_results(queue: JobQueue, job_id: str, scope: str) -> list[Any]:
+def render_results(queue: JobQueue, job_id: str, scope: str, w: Words = views.ENGLISH
+                   ) -> list[Any]:
     job = queue.get(job_id)
     if job is None or job.status != "done":
         return [_box("These results are no longer in memory: press Run (stored runs are read "
                      "back at once).", WARN)]
     results = views.load_results(queue.store_root, job)
-    rows = views.effects_rows(results, scope)
-    notes = [_box(w, WARN, "reliability-warning") for w in views.warnings(results, rows)]
-    title = _title(job, scope)
+    rows = views.effects_rows(results, scope, w)
+    notes = [_box(n, WARN, "reliability-warning") for n in views.warnings(results, rows, w)]
+    title = _title(job, scope, w)
     scale = scale_of(results)
+    size = (w.text(N_("At model size: {n} job seekers."), n=w.count(scale.modelled))
+            if scale.modelled == scale.real else
+            w.text(N_("At model size: {n} job seekers (the real region has {real}; the "
+                      "headline above is scaled)."), n=w.count(scale.modelled),
+                   real=w.count(scale.real)))
     out: list[Any] = [
         html.Div(title, id="results-title", style={"fontWeight": "600", "margin": "6px 0"}),
-        *headline_block(results), why_box(comparison_of(results).effects), *notes,
-        dcc.Graph(id="series-graph", figure=views.series_figure(results, scope, title),
+        *headline_block(results, w), why_box(comparison_of(results).effects, w), *notes,
+        dcc.Graph(id="series-graph", figure=views.series_figure(results, scope, title, w),
                   config={"displaylogo": False}),
-        html.H4("Effects (scenario − baseline, paired by seed; 95 % intervals)"),
-        html.Div(f"At model size: {scale.modelled:,} job seekers"
-                 + ("" if scale.modelled == scale.real else
-                    f" (the real region has {scale.real:,}; the headline above is scaled)")
-                 + ". Shares are fractions (0.148 = 14.8 %). Hover a metric for its meaning; "
-                   "the Glossary tab lists them all.", style=SMALL),
-        _table("effects-table", rows, [
-            ("label", "metric"), ("unit", "unit"), ("baseline", "baseline"),
-            ("scenario", "scenario"), ("effect", "effect"), ("ci95_low", "95 % low"),
-            ("ci95_high", "95 % high"), ("reliability", "reliability")]),
+        html.H4(w.gettext(N_("Effects (scenario − baseline, paired by seed; 95 % intervals)"))),
+        html.Div(size + " " + w.gettext(N_(
+            "Hover a metric for its meaning; the Glossary tab lists them all.")), style=SMALL),
+        _table("effects-table", rows, [(key, w.gettext(name)) for key, name in (
+            ("label", N_("metric")), ("unit", N_("unit")), ("baseline", N_("baseline")),
+            ("scenario", N_("scenario")), ("effect", N_("effect")), ("ci95_low", N_("95 % low")),
+            ("ci95_high", N_("95 % high")), ("reliability", N_("reliability")))]),
         dcc.Graph(id="cost-graph", figure=plain_item_labels(views.cost_figure(
-            results, scope, "Public cost (model size)")), config={"displaylogo": False}),
+            results, scope, w.gettext(N_("Public cost (model size)")), w), w),
+            config={"displaylogo": False}),
     ]
-    out += result_sections.sections(queue.store_root, results)  # providers, firms
+    out += result_sections.sections(queue.store_root, results, w)  # providers, firms
     return [part for part in out if part is not None]
 
 
@@ -406,6 +423,8 @@ def create_app(queue: JobQueue) -> Dash:
     contract_panel.register(app)
     queue_view.register(app)
     downloads.register(app)
+    design_panel.register(app, queue)
+    language.register(app)
 
     @app.callback(
         Output("scenario", "value"), Output("job_seekers", "value"), Output("weeks", "value"),
@@ -466,16 +485,17 @@ def create_app(queue: JobQueue) -> Dash:
         State("scenario", "value"), State("job_seekers", "value"), State("weeks", "value"),
         State("target", "value"), State("replications", "value"), State("seed", "value"),
         State("scope", "value"), State({"type": "lever", "key": ALL}, "value"),
-        State({"type": "lever", "key": ALL}, "id"),
+        State({"type": "lever", "key": ALL}, "id"), State("lang", "value"),
         prevent_initial_call=True)
     def run(_clicks: int, scenario: Any, job_seekers: Any, weeks: Any, target: Any,
-            replications: Any, seed: Any, scope: Any, values: list[Any], ids: list[Any]
-            ) -> tuple[Any, ...]:
+            replications: Any, seed: Any, scope: Any, values: list[Any], ids: list[Any],
+            lang: Any = "en") -> tuple[Any, ...]:
         """Validate, then queue the scenario and its baseline (or serve them from the store)."""
         nothing = (no_update,) * 5
         raw: dict[str, Any] = {"scenario": scenario, "job_seekers": job_seekers,
                                "weeks": weeks, "target": target,
-                               "replications": replications, "seed": seed, "scope": scope}
+                               "replications": replications, "seed": seed, "scope": scope,
+                               "lang": language.known(lang)}
         for id_, value in zip(ids or [], values or [], strict=False):
             key = id_.get("key") if isinstance(id_, dict) else None
             if isinstance(key, str) and key not in raw:
@@ -524,13 +544,14 @@ def create_app(queue: JobQueue) -> Dash:
 
     @app.callback(Output("results", "children"),
                   Output("link-message", "children", allow_duplicate=True),
-                  Input("ready", "data"), Input("scope", "value"), prevent_initial_call=True)
-    def show(job_id: str | None, scope: str | None) -> tuple[Any, Any]:
+                  Input("ready", "data"), Input("scope", "value"), Input("lang", "value"),
+                  prevent_initial_call=True)
+    def show(job_id: str | None, scope: str | None, lang: Any = "en") -> tuple[Any, Any]:
         if not isinstance(job_id, str):
             return [_placeholder()], no_update
         scope = scope if scope in ("target", "region") else "target"
         try:
-            return render_results(queue, job_id, scope), None
+            return render_results(queue, job_id, scope, language.page_words(lang)), None
         except Exception as error:  # a store problem must not break the page
             return [_box(f"Results cannot be shown: {' '.join(str(error).split())[:300]}",
                          ERROR, "results-error")], no_update

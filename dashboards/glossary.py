@@ -16,6 +16,7 @@ from dash import html
 
 from simulation.engine.catalogue import CATALOGUE, Metric, Scope, is_family, metric
 from simulation.experiments.compare import significant
+from simulation.i18n import N_, Words
 
 Stats = Mapping[str, float]
 SMALL = {"fontSize": "12px", "color": "#5d6d7e", "lineHeight": "1.35"}
@@ -143,51 +144,67 @@ def _clear(effects: Mapping[str, Stats], key: str, sign: int) -> bool:
     return bool(stats) and significant(dict(stats)) and math.copysign(1, stats["mean"]) == sign
 
 
-def why_notes(effects: Mapping[str, Stats]) -> list[tuple[str, str]]:
-    """(mechanism, note) for each counter-intuitive sign in a comparison's effects."""
+def why_notes(effects: Mapping[str, Stats], w: Words | None = None) -> list[tuple[str, str]]:
+    """(mechanism, note) for each counter-intuitive sign in a comparison's effects; the
+    mechanism is its English name (``MECHANISMS``' key), the note in ``w``'s language."""
+    w = w or Words()
     notes: list[tuple[str, str]] = []
     activation_up = _clear(effects, "target_activation_rate_end", +1)
     work_not_up = not _clear(effects, "target_employed_end", +1)
     placements_down = _clear(effects, "target_placements", -1)
-    if activation_up and (placements_down or work_not_up):
-        notes.append(("Lock-in" if placements_down else "Activation without jobs",
-                      "Activation rises but " + ("placements fall" if placements_down else
-                                                 "no more people are in work")
-                      + ": people in services look for work less while they are in them, "
-                        "and activation counts people in services, not in jobs."))
+    if activation_up and placements_down:
+        notes.append(("Lock-in", w.gettext(N_(
+            "Activation rises but placements fall: people in services look for work less "
+            "while they are in them, and activation counts people in services, not in "
+            "jobs."))))
+    elif activation_up and work_not_up:
+        notes.append(("Activation without jobs", w.gettext(N_(
+            "Activation rises but no more people are in work: people in services look for "
+            "work less while they are in them, and activation counts people in services, "
+            "not in jobs."))))
     if _clear(effects, "unemployed_end", -1) and work_not_up and not activation_up:
-        notes.append(("Activation without jobs",
-                      "Unemployment falls without more people in work: people moved into "
-                      "services or subsidised jobs, which are not counted as unemployed."))
+        notes.append(("Activation without jobs", w.gettext(N_(
+            "Unemployment falls without more people in work: people moved into services or "
+            "subsidised jobs, which are not counted as unemployed."))))
     target_gain = _mean(effects, "target_placements")
     if (_clear(effects, "target_placements", +1)
             and _mean(effects, "placements") < 0.8 * target_gain):
-        notes.append(("Displacement",
-                      "The region gains fewer placements than the target group: some of the "
-                      "target group's jobs would have gone to other job seekers."))
+        notes.append(("Displacement", w.gettext(N_(
+            "The region gains fewer placements than the target group: some of the target "
+            "group's jobs would have gone to other job seekers."))))
     if (_clear(effects, "target_cost_total_eur", +1)
             and _mean(effects, "cost_total_eur") < _mean(effects, "target_cost_total_eur")):
-        notes.append(("Shifted resources",
-                      "The target group's extra cost exceeds the region's: coaches and places "
-                      "went to the target group, so the rest of the region cost less."))
-    negative = [w for key, w in (("cost_state_eur", "the state"),
-                                 ("cost_municipality_eur", "municipalities"),
-                                 ("cost_other_eur", "other funds"))
+        notes.append(("Shifted resources", w.gettext(N_(
+            "The target group's extra cost exceeds the region's: coaches and places went to "
+            "the target group, so the rest of the region cost less."))))
+    negative = [w.gettext(name) for key, name in (("cost_state_eur", N_("the state")),
+                                                  ("cost_municipality_eur", N_("municipalities")),
+                                                  ("cost_other_eur", N_("other funds")))
                 if _clear(effects, key, -1)]
     if negative:
-        notes.append(("Negative costs",
-                      "A negative cost for " + " and ".join(negative) + " is a saving: fewer "
-                      "benefit days paid or more tax from people in work."))
+        notes.append(("Negative costs", w.text(N_(
+            "A negative cost for {payers} is a saving: fewer benefit days paid or more tax "
+            "from people in work."), payers=", ".join(negative))))
     return notes
 
 
-def why_box(effects: Mapping[str, Stats]) -> html.Div | None:
+# the mechanisms' names as the page shows them (MECHANISMS keeps the English ones as keys)
+MECHANISM_NAMES = {"Lock-in": N_("Lock-in"),
+                   "Activation without jobs": N_("Activation without jobs"),
+                   "Displacement": N_("Displacement"),
+                   "Shifted resources": N_("Shifted resources"),
+                   "Negative costs": N_("Negative costs")}
+
+
+def why_box(effects: Mapping[str, Stats], w: Words | None = None) -> html.Div | None:
     """The notes as a small box under the headline, or nothing when no sign surprises."""
-    notes = why_notes(effects)
+    w = w or Words()
+    notes = why_notes(effects, w)
     if not notes:
         return None
-    return html.Div([html.Div("Why these signs?", style={"fontWeight": "600"}),
-                     html.Ul([html.Li([html.B(f"{title}: "), text], title=MECHANISMS[title])
+    return html.Div([html.Div(w.gettext(N_("Why these signs?")), style={"fontWeight": "600"}),
+                     html.Ul([html.Li([html.B(w.gettext(MECHANISM_NAMES[title]) + ": "), text],
+                                      title=MECHANISMS[title])
                               for title, text in notes], style={"margin": "4px 0 0 0",
                                                                 "paddingLeft": "18px"})],
                     id="why-notes", style={"background": "#f4f6f7", "borderRadius": "6px",
@@ -195,8 +212,11 @@ def why_box(effects: Mapping[str, Stats]) -> html.Div | None:
                                            "fontSize": "13px"})
 
 
-def plain_item_labels(figure: Any) -> Any:
-    """A cost figure with its ledger items in plain words (the horizontal bars' labels)."""
+def plain_item_labels(figure: Any, w: Words | None = None) -> Any:
+    """A cost figure with its ledger items in plain words (the horizontal bars' labels); in
+    another language the figure already names them by the glossary's terms."""
+    if w is not None and w.lang != "en":
+        return figure
     for trace in figure.data:
         if getattr(trace, "orientation", None) == "h" and trace.y is not None:
             trace.y = [item_label(str(y)) for y in trace.y]

@@ -21,14 +21,15 @@ from dashboards.views import JobResults
 from simulation.engine.results import RunResult
 from simulation.experiments.compare import Comparison, paired_effects, significant
 from simulation.experiments.statistics import summarise_replications
+from simulation.i18n import N_
 from simulation.report.headline import Scale, Words, headline
 
 SMALL = {"fontSize": "11px", "color": "#5d6d7e", "lineHeight": "1.3"}
 CARD = {"background": "white", "border": "1px solid #dde3ea", "borderRadius": "8px",
         "padding": "10px 12px", "marginRight": "8px", "marginBottom": "8px",
         "minWidth": "150px", "flex": "1 1 150px"}
-PAYER_WORDS = (("cost_state_eur", "state"), ("cost_municipality_eur", "municipalities"),
-               ("cost_other_eur", "other funds"))
+PAYER_WORDS = (("cost_state_eur", N_("state")), ("cost_municipality_eur", N_("municipalities")),
+               ("cost_other_eur", N_("other funds")))
 
 
 def _run(summary: dict[str, float], replication: int) -> RunResult:
@@ -55,9 +56,10 @@ def scale_of(results: JobResults) -> Scale:
     return Scale(modelled=job.scenario.region.job_seekers, real=real)
 
 
-def sentence(results: JobResults, comparison: Comparison | None = None) -> str:
+def sentence(results: JobResults, comparison: Comparison | None = None,
+             w: Words | None = None) -> str:
     c = comparison or comparison_of(results)
-    return headline(c, results.job.weeks, len(results.scenario), scale_of(results))
+    return headline(c, results.job.weeks, len(results.scenario), scale_of(results), w)
 
 
 # --- cards ------------------------------------------------------------------------------------
@@ -77,11 +79,13 @@ def _signed(value: float, fmt) -> str:  # noqa: ANN001 - a Words method
     return f"{sign}{fmt(value)}"
 
 
-def _interval(stats: Mapping[str, float], fmt, factor: float = 1.0) -> str:  # noqa: ANN001
+def _interval(stats: Mapping[str, float], fmt, w: Words,  # noqa: ANN001 - a Words method
+              factor: float = 1.0) -> str:
     low, high = stats.get("ci95_low", math.nan), stats.get("ci95_high", math.nan)
     if math.isnan(low) or math.isnan(high):
-        return "no interval (too few replications)"
-    return f"95 %: {_signed(low * factor, fmt)} to {_signed(high * factor, fmt)}"
+        return w.gettext(N_("no interval (too few replications)"))
+    return w.text(N_("95 %: {low} to {high}"), low=_signed(low * factor, fmt),
+                  high=_signed(high * factor, fmt))
 
 
 def _ok(stats: Mapping[str, float] | None) -> bool:
@@ -93,39 +97,42 @@ def cards(c: Comparison, weeks: int, scale: Scale, w: Words | None = None) -> li
     the period and per year, who pays, cost per net lasting placement or why there is none."""
     w = w or Words()
     f = scale.factor
-    where = ("real region" if scale.modelled == scale.real else
-             f"scaled to the real region (×{f:.1f})")
+    where = (w.gettext(N_("real region")) if scale.modelled == scale.real else
+             w.text(N_("scaled to the real region (×{factor})"), factor=w.number(f, 1)))
     out: list[Card] = []
     work = c.effects.get("target_employed_end")
     if _ok(work):
-        out.append(Card("In work at the end (target group)",
-                        _signed(work["mean"] * f, w.count) + " persons",
-                        _interval(work, w.count, f), where,
+        out.append(Card(w.gettext(N_("In work at the end (target group)")),
+                        w.text(N_("{n} persons"), n=_signed(work["mean"] * f, w.count)),
+                        _interval(work, w.count, w, f), where,
                         help_text("target_employed_end"), "target_employed_end"))
     act = c.effects.get("target_activation_rate_end")
     if _ok(act):
-        out.append(Card("Activation at the end (target group)",
-                        _signed(act["mean"], w.points) + " pp",
-                        _interval(act, w.points), "percentage points, not scaled",
+        out.append(Card(w.gettext(N_("Activation at the end (target group)")),
+                        w.text(N_("{n} pp"), n=_signed(act["mean"], w.points)),
+                        _interval(act, w.points, w),
+                        w.gettext(N_("percentage points, not scaled")),
                         help_text("target_activation_rate_end"), "target_activation_rate_end"))
     lasting = c.effects.get("target_sustained_3m")
     if _ok(lasting):
-        out.append(Card("Placements lasting 3 months (target group)",
-                        _signed(lasting["mean"] * f, w.count) + " persons",
-                        _interval(lasting, w.count, f), where,
+        out.append(Card(w.gettext(N_("Placements lasting 3 months (target group)")),
+                        w.text(N_("{n} persons"), n=_signed(lasting["mean"] * f, w.count)),
+                        _interval(lasting, w.count, w, f), where,
                         help_text("target_sustained_3m"), "target_sustained_3m"))
     total = c.effects.get("cost_total_eur")
     if _ok(total):
         per_year = total["mean"] * f * 52 / weeks
-        out.append(Card(f"Public cost over {weeks} weeks (whole region)",
+        out.append(Card(w.text(N_("Public cost over {weeks} weeks (whole region)"),
+                               weeks=str(weeks)),
                         _signed(total["mean"] * f, w.euros),
-                        _interval(total, w.euros, f),
-                        f"{_signed(per_year, w.euros)} a year · {where}",
+                        _interval(total, w.euros, w, f),
+                        w.text(N_("{amount} a year · {where}"),
+                               amount=_signed(per_year, w.euros), where=where),
                         help_text("cost_total_eur"), "cost_total_eur"))
-        payers = [f"{name} {_signed(c.effects[key]['mean'] * f, w.euros)}"
+        payers = [f"{w.gettext(name)} {_signed(c.effects[key]['mean'] * f, w.euros)}"
                   for key, name in PAYER_WORDS if _ok(c.effects.get(key))]
-        out.append(Card("Who pays (over the period)", "\n".join(payers) or "–",
-                        "negative: a saving or more tax", where,
+        out.append(Card(w.gettext(N_("Who pays (over the period)")), "\n".join(payers) or "–",
+                        w.gettext(N_("negative: a saving or more tax")), where,
                         "The change in public cost by payer: the state, municipalities and "
                         "other funds (unemployment funds and other payers).", "cost_by_payer"))
     out.append(_per_placement(c, w))
@@ -135,19 +142,20 @@ def cards(c: Comparison, weeks: int, scale: Scale, w: Words | None = None) -> li
 def _per_placement(c: Comparison, w: Words) -> Card:
     per = c.effects.get("target_cost_per_net_lasting_placement_eur")
     lasting = c.effects.get("target_sustained_3m")
-    title = "Cost per net lasting placement (target group)"
+    title = w.gettext(N_("Cost per net lasting placement (target group)"))
     help_ = help_text("target_cost_per_net_lasting_placement_eur")
     key = "target_cost_per_net_lasting_placement_eur"
     if _ok(per) and _ok(lasting) and significant(dict(lasting)) and lasting["mean"] > 0:
-        return Card(title, _signed(per["mean"], w.euros), _interval(per, w.euros),
-                    "per extra placement lasting 3 months", help_, key)
+        return Card(title, _signed(per["mean"], w.euros), _interval(per, w.euros, w),
+                    w.gettext(N_("per extra placement lasting 3 months")), help_, key)
     if _ok(lasting) and significant(dict(lasting)) and lasting["mean"] < 0:
-        reason = "none: fewer lasting placements than in the baseline"
+        reason = N_("none: fewer lasting placements than in the baseline")
     elif _ok(lasting):
-        reason = "none: no clear extra lasting placements (interval spans zero)"
+        reason = N_("none: no clear extra lasting placements (interval spans zero)")
     else:
-        reason = "none: lasting placements were not measured"
-    return Card(title, "none", reason, "a cost per placement needs a clear gain", help_, key)
+        reason = N_("none: lasting placements were not measured")
+    return Card(title, w.gettext(N_("none")), w.gettext(reason),
+                w.gettext(N_("a cost per placement needs a clear gain")), help_, key)
 
 
 def cards_row(items: list[Card]) -> html.Div:
@@ -165,17 +173,20 @@ def cards_row(items: list[Card]) -> html.Div:
                     id="kpis", style={"display": "flex", "flexWrap": "wrap"})
 
 
-def headline_block(results: JobResults) -> list[html.Div]:
+def headline_block(results: JobResults, w: Words | None = None) -> list[html.Div]:
     """The sentence and the cards of one result."""
+    w = w or Words()
     c = comparison_of(results)
     scale = scale_of(results)
-    size = (f"Numbers for the real region ({scale.real:,} job seekers)"
+    size = (w.text(N_("Numbers for the real region ({real} job seekers)"),
+                   real=w.count(scale.real))
             if scale.modelled == scale.real else
-            f"The model ran {scale.modelled:,} job seekers for speed; counts and euros above "
-            f"are scaled ×{scale.factor:.1f} to the real region's {scale.real:,}. The table "
-            "below is at model size.")
-    return [html.P(headline(c, results.job.weeks, len(results.scenario), scale),
+            w.text(N_("The model ran {modelled} job seekers for speed; counts and euros above "
+                      "are scaled ×{factor} to the real region's {real}. The table below is "
+                      "at model size."), modelled=w.count(scale.modelled),
+                   factor=w.number(scale.factor, 1), real=w.count(scale.real)))
+    return [html.P(headline(c, results.job.weeks, len(results.scenario), scale, w),
                    id="headline", style={"fontSize": "15px", "lineHeight": "1.45",
                                          "margin": "6px 0 8px 0"}),
-            cards_row(cards(c, results.job.weeks, scale)),
+            cards_row(cards(c, results.job.weeks, scale, w)),
             html.Div(size, id="model-size", style=SMALL)]

@@ -27,6 +27,7 @@ from dashboards.lever import Lever
 from dashboards.lever import parse_number as _parse_number
 from dashboards.lever import shown as _shown
 from simulation.experiments.compare import comparison_baseline
+from simulation.i18n import LANGUAGES
 from simulation.params.growth import (
     Coordinators,
     FirstHireSupport,
@@ -94,6 +95,7 @@ class WorkshopRequest:
     scope: str = "target"
     # only values that differ; ``contract.template`` (a name) when another template is chosen
     levers: dict[str, Any] = field(default_factory=dict)
+    lang: str = "en"  # the page's language, kept in the link (``dashboards.language``)
 
     def query(self) -> str:
         """The URL query string (with leading ``?``) that restores this request."""
@@ -102,6 +104,8 @@ class WorkshopRequest:
             ("weeks", self.weeks), ("target", self.target),
             ("replications", self.replications), ("seed", self.seed), ("scope", self.scope)]
         items += [(path, _fmt_plain(value)) for path, value in sorted(self.levers.items())]
+        if self.lang != "en":
+            items.append(("lang", self.lang))
         return "?" + urlencode(items)
 
 
@@ -285,13 +289,16 @@ def build_request(raw: dict[str, Any]) -> WorkshopRequest:
     scope = raw.get("scope", "target")
     if scope not in SCOPES:
         errors.append(f"unknown view scope {_shown(scope)}")
+    lang = raw.get("lang") or "en"
+    if lang not in LANGUAGES:
+        errors.append(f"unknown language {_shown(lang)}: one of {', '.join(LANGUAGES)}")
     template = raw.get(TEMPLATE, OWN)
     choices = dict(contract_templates(name))
     if template not in choices and template != OWN:
         errors.append(f"unknown contract template {_shown(template)} for scenario {name!r}")
         template = OWN
     levers = {lever.path: lever for lever in levers_for(name, str(template))}
-    reserved = {"scenario", "target", "scope", TEMPLATE, *defaults}
+    reserved = {"scenario", "target", "scope", "lang", TEMPLATE, *defaults}
     values: dict[str, Any] = {} if template == OWN else {TEMPLATE: str(template)}
     for key, value in raw.items():
         if key in reserved:
@@ -310,7 +317,7 @@ def build_request(raw: dict[str, Any]) -> WorkshopRequest:
     if errors:
         raise RequestError(errors)
     return WorkshopRequest(scenario=name, target=str(target), scope=str(scope), levers=values,
-                           **shared)
+                           lang=str(lang), **shared)
 
 
 def parse_query(search: str | None) -> WorkshopRequest | None:

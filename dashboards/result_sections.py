@@ -9,7 +9,8 @@ from typing import Any
 from dash import dash_table, dcc, html
 
 from dashboards import firm_view, provider_view
-from dashboards.views import JobResults
+from dashboards.views import ENGLISH, JobResults
+from simulation.i18n import Words
 
 SMALL = {"fontSize": "12px", "color": "#5d6d7e", "lineHeight": "1.35"}
 SENTENCE = {"fontSize": "14px", "margin": "4px 0 8px", "fontWeight": "600"}
@@ -62,6 +63,7 @@ def firm_section(results: JobResults) -> list[Any]:
     ], id="firm-view")]
 
 
-def sections(store_root: Path | str, results: JobResults) -> list[Any]:
-    """Everything under the effects that only some scenarios have."""
+def sections(store_root: Path | str, results: JobResults, w: Words = ENGLISH) -> list[Any]:
+    """Everything under the effects that only some scenarios have (in English for now: the
+    provider and firm views are not yet written for translation, see ``w``)."""
     return [*provider_section(store_root, results), *firm_section(results)]

@@ -26,16 +26,34 @@ from simulation.experiments.compare import paired_effects
 from simulation.experiments.statistics import mean_ci
 from simulation.experiments.store.layout import KEY_COLUMNS
 from simulation.experiments.store.reader import StoreReader
+from simulation.i18n import N_, Words
 from simulation.params.fields import PAYERS
 
 SCENARIO_COLOUR, BASELINE_COLOUR = "#c0392b", "#2c3e50"
 CACHE_JOBS = 32
+ENGLISH = Words()
+
+# the catalogue's units as the page writes them (marked here so that they are translated)
+UNITS = {"persons": N_("persons"), "share": N_("share"), "weeks": N_("weeks"),
+         "firms": N_("firms"), "jobs": N_("jobs"), "€/person": N_("€/person")}
+SYMBOLS = {"€", "%", "×"}  # the same in every language: not messages
+# what a role is called on the page
+ROLES = {"scenario": N_("scenario"), "baseline": N_("baseline")}
 
 
-def fmt(value: float | None, unit: str = "") -> str:
-    """A number as the page shows it (the CSV holds the same rounding)."""
+def unit_word(unit: str, w: Words = ENGLISH) -> str:
+    if not unit or unit in SYMBOLS:
+        return unit
+    return w.gettext(UNITS.get(unit, unit))
+
+
+def fmt(value: float | None, unit: str = "", w: Words = ENGLISH) -> str:
+    """A number as the page shows it (the CSV holds the same rounding); in another language
+    with its own separators (Finnish ``1 234,5``) through ``w``."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
+    if w.lang != "en":
+        return _fmt_translated(value, unit, w)
     if unit == "share":
         return f"{value:.3f}"
     if abs(value) >= 1e6:
@@ -43,6 +61,15 @@ def fmt(value: float | None, unit: str = "") -> str:
     if abs(value) >= 100 or value == 0:
         return f"{value:,.0f}"
     return f"{value:,.2f}"
+
+
+def _fmt_translated(value: float, unit: str, w: Words) -> str:
+    # w.number writes the size with a real minus; the same digits as the English page
+    if unit == "share":
+        return w.number(value, 3)
+    if abs(value) >= 1e6:
+        return w.text(N_("{amount} M"), amount=w.number(value / 1e6, 2))
+    return w.number(value, 0 if abs(value) >= 100 or value == 0 else 2)
 
 
 @dataclass
@@ -106,22 +133,25 @@ def _run(summary: dict[str, float], replication: int) -> RunResult:
                      weekly=empty, ledger=empty, duration_exits=empty, summary=summary)
 
 
-def _reliability(stats: dict[str, float], replications: int) -> str:
+SPANS_ZERO = N_("⚠ interval spans zero")
+
+
+def _reliability(stats: dict[str, float], replications: int, w: Words = ENGLISH) -> str:
     low, high = stats["ci95_low"], stats["ci95_high"]
     if replications < 2:
-        return "⚠ one replication: no interval"
+        return w.gettext(N_("⚠ one replication: no interval"))
     if not (math.isfinite(low) and math.isfinite(high)):
-        return "⚠ no interval"
+        return w.gettext(N_("⚠ no interval"))
     if low == high == stats["mean"] == 0:
-        return "no difference"
+        return w.gettext(N_("no difference"))
     if low <= 0 <= high:
-        return "⚠ interval spans zero"
+        return w.gettext(SPANS_ZERO)
     if replications < RELIABLE_REPLICATIONS:
-        return f"⚠ only {replications} replications"
+        return w.text(N_("⚠ only {n} replications"), n=str(replications))
     return "✓"
 
 
-def effects_rows(results: JobResults, scope: str) -> list[dict[str, str]]:
+def effects_rows(results: JobResults, scope: str, w: Words = ENGLISH) -> list[dict[str, str]]:
     """Scenario and baseline means and the paired effect with its 95 % interval."""
     prefix = "target_" if scope == "target" else ""
     scenario_runs = [_run(s, i) for i, s in enumerate(results.scenario)]
@@ -138,13 +168,14 @@ def effects_rows(results: JobResults, scope: str) -> list[dict[str, str]]:
         level = (mean_ci(s.get(key, math.nan) for s in results.scenario)["mean"],
                  mean_ci(b.get(key, math.nan) for b in results.baseline)["mean"])
         ratio = shown.aggregation is Aggregation.PAIRED_RATIO  # an effect, with no levels
-        rows.append({"metric": key, "label": shown.label, "unit": unit,
-                     "baseline": "" if ratio else fmt(level[1], unit),
-                     "scenario": "" if ratio else fmt(level[0], unit),
-                     "effect": fmt(effect["mean"], unit),
-                     "ci95_low": fmt(effect["ci95_low"], unit),
-                     "ci95_high": fmt(effect["ci95_high"], unit),
-                     "reliability": _reliability(effect, n)})
+        rows.append({"metric": key, "label": w.gettext(shown.label),
+                     "unit": unit_word(unit, w),
+                     "baseline": "" if ratio else fmt(level[1], unit, w),
+                     "scenario": "" if ratio else fmt(level[0], unit, w),
+                     "effect": fmt(effect["mean"], unit, w),
+                     "ci95_low": fmt(effect["ci95_low"], unit, w),
+                     "ci95_high": fmt(effect["ci95_high"], unit, w),
+                     "reliability": _reliability(effect, n, w)})
     return rows
 
 
@@ -163,21 +194,26 @@ def provider_rows(results: JobResults) -> list[dict[str, str]]:
     return rows
 
 
-def warnings(results: JobResults, rows: list[dict[str, str]]) -> list[str]:
+def warnings(results: JobResults, rows: list[dict[str, str]], w: Words = ENGLISH
+             ) -> list[str]:
     n = len(results.scenario)
     out = []
     if n < RELIABLE_REPLICATIONS:
-        out.append(f"Only {n} replication{'s' if n != 1 else ''}: intervals are wide or "
-                   f"missing and effects are unreliable; use at least {RELIABLE_REPLICATIONS}.")
-    spanning = [r["label"] for r in rows if r["reliability"] == "⚠ interval spans zero"]
+        template = (N_("Only 1 replication: intervals are wide or missing and effects are "
+                       "unreliable; use at least {reliable}.") if n == 1 else
+                    N_("Only {n} replications: intervals are wide or missing and effects are "
+                       "unreliable; use at least {reliable}."))
+        out.append(w.text(template, n=str(n), reliable=str(RELIABLE_REPLICATIONS)))
+    spanning = [r["label"] for r in rows if r["reliability"] == w.gettext(SPANS_ZERO)]
     if spanning:
-        out.append("Not distinguishable from no effect (95 % interval spans zero): "
-                   + ", ".join(spanning) + ".")
+        out.append(w.text(N_("Not distinguishable from no effect (95 % interval spans zero): "
+                             "{metrics}."), metrics=", ".join(spanning)))
     return out
 
 
 def kpis(rows: list[dict[str, str]]) -> list[tuple[str, str, str]]:
-    """Headline effects: (title, value, interval)."""
+    """Headline effects: (title, value, interval); the rows are already in the page's
+    language."""
     found = {r["metric"].removeprefix("target_"): r for r in rows}
     return [(f"Δ {found[m]['label']}", found[m]["effect"],
              f"[{found[m]['ci95_low']}, {found[m]['ci95_high']}]")
@@ -198,10 +234,11 @@ def _rgba(colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def series_figure(results: JobResults, scope: str, title: str) -> go.Figure:
+def series_figure(results: JobResults, scope: str, title: str, w: Words = ENGLISH
+                  ) -> go.Figure:
     bands = weekly_bands(results, scope)
     series = [metric(name) for name in in_group("dashboard_series")]
-    fig = make_subplots(rows=2, cols=2, subplot_titles=[m.label for m in series],
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[w.gettext(m.label) for m in series],
                         horizontal_spacing=0.1, vertical_spacing=0.16)
     for index, m in enumerate(series):
         name, unit = m.name, m.unit
@@ -215,19 +252,34 @@ def series_figure(results: JobResults, scope: str, title: str) -> go.Figure:
             fig.add_trace(go.Scatter(x=part["week"], y=part["p10"], mode="lines",
                                      line={"width": 0}, fill="tonexty",
                                      fillcolor=_rgba(colour, 0.18), hoverinfo="skip",
-                                     name=f"{role} 10–90 %", legendgroup=role,
+                                     name=w.text(N_("{role} 10–90 %"),
+                                                 role=w.gettext(ROLES[role])),
+                                     legendgroup=role,
                                      showlegend=shown), row=row, col=col)
             fig.add_trace(go.Scatter(x=part["week"], y=part["mean"], mode="lines",
-                                     line={"color": colour, "width": 2}, name=f"{role} mean",
+                                     line={"color": colour, "width": 2},
+                                     name=w.text(N_("{role} mean"), role=w.gettext(ROLES[role])),
                                      legendgroup=role, showlegend=shown), row=row, col=col)
-        fig.update_yaxes(title_text=unit, row=row, col=col, title_standoff=4)
-        fig.update_xaxes(title_text="week", row=row, col=col, title_standoff=2)
+        fig.update_yaxes(title_text=unit_word(unit, w), row=row, col=col, title_standoff=4)
+        fig.update_xaxes(title_text=w.gettext(N_("week")), row=row, col=col, title_standoff=2)
+    if w.lang != "en":  # the axes' numbers with the language's separators
+        fig.update_layout(separators=",\u00a0")
     fig.update_layout(title=title, height=560, margin={"l": 60, "r": 20, "t": 80, "b": 40},
                       legend={"orientation": "h", "y": -0.12}, template="plotly_white")
     return fig
 
 
-def cost_figure(results: JobResults, scope: str, title: str) -> go.Figure:
+def item_word(item: str, w: Words = ENGLISH) -> str:
+    """A payer or ledger item by its glossary term (``palkkatuki``); English keeps the data's
+    own name. A strict ``w`` refuses an item the glossary lacks, as it refuses a message."""
+    if w.lang == "en":
+        return item
+    if getattr(w, "strict", False) and w.term(item, default="") == "":
+        raise KeyError(f"no {w.lang} glossary term for {item!r}")
+    return w.term(item, default=item.replace("_", " "))
+
+
+def cost_figure(results: JobResults, scope: str, title: str, w: Words = ENGLISH) -> go.Figure:
     costs = results.costs
     if scope == "target":
         costs = costs[costs["scope"] == "target"]
@@ -239,17 +291,22 @@ def cost_figure(results: JobResults, scope: str, title: str) -> go.Figure:
     by_item["difference"] = by_item["scenario"] - by_item["baseline"]
     by_item = by_item.sort_values("difference")
     fig = make_subplots(rows=1, cols=2, column_widths=[0.4, 0.6], horizontal_spacing=0.28,
-                        subplot_titles=["Cost by payer (mean per run)",
-                                        "Scenario − baseline, by item"])
+                        subplot_titles=[w.gettext(N_("Cost by payer (mean per run)")),
+                                        w.gettext(N_("Scenario − baseline, by item"))])
     for role, colour in (("baseline", BASELINE_COLOUR), ("scenario", SCENARIO_COLOUR)):
-        fig.add_trace(go.Bar(x=list(PAYERS), y=[by_payer.get((role, p), 0.0) for p in PAYERS],
-                             name=role, marker_color=colour), row=1, col=1)
-    fig.add_trace(go.Bar(y=by_item.index.tolist(), x=by_item["difference"], orientation="h",
+        fig.add_trace(go.Bar(x=[item_word(p, w) for p in PAYERS],
+                             y=[by_payer.get((role, p), 0.0) for p in PAYERS],
+                             name=w.gettext(ROLES[role]), marker_color=colour), row=1, col=1)
+    fig.add_trace(go.Bar(y=[item_word(i, w) for i in by_item.index], x=by_item["difference"],
+                         orientation="h",
                          marker_color=[SCENARIO_COLOUR if v > 0 else "#27ae60"
                                        for v in by_item["difference"]],
-                         name="difference", showlegend=False), row=1, col=2)
+                         name=w.gettext(N_("difference")), showlegend=False), row=1, col=2)
     fig.update_yaxes(title_text="€", row=1, col=1)
-    fig.update_xaxes(title_text="€ (negative: saving or more tax revenue)", row=1, col=2)
+    fig.update_xaxes(title_text=w.gettext(N_("€ (negative: saving or more tax revenue)")),
+                     row=1, col=2)
+    if w.lang != "en":
+        fig.update_layout(separators=",\u00a0")
     fig.update_layout(title=title, barmode="group", height=420, template="plotly_white",
                       margin={"l": 60, "r": 20, "t": 80, "b": 50},
                       legend={"orientation": "h", "y": -0.2})

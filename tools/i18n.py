@@ -33,10 +33,11 @@ TRANSLATED_GROUPS = ("report_effects", "effects", "headline", "report_series", "
 def messages() -> dict[str, list[tuple[str, int]]]:
     """Every message id with where it is used (file, line)."""
     found: dict[str, list[tuple[str, int]]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT / "simulation"), method_map=[("**.py", "python")], keywords=KEYWORDS):
-        if isinstance(message, str) and message.strip():
-            found.setdefault(message, []).append((f"simulation/{filename}", lineno))
+    for package in ("simulation", "dashboards"):  # the dashboard's results are translated too
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+                str(ROOT / package), method_map=[("**.py", "python")], keywords=KEYWORDS):
+            if isinstance(message, str) and message.strip():
+                found.setdefault(message, []).append((f"{package}/{filename}", lineno))
     sys.path.insert(0, str(ROOT))
     from simulation.engine.catalogue import in_group, metric
 

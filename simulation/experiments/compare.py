@@ -109,10 +109,15 @@ def comparison_baseline(baseline: Scenario, scenario: Scenario) -> Scenario:
       programme's, not the hiring those firms would do anyway.
     - A scenario that sets its own region (most often a smaller one, for a quick try) is
       paired with its baseline on that region: the same people, not a region of another size.
+    - A scenario that sets its own period (a workshop design run for fewer weeks) is paired
+      with its baseline over that period: the period sets the expected inflow and when the
+      providers' contracts end, so a baseline of another length is another region's year.
     """
     update: dict[str, object] = {}
     if scenario.region != baseline.region:
         update["region"] = scenario.region
+    if scenario.weeks != baseline.weeks:
+        update["weeks"] = scenario.weeks
     plain = (baseline.interventions == Interventions()
              and baseline.wage_subsidy.municipal_top_up == 0)
     if plain and scenario.target_group != baseline.target_group:

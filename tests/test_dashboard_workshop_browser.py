@@ -1,0 +1,183 @@
+"""End-to-end in headless Chromium: a design downloaded from the dashboard is a scenario file
+that `pilotsim validate` accepts and `pilotsim compare` reproduces (same effects, same run
+identities: uploading it back is served from the store), and the results render in Finnish
+and Swedish with no message missing from the catalogue (the server runs with
+``PILOTSIM_STRICT_WORDS=1``: a missing entry fails the rendering and the page shows an error).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+RUN_TIMEOUT_MS = 180_000
+# small and quick: 600 job seekers, 10 weeks, 2 replications
+DESIGN = ("?scenario=pirkanmaa&job_seekers=600&weeks=10&target=scenario&replications=2"
+          "&seed=7&scope=target&interventions.coaching.caseload=30")
+
+
+def _missing() -> str | None:
+    if shutil.which("chromium") is None:
+        return "chromium is not installed (apt-get install -y chromium)"
+    try:
+        import dash  # noqa: F401
+        import playwright.sync_api  # noqa: F401
+    except ImportError as error:
+        return f"{error.name} is not installed (pip install -e '.[test]')"
+    return None
+
+
+_reason = _missing()
+if _reason is not None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"browser tests cannot run in CI: {_reason}", pytrace=False)
+    pytest.skip(_reason, allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    store = tmp_path_factory.mktemp("workshop-store")
+    port = _free_port()
+    command = [sys.executable, "-c", "from simulation.cli.main import main; main()", "dashboard",
+               "--port", str(port), "--workers", "2", "--store", str(store)]
+    log = (store.parent / "server.log").open("w")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                               cwd=str(store.parent),
+                               env={**os.environ, "PILOTSIM_STRICT_WORDS": "1"})
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("dashboard did not start: "
+                               + (store.parent / "server.log").read_text()[-2000:])
+        time.sleep(0.3)
+    yield url
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _run(browser, url: str) -> Page:
+    page = browser.new_context(viewport={"width": 1400, "height": 1000},
+                               accept_downloads=True).new_page()
+    page.goto(url)
+    page.wait_for_selector("#levers .lever", timeout=60_000)
+    page.click("#run")
+    # two replications: the first answer is the whole job (or the store serves it at once)
+    page.wait_for_selector("#effects-table td", timeout=RUN_TIMEOUT_MS)
+    return page
+
+
+def _effects(page: Page) -> dict[str, str]:
+    """The effects column by metric label, as the page shows it."""
+    rows = page.eval_on_selector_all(
+        "#effects-table tr", "rows => rows.map(r => Array.from(r.querySelectorAll('td'))"
+        ".map(c => c.innerText.trim()))")
+    return {row[0]: row[4] for row in rows if len(row) >= 5}
+
+
+def _pilotsim(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from simulation.cli.main import main; main()",
+                           *args], capture_output=True, text=True, cwd=str(cwd), timeout=600)
+
+
+def test_a_downloaded_design_validates_and_compare_gives_the_effects_shown(server, browser,
+                                                                           tmp_path) -> None:
+    from dashboards.views import fmt  # the page's rounding
+    from simulation.engine.catalogue import metric
+
+    page = _run(browser, server + DESIGN)
+    shown = _effects(page)
+    page.fill("#design-note", "Tampere: half the caseload")
+    with page.expect_download() as info:
+        page.click("#design-download-button")
+    design = tmp_path / info.value.suggested_filename
+    info.value.save_as(design)
+    text = design.read_text(encoding="utf-8")
+    assert "Tampere: half the caseload" in text and 'extends = "pirkanmaa"' in text
+
+    checked = _pilotsim("validate", str(design), cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    # recomputed without the store: the numbers, not a cache, must agree
+    compared = _pilotsim("compare", "baseline", str(design), "--seed", "7",
+                         "--replications", "2", "--no-store", "--json", cwd=tmp_path)
+    assert compared.returncode == 0, compared.stderr
+    effects = next(iter(json.loads(compared.stdout)["scenarios"].values()))["effects"]
+    checked_rows = 0
+    for name, stats in effects.items():
+        if not name.startswith("target_"):
+            continue
+        m = metric(name.removeprefix("target_"))
+        if m.label in shown:
+            assert shown[m.label] == fmt(stats["mean"], m.unit), name
+            checked_rows += 1
+    assert checked_rows >= 8
+
+    # the same resolved scenario and baseline: the upload is the page's own job, stored
+    page.set_input_files("#design-upload input[type=file]", str(design))
+    expect(page.locator("#design-info")).to_contain_text("Served from the results store",
+                                                         timeout=60_000)
+    assert _effects(page) == shown
+
+
+@pytest.mark.parametrize(("lang", "words_there"), [
+    ("fi", ("kohderyhmä", "työnhakijaa", "vaikutus", "Julkiset kustannukset")),
+    ("sv", ("målgrupp", "arbetssökande", "effekt", "Offentliga kostnader")),
+])
+def test_results_render_translated_with_finnish_number_formats(server, browser, lang,
+                                                               words_there) -> None:
+    page = _run(browser, server + DESIGN + f"&lang={lang}")
+    assert page.locator("#results-error").count() == 0  # strict: no entry missing
+    expect(page.locator(f"#lang input[value={lang}]")).to_be_checked()
+    assert f"lang={lang}" in page.url  # the run kept the language in the link
+    results = page.inner_text("#results")
+    for word in words_there:
+        assert word in results
+    for english in ("job seekers", "replications", "interval spans zero", "reliability",
+                    "Public cost", "Cost by payer"):
+        assert english not in results
+    # Finnish number formats: a decimal comma and no English thousands comma
+    effects = page.inner_text("#effects-table")
+    assert re.search(r"\d,\d\d\b", effects)
+    assert not re.search(r"\d\.\d\d\b", effects)
+    cost = page.inner_text("#cost-graph")
+    assert ("palkkatuki" if lang == "fi" else "lönesubvention") in cost
