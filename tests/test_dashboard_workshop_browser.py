@@ -181,3 +181,41 @@ def test_results_render_translated_with_finnish_number_formats(server, browser, 
     assert not re.search(r"\d\.\d\d\b", effects)
     cost = page.inner_text("#cost-graph")
     assert ("palkkatuki" if lang == "fi" else "lönesubvention") in cost
+
+
+# a procurement scenario, small: its provider view is the longest translated section
+PROCUREMENT = "?scenario=koko_rekry&job_seekers=800&weeks=10&replications=2&seed=7"
+
+
+def _english_of_the_provider_view() -> set[str]:
+    """Every English label, title and heading the provider view writes (the message ids)."""
+    from dashboards.provider_view import SECTIONS, STOP_WORDS
+    from simulation.engine.catalogue import metric
+
+    english = {title for title, _ in SECTIONS} | set(STOP_WORDS.values())
+    english |= {metric(name).label for _, names in SECTIONS for name in names}
+    return english | {"Providers' cumulative profit", "The contract asked for", "mean over "
+                      "replications", "all providers, since the start", "left in losses"}
+
+
+@pytest.mark.parametrize(("lang", "words_there"), [
+    ("fi", ("Palveluntuottajat", "Hukkavaikutuksen osuus", "Kermankuorintaero perusurassa",
+            "Sopimus edellytti")),
+    ("sv", ("Tjänsteleverantörer", "Andel dödviktseffekt", "Gräddskumningsgap i basscenariot",
+            "Avtalet krävde")),
+])
+def test_a_procurement_scenarios_results_and_provider_view_render_translated(
+        server, browser, lang, words_there) -> None:
+    page = _run(browser, server + PROCUREMENT + f"&lang={lang}")
+    page.wait_for_selector("#provider-view", timeout=RUN_TIMEOUT_MS)
+    assert page.locator("#results-error").count() == 0  # strict: no entry missing
+    provider = page.inner_text("#provider-view")
+    for word in words_there:
+        assert word in provider
+    results = page.inner_text("#results")
+    left = sorted(e for e in _english_of_the_provider_view() if e in results)
+    assert not left, f"English left in the {lang} results: {left}"
+    # numbers as Finland writes them: "1 000" (a no-break space), shares with a decimal comma
+    assert re.search(r"\d[\u00a0 \u202f]\d{3}\b", page.inner_text("#provider-headline"))
+    table = page.inner_text("#provider-table")
+    assert re.search(r"\d,\d{3}\b", table) and not re.search(r"\d\.\d", table)

@@ -28,6 +28,9 @@ KEYWORDS = {"N_": None, "gettext": None, "text": None}
 # metric groups whose labels and wordings appear on the report, the CLI and the dashboard
 TRANSLATED_GROUPS = ("report_effects", "effects", "headline", "report_series", "gross_net",
                      "dashboard_series", "dashboard_effects", "dashboard_kpis")
+# metrics whose label alone is shown: the dashboard's firm-side table and provider view
+LABELLED_GROUPS = ("growth",)
+LABELLED_PREFIX = "provider"  # every provider metric (the provider view shows most of them)
 
 
 def messages() -> dict[str, list[tuple[str, int]]]:
@@ -39,7 +42,7 @@ def messages() -> dict[str, list[tuple[str, int]]]:
             if isinstance(message, str) and message.strip():
                 found.setdefault(message, []).append((f"{package}/{filename}", lineno))
     sys.path.insert(0, str(ROOT))
-    from simulation.engine.catalogue import in_group, metric
+    from simulation.engine.catalogue import CATALOGUE, in_group, metric
 
     for group in TRANSLATED_GROUPS:
         for name in in_group(group):
@@ -47,6 +50,12 @@ def messages() -> dict[str, list[tuple[str, int]]]:
             for text in (m.label, m.wording):
                 found.setdefault(text, []).append(
                     (f"simulation/engine/catalogue (metric {m.name})", 0))
+    labelled = [n for g in LABELLED_GROUPS for n in in_group(g)]
+    labelled += [n for n in CATALOGUE if n.startswith(LABELLED_PREFIX)]
+    for name in labelled:
+        m = metric(name)
+        found.setdefault(m.label, []).append(
+            (f"simulation/engine/catalogue (metric {m.name})", 0))
     return found
 
 
