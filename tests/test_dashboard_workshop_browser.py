@@ -219,3 +219,46 @@ def test_a_procurement_scenarios_results_and_provider_view_render_translated(
     assert re.search(r"\d[\u00a0 \u202f]\d{3}\b", page.inner_text("#provider-headline"))
     table = page.inner_text("#provider-table")
     assert re.search(r"\d,\d{3}\b", table) and not re.search(r"\d\.\d", table)
+
+
+def _english_of_the_build_panel(page: Page) -> set[str]:
+    """The English the build panel showed: its fixed texts (each span's id names its message)
+    and its levers' labels, groups and units, less what Finnish writes the same way."""
+    from dashboards.levers import levers_for
+    from simulation.i18n import words
+
+    ids = page.eval_on_selector_all(
+        "[id*='\"type\":\"say\"']", "spans => spans.map(s => s.id)")
+    english = {json.loads(i)["message"] for i in ids}
+    assert len(english) >= 20  # the header, tabs, build panel, design panel and glossary
+    for lever in levers_for("pirkanmaa"):
+        english |= {lever.label, lever.group}
+    fi = words("fi")
+    # a message with fields is checked by its longest field-free part
+    parts = {max(re.split(r"\{\w+\}", m), key=len).strip() for m in english}
+    return {p for p in parts if len(p) > 3 and fi.gettext(p) != p}
+
+
+def test_the_build_panel_switches_to_finnish_and_keeps_the_design(server, browser) -> None:
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(server + DESIGN)
+    page.wait_for_selector("#levers .lever", timeout=60_000)
+    caseload = "[id='{\"key\":\"interventions.coaching.caseload\",\"type\":\"lever\"}']"
+    page.fill("#job_seekers", "700")
+    page.press("#job_seekers", "Enter")
+    english = _english_of_the_build_panel(page)
+
+    page.check("#lang input[value=fi]")
+    expect(page.locator("#run")).to_have_text("Aja", timeout=30_000)
+    expect(page.locator(".build-panel")).to_contain_text("Asiakasmäärä")
+    # the design is kept: the lever from the link and the edited population
+    expect(page.locator(caseload)).to_have_value("30")
+    expect(page.locator("#job_seekers")).to_have_value("700")
+    shown = "\n".join(page.inner_text(part) for part in ("#tabs", ".build-panel"))
+    shown += page.inner_text("#panel-glossary h3") + page.inner_text("body > div")[:200]
+    left = sorted(e for e in english if e in shown)
+    assert not left, f"English left on the Finnish build panel: {left}\n{shown}"
+    # help on hover and the range in Finnish numbers
+    help_text = page.locator(".lever label").first.get_attribute("title")
+    assert help_text and "Job seekers" not in help_text and "Clients" not in help_text
+    assert "vaihteluväli 1–1 000" in page.inner_text(".build-panel").replace("\u00a0", " ")

@@ -56,7 +56,27 @@ def messages() -> dict[str, list[tuple[str, int]]]:
         m = metric(name)
         found.setdefault(m.label, []).append(
             (f"simulation/engine/catalogue (metric {m.name})", 0))
+    for text, where in lever_texts():
+        found.setdefault(text, []).append((where, 0))
     return found
+
+
+def lever_texts() -> list[tuple[str, str]]:
+    """The build panel's lever labels, groups, units and help of every library scenario and
+    contract template (made from the schema and the contracts, so not literals in the code);
+    a service's label is the glossary's term and a symbol is no message."""
+    from dashboards.levers import contract_templates, levers_for, scenario_names
+
+    out = []
+    for name in scenario_names():
+        for template in ["own", *(value for value, _ in contract_templates(name))]:
+            for lever in levers_for(name, template):
+                texts = [lever.group, lever.unit, lever.description]
+                if not lever.path.startswith("services."):
+                    texts.append(lever.label)
+                out += [(t, f"dashboards/levers ({lever.path})") for t in texts
+                        if t and t not in ("€", "×", "%")]
+    return out
 
 
 def template() -> Catalog:
