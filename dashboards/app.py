@@ -26,6 +26,7 @@ from dashboards import (
     options,
     page_text,
     queue_view,
+    region_form,
     result_sections,
     views,
 )
@@ -257,7 +258,8 @@ def _placeholder(w: Words = views.ENGLISH) -> html.Div:
 
 
 TABS = (("workshop", N_("Build, run and compare")), ("options", N_("Options side by side")),
-        ("calibration", N_("Calibration")), ("glossary", N_("Glossary")))
+        ("calibration", N_("Calibration")), ("glossary", N_("Glossary")),
+        ("region", N_("New region")))
 
 
 def tab_bar() -> html.Div:
@@ -299,6 +301,9 @@ def layout() -> html.Div:
         html.Div(html.Div(glossary_section(), style=CARD), id="panel-glossary",
                  role="tabpanel", className="panel", style={"display": "none",
                                                              "padding": "12px"}),
+        html.Div(html.Div(region_form.panel(), style=CARD), id="panel-region",
+                 role="tabpanel", className="panel", style={"display": "none",
+                                                            "padding": "12px"}),
     ], style={"fontFamily": FONT, "background": "#f4f6f8", "minHeight": "100vh"})
 
 
@@ -444,6 +449,7 @@ def create_app(queue: JobQueue) -> Dash:
     design_panel.register(app, queue)
     language.register(app)
     page_text.register(app)
+    region_form.register(app)
 
     @app.callback(
         Output("scenario", "value"), Output("job_seekers", "value"), Output("weeks", "value"),

@@ -41,7 +41,7 @@ from simulation.report.headline import Scale, Words
 from simulation.report.summary import forest_figure
 
 MAX_OPTIONS = 6
-VIEWS = ("workshop", "options", "calibration", "glossary")
+VIEWS = ("workshop", "options", "calibration", "glossary", "region")
 SMALL = {"fontSize": "12px", "color": "#5d6d7e", "lineHeight": "1.35"}
 OPTION_STYLE = {"padding": "5px 8px", "borderBottom": "1px solid #e5e8eb",
                 "textAlign": "right", "fontSize": "13px", "whiteSpace": "nowrap",

@@ -262,3 +262,28 @@ def test_the_build_panel_switches_to_finnish_and_keeps_the_design(server, browse
     help_text = page.locator(".lever label").first.get_attribute("title")
     assert help_text and "Job seekers" not in help_text and "Clients" not in help_text
     assert "vaihteluväli 1–1 000" in page.inner_text(".build-panel").replace("\u00a0", " ")
+
+
+def test_the_region_form_refuses_a_bad_figure_and_downloads_a_file_validate_accepts(
+        server, browser, tmp_path) -> None:
+    page = browser.new_context(accept_downloads=True).new_page()
+    page.goto(server + "?lang=fi#view=region")
+    expect(page.locator("#region-form")).to_contain_text("Työttömät työnhakijat",
+                                                         timeout=60_000)
+    page.fill("#region-name", "Vaasa test region")
+    page.fill("#region-job_seekers", "9 000")
+    page.fill("#region-source-job_seekers", "TEM Työnvälitystilasto 12/2017")
+    page.fill("#region-long_term_share", "1,2")  # a share above 1: one line, no file
+    page.fill("#region-source-long_term_share", "TEM Työnvälitystilasto 12/2017")
+    page.click("#region-download-button")
+    expect(page.locator("#region-error")).to_contain_text("above 1")
+    assert page.inner_text("#region-error").count("\n") == 0
+    page.fill("#region-long_term_share", "0,25")
+    with page.expect_download() as info:
+        page.click("#region-download-button")
+    region = tmp_path / info.value.suggested_filename
+    info.value.save_as(region)
+    assert region.name == "baseline_vaasa_test_region.toml"
+    expect(page.locator("#region-info")).to_contain_text("Rakennettu Vaasa test region")
+    checked = _pilotsim("validate", str(region), cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
