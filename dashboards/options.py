@@ -362,6 +362,7 @@ def load_option(queue: JobQueue, request: WorkshopRequest, name: str) -> Option:
 
 
 def strip_scope(query: str) -> str:
-    """A request's query without the view scope (which changes the view, not the runs)."""
+    """A request's query without the view scope and the language (which change the view, not
+    the runs: a result shown in Finnish is not out of date against the same design)."""
     return urlencode([(k, v) for k, v in parse_qsl(query.lstrip("?"), keep_blank_values=True)
-                      if k != "scope"])
+                      if k not in ("scope", "lang")])

@@ -167,6 +167,8 @@ def test_results_render_translated_with_finnish_number_formats(server, browser, 
                                                                words_there) -> None:
     page = _run(browser, server + DESIGN + f"&lang={lang}")
     assert page.locator("#results-error").count() == 0  # strict: no entry missing
+    page.wait_for_timeout(1500)  # the out-of-date check runs after the result is shown
+    expect(page.locator("#stale-marker")).to_have_count(0)  # the language is not a change
     expect(page.locator(f"#lang input[value={lang}]")).to_be_checked()
     assert f"lang={lang}" in page.url  # the run kept the language in the link
     results = page.inner_text("#results")
