@@ -24,13 +24,16 @@ from dashboards import (
     downloads,
     language,
     options,
+    page_text,
     queue_view,
+    region_form,
     result_sections,
     views,
 )
 from dashboards.glossary import glossary_section, help_text, plain_item_labels, why_box
 from dashboards.headline_card import comparison_of, headline_block, scale_of
 from dashboards.jobs import JobQueue, QueueFull
+from dashboards.lever_view import lever_item
 from dashboards.levers import (
     MAX_JOB_SEEKERS,
     MAX_REPLICATIONS,
@@ -51,6 +54,7 @@ from dashboards.levers import (
     resolve,
     scenario_names,
 )
+from dashboards.page_text import say
 from dashboards.picker import grouped_options
 from simulation.i18n import N_, Words
 
@@ -87,7 +91,7 @@ def _number_input(id_: str, value: int, low: int, high: int) -> dcc.Input:
                      style={"width": "140px"})
 
 
-def _row(label: str, control: Any, note: str = "") -> html.Div:
+def _row(label: Any, control: Any, note: Any = "") -> html.Div:
     return html.Div([html.Label(label, style={"fontWeight": "600", "fontSize": "13px"}),
                      html.Div(control), html.Div(note, style=SMALL)],
                     style={"marginBottom": "8px"})
@@ -97,8 +101,10 @@ def _num(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
 
 
-def lever_panel(name: str, values: dict[str, float] | None = None) -> list[Any]:
-    """The levers of a scenario, grouped, each with unit, range and the source of its default."""
+def lever_panel(name: str, values: dict[str, float] | None = None, w: Words = views.ENGLISH
+                ) -> list[Any]:
+    """The levers of a scenario, grouped, each with unit, range and the source of its default,
+    in the language of ``w`` (redrawn with the same values when the language changes)."""
     values = values or {}
     groups: dict[str, list[Lever]] = {}
     for lever in levers_for(name):
@@ -106,38 +112,37 @@ def lever_panel(name: str, values: dict[str, float] | None = None) -> list[Any]:
             groups.setdefault(lever.group, []).append(lever)
     out: list[Any] = []
     for group, levers in groups.items():
-        items = []
-        for lever in levers:
-            value = values.get(lever.path, lever.default)
-            items.append(html.Div([
-                html.Label([lever.label, html.Span(f" [{lever.unit}]" if lever.unit else "",
-                                                   style={"color": "#5d6d7e"})],
-                           style={"fontSize": "13px", "fontWeight": "600"},
-                           title=lever.description),
-                dcc.Input(id={"type": "lever", "key": lever.path}, type="number",
-                          value=value, step=lever.step, debounce=True,
-                          style={"width": "140px"}),
-                html.Div(f"range {_num(lever.minimum)}–{_num(lever.maximum)} · default "
-                         f"{_num(lever.default)}", style=SMALL),
-                html.Div(f"source: {lever.source}", style={**SMALL, "fontStyle": "italic"},
-                         title=lever.source, className="lever-source"),
-            ], style={"marginBottom": "9px"}, className="lever"))
-        out.append(html.Details([html.Summary(group, style={"fontWeight": "700",
-                                                            "cursor": "pointer"}),
+        items = [lever_item(lever, values.get(lever.path, lever.default), w)
+                 for lever in levers]
+        out.append(html.Details([html.Summary(w.gettext(group),
+                                              style={"fontWeight": "700", "cursor": "pointer"}),
                                  html.Div(items, style={"paddingTop": "6px"})],
                                 open=group != "Services and capacities",
                                 style={"marginBottom": "8px"}))
-    return out + contract_panel.contract_panel(name, values)
+    return out + contract_panel.contract_panel(name, values, w)
 
 
-def scenario_info(name: str) -> list[Any]:
+def lever_values(values: list[Any], ids: list[Any]) -> dict[str, Any]:
+    """The levers on the page by path, as the browser holds them (the contract template too)."""
+    out: dict[str, Any] = {}
+    for id_, value in zip(ids or [], values or [], strict=False):
+        key = id_.get("key") if isinstance(id_, dict) else None
+        if isinstance(key, str):
+            out[key] = value
+    return out
+
+
+def scenario_info(name: str, w: Words = views.ENGLISH) -> list[Any]:
     scenario = library_scenario(name)
     base = baseline_name(scenario)
-    against = ("itself as shipped (your lever changes against the library values)"
-               if base == name else base)
+    compared = (w.gettext(N_("Compared with: itself as shipped (your lever changes against the "
+                             "library values) — same seeds, population, weeks and target "
+                             "group.")) if base == name else
+                w.text(N_("Compared with: {baseline} — same seeds, population, weeks and "
+                          "target group."), baseline=base))
+    # the title is data (the scenario file's own words)
     return [html.Div(scenario.title, style={"fontWeight": "600"}),
-            html.Div(f"Compared with: {against} — same seeds, population, weeks and "
-                     "target group.", style=SMALL)]
+            html.Div(compared, style=SMALL)]
 
 
 def _literal_brackets(markdown: str) -> str:
@@ -175,47 +180,57 @@ def build_panel() -> html.Div:
     # (sticky): on a laptop screen they stay in view beside the results however long the
     # lever list is; on a narrow screen the bar is fixed to the bottom of the window
     run_bar = html.Div([
-        html.Button("Run", id="run", n_clicks=0, style=RUN_BUTTON),
+        html.Button(say(N_("Run")), id="run", n_clicks=0, style=RUN_BUTTON),
         html.Div(id="run-message"),
         html.Div(id="progress", style={"marginTop": "4px", "fontSize": "13px"}),
     ], className="run-bar")
     return html.Div([
         run_bar,
-        html.H3("Build", style={"marginTop": "4px"}),
-        _row("Scenario", dcc.Dropdown(
+        html.H3(say(N_("Build")), style={"marginTop": "4px"}),
+        _row(say(N_("Scenario")), dcc.Dropdown(
             id="scenario", options=grouped_options(),
             value=DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0],
             clearable=False, optionHeight=44, maxHeight=420)),
         html.Div(id="scenario-info", style={"marginBottom": "10px"}),
-        _row("Job seekers [persons]", _number_input(
+        _row(say(N_("Job seekers [persons]")), _number_input(
             "job_seekers", WORKSHOP_JOB_SEEKERS, MIN_JOB_SEEKERS, MAX_JOB_SEEKERS),
-            f"{MIN_JOB_SEEKERS:,}–{MAX_JOB_SEEKERS:,}; workshop default {WORKSHOP_JOB_SEEKERS:,}"
-            " for speed (results are scaled to the real region and say so)"),
-        _row("Weeks", _number_input("weeks", 74, MIN_WEEKS, MAX_WEEKS),
-             f"{MIN_WEEKS}–{MAX_WEEKS}; default: the scenario's period"),
-        _row("Target group", dcc.Dropdown(
-            id="target", options=[{"label": label, "value": key}
-                                  for key, (label, _) in TARGET_GROUPS.items()],
-            value="scenario", clearable=False), "applies to the scenario and its baseline"),
+            say(N_("{low}–{high}; workshop default {default} for speed (results are scaled to "
+                   "the real region and say so)"), low=MIN_JOB_SEEKERS, high=MAX_JOB_SEEKERS,
+                default=WORKSHOP_JOB_SEEKERS)),
+        _row(say(N_("Weeks")), _number_input("weeks", 74, MIN_WEEKS, MAX_WEEKS),
+             say(N_("{low}–{high}; default: the scenario's period"), low=MIN_WEEKS,
+                 high=MAX_WEEKS)),
+        _row(say(N_("Target group")), dcc.Dropdown(
+            id="target", options=target_options(views.ENGLISH), value="scenario",
+            clearable=False), say(N_("applies to the scenario and its baseline"))),
         html.Div(id="levers"),
-        html.H3("Run settings"),
-        _row("Replications", _number_input("replications", 5, 1, MAX_REPLICATIONS),
-             f"1–{MAX_REPLICATIONS}; at least 5 for reliable intervals"),
-        _row("Seed", _number_input("seed", 2017, 0, MAX_SEED),
-             "replication i of scenario and baseline share seed child i"),
+        html.H3(say(N_("Run settings"))),
+        _row(say(N_("Replications")), _number_input("replications", 5, 1, MAX_REPLICATIONS),
+             say(N_("1–{high}; at least 5 for reliable intervals"), high=MAX_REPLICATIONS)),
+        _row(say(N_("Seed")), _number_input("seed", 2017, 0, MAX_SEED),
+             say(N_("replication i of scenario and baseline share seed child i"))),
         design_panel.panel(),
     ], style=CARD, className="build-panel")
+
+
+def target_options(w: Words) -> list[dict[str, str]]:
+    # the label only is translated: the English description is what a run records
+    return [{"label": w.gettext(label), "value": key}
+            for key, (label, _) in TARGET_GROUPS.items()]
+
+
+def scope_options(w: Words) -> list[dict[str, str]]:
+    return [{"label": " " + w.gettext(N_("target group")), "value": "target"},
+            {"label": " " + w.gettext(N_("whole region")), "value": "region"}]
 
 
 def compare_panel() -> html.Div:
     return html.Div([
         html.Div([
-            html.H3("Compare", style={"margin": "0 16px 0 0"}),
-            dcc.RadioItems(id="scope", options=[
-                {"label": " target group", "value": "target"},
-                {"label": " whole region", "value": "region"}], value="target",
-                inline=True, inputStyle={"marginLeft": "10px"}),
-            html.Button("Pin as option", id="pin", n_clicks=0,
+            html.H3(say(N_("Compare")), style={"margin": "0 16px 0 0"}),
+            dcc.RadioItems(id="scope", options=scope_options(views.ENGLISH), value="target",
+                           inline=True, inputStyle={"marginLeft": "10px"}),
+            html.Button(say(N_("Pin as option")), id="pin", n_clicks=0,
                         title="Keep this result as a named option to compare side by side",
                         style={**BUTTON, "marginLeft": "auto", "background": "#eaf2f8"}),
         ], style={"display": "flex", "alignItems": "center", "marginBottom": "8px",
@@ -223,12 +238,13 @@ def compare_panel() -> html.Div:
         html.Div(id="pin-message", style=SMALL),
         html.Div(id="stale"),
         html.Div([
-            html.Button("Data (CSV)", id="download-csv-button", style=BUTTON),
-            html.Button("Weekly series (CSV)", id="download-weekly-button", style=BUTTON),
-            html.Button("Time-series figure (PNG)", id="download-series-button",
+            html.Button(say(N_("Data (CSV)")), id="download-csv-button", style=BUTTON),
+            html.Button(say(N_("Weekly series (CSV)")), id="download-weekly-button",
                         style=BUTTON),
-            html.Button("Cost figure (PNG)", id="download-cost-button", style=BUTTON),
-            html.Span("Share: copy the address bar — the link restores this view.",
+            html.Button(say(N_("Time-series figure (PNG)")), id="download-series-button",
+                        style=BUTTON),
+            html.Button(say(N_("Cost figure (PNG)")), id="download-cost-button", style=BUTTON),
+            html.Span(say(N_("Share: copy the address bar — the link restores this view.")),
                       style=SMALL),
         ]),
         dcc.Loading(html.Div(id="results", children=_placeholder()), type="circle",
@@ -236,18 +252,21 @@ def compare_panel() -> html.Div:
     ], style=CARD, className="compare-panel")
 
 
-def _placeholder() -> html.Div:
-    return _box("Choose a scenario, change its levers and press Run. Results of runs already "
-                "in the results store appear at once.", INFO)
+def _placeholder(w: Words = views.ENGLISH) -> html.Div:
+    return _box(w.gettext(N_("Choose a scenario, change its levers and press Run. Results of "
+                             "runs already in the results store appear at once.")), INFO)
 
 
-TABS = (("workshop", "Build, run and compare"), ("options", "Options side by side"),
-        ("calibration", "Calibration"), ("glossary", "Glossary"))
+TABS = (("workshop", N_("Build, run and compare")), ("options", N_("Options side by side")),
+        ("calibration", N_("Calibration")), ("glossary", N_("Glossary")),
+        ("region", N_("New region")))
 
 
 def tab_bar() -> html.Div:
     """Tabs as buttons (focusable, Enter and Space work) with the ARIA tab roles."""
-    return html.Div([html.Button(label, id=f"tab-{value}", n_clicks=0, role="tab",
+    # the options tab's label is written by ``show_tab`` (it counts the pinned options)
+    return html.Div([html.Button(label if value == "options" else say(label),
+                                 id=f"tab-{value}", n_clicks=0, role="tab",
                                  className="tab", **{"aria-controls": f"panel-{value}"})
                      for value, label in TABS], id="tabs", role="tablist",
                     **{"aria-label": "Views"})
@@ -264,15 +283,15 @@ def layout() -> html.Div:
         html.Div([
             language.picker(),
             html.Span("pilotsim", style={"fontWeight": "800", "fontSize": "22px"}),
-            html.Span(" workshop — try a labour-market intervention before the pilot",
-                      style={"fontSize": "15px", "color": "#5d6d7e"}),
+            html.Span([" ", say(N_("workshop — try a labour-market intervention before the "
+                                   "pilot"))], style={"fontSize": "15px", "color": "#5d6d7e"}),
         ], style={"padding": "8px 16px 4px 16px"}),
         html.Div(id="link-message", style={"padding": "0 16px"}),
         tab_bar(),
         html.Div(html.Div([build_panel(), compare_panel()], className="workspace"),
                  id="panel-workshop", role="tabpanel", className="panel"),
         html.Div(html.Div([
-            html.H3("Options side by side", style={"marginTop": 0}),
+            html.H3(say(N_("Options side by side"), at="heading"), style={"marginTop": 0}),
             html.Div(id="options-view")], style=CARD),
             id="panel-options", role="tabpanel", className="panel",
             style={"display": "none", "padding": "12px"}),
@@ -282,6 +301,9 @@ def layout() -> html.Div:
         html.Div(html.Div(glossary_section(), style=CARD), id="panel-glossary",
                  role="tabpanel", className="panel", style={"display": "none",
                                                              "padding": "12px"}),
+        html.Div(html.Div(region_form.panel(), style=CARD), id="panel-region",
+                 role="tabpanel", className="panel", style={"display": "none",
+                                                            "padding": "12px"}),
     ], style={"fontFamily": FONT, "background": "#f4f6f8", "minHeight": "100vh"})
 
 
@@ -409,9 +431,10 @@ def _with_scope(query: str, scope: str) -> str:
 
 
 def _controls(request: WorkshopRequest) -> tuple[Any, ...]:
+    w = language.page_words(request.lang)
     return (request.scenario, request.job_seekers, request.weeks, request.target,
             request.replications, request.seed, request.scope,
-            lever_panel(request.scenario, request.levers), scenario_info(request.scenario))
+            lever_panel(request.scenario, request.levers, w), scenario_info(request.scenario, w))
 
 
 def create_app(queue: JobQueue) -> Dash:
@@ -425,6 +448,8 @@ def create_app(queue: JobQueue) -> Dash:
     downloads.register(app)
     design_panel.register(app, queue)
     language.register(app)
+    page_text.register(app)
+    region_form.register(app)
 
     @app.callback(
         Output("scenario", "value"), Output("job_seekers", "value"), Output("weeks", "value"),
@@ -432,16 +457,21 @@ def create_app(queue: JobQueue) -> Dash:
         Output("scope", "value"), Output("levers", "children"),
         Output("scenario-info", "children"), Output("link-message", "children"),
         Output("ready", "data"), Output("request-query", "data"),
-        Input("url", "search"), Input("scenario", "value"), State("own-query", "data"))
-    def sync(search: str | None, scenario: str | None, own: str | None) -> tuple[Any, ...]:
+        Input("url", "search"), Input("scenario", "value"), State("own-query", "data"),
+        State(language.LANG_KEY, "value"))
+    def sync(search: str | None, scenario: str | None, own: str | None, lang: Any = "en"
+             ) -> tuple[Any, ...]:
         """Controls from the link on load; the levers of a newly chosen scenario."""
+        # the link's language first: on load the picker may not have taken it yet
+        w = language.page_words(language.lang_of(search) or lang)
         keep = (no_update,) * 7
         if ctx.triggered_id == "scenario":
             if scenario not in scenario_names():
                 return (*keep, [], [], _box("Unknown scenario", ERROR), no_update, no_update)
             weeks = library_scenario(scenario).weeks
             return (no_update, no_update, weeks, no_update, no_update, no_update, no_update,
-                    lever_panel(scenario), scenario_info(scenario), None, no_update, no_update)
+                    lever_panel(scenario, None, w), scenario_info(scenario, w), None, no_update,
+                    no_update)
         if search and own and search == own:
             return (*keep, no_update, no_update, no_update, no_update, no_update)
         try:
@@ -449,15 +479,15 @@ def create_app(queue: JobQueue) -> Dash:
         except RequestError as error:
             name = DEFAULT_SCENARIO
             return (name, WORKSHOP_JOB_SEEKERS, library_scenario(name).weeks, "scenario", 5,
-                    2017, "target", lever_panel(name), scenario_info(name),
+                    2017, "target", lever_panel(name, None, w), scenario_info(name, w),
                     _box(["This link cannot be used:", *error.messages,
                           "Showing the default scenario instead."], ERROR, "link-error"),
                     None, None)
         if request is None:
             name = scenario if scenario in scenario_names() else DEFAULT_SCENARIO
             return (name, no_update, library_scenario(name).weeks, no_update, no_update,
-                    no_update, no_update, lever_panel(name), scenario_info(name), None, None,
-                    None)
+                    no_update, no_update, lever_panel(name, None, w), scenario_info(name, w),
+                    None, None, None)
         message: Any = None
         ready: Any = None
         try:
@@ -473,6 +503,25 @@ def create_app(queue: JobQueue) -> Dash:
             message = _box("The results for this link are not in the results store yet: "
                            "press Run to compute them.", INFO, "link-info")
         return (*_controls(request), message, ready, request.query())
+
+    @app.callback(
+        Output("levers", "children", allow_duplicate=True),
+        Output("scenario-info", "children", allow_duplicate=True),
+        Output("target", "options"), Output("scope", "options"),
+        Output("design-note", "placeholder"),
+        Input(language.LANG_KEY, "value"), State("scenario", "value"),
+        State({"type": "lever", "key": ALL}, "value"),
+        State({"type": "lever", "key": ALL}, "id"), prevent_initial_call=True)
+    def relabel(lang: Any, scenario: Any, values: list[Any], ids: list[Any]
+                ) -> tuple[Any, ...]:
+        """The levers and choices in another language, with the values the page holds."""
+        w = language.page_words(lang)
+        options_ = (target_options(w), scope_options(w),
+                    w.gettext(design_panel.NOTE_PLACEHOLDER))
+        if not ids or scenario not in scenario_names():  # nothing drawn yet: sync draws it
+            return (no_update, no_update, *options_)
+        return (lever_panel(scenario, lever_values(values, ids), w), scenario_info(scenario, w),
+                *options_)
 
     @app.callback(
         Output("job", "data"), Output("poll", "disabled", allow_duplicate=True),
@@ -548,7 +597,7 @@ def create_app(queue: JobQueue) -> Dash:
                   prevent_initial_call=True)
     def show(job_id: str | None, scope: str | None, lang: Any = "en") -> tuple[Any, Any]:
         if not isinstance(job_id, str):
-            return [_placeholder()], no_update
+            return [_placeholder(language.page_words(lang))], no_update
         scope = scope if scope in ("target", "region") else "target"
         try:
             return render_results(queue, job_id, scope, language.page_words(lang)), None
@@ -643,16 +692,18 @@ def create_app(queue: JobQueue) -> Dash:
     @app.callback([Output(f"panel-{value}", "style") for value, _ in TABS]
                   + [Output(f"tab-{value}", "aria-selected") for value, _ in TABS]
                   + [Output("tab-options", "children")],
-                  Input("url", "hash"))
-    def show_tab(fragment: str | None) -> list[Any]:
+                  Input("url", "hash"), Input(language.LANG_KEY, "value"))
+    def show_tab(fragment: str | None, lang: Any = "en") -> list[Any]:
         pinned = options.read_fragment(fragment)
         styles = [{"display": "block" if pinned.view == value else "none",
                    **({} if value == "workshop" else {"padding": "12px"})}
                   for value, _ in TABS]
         selected = ["true" if pinned.view == value else "false" for value, _ in TABS]
         count = len(pinned.options)
-        return [*styles, *selected,
-                "Options side by side" + (f" ({count})" if count else "")]
+        w = language.page_words(lang)
+        label = (w.text(N_("Options side by side ({count})"), count=w.count(count)) if count
+                 else w.gettext(N_("Options side by side")))
+        return [*styles, *selected, label]
 
     @app.callback(Output("url", "hash", allow_duplicate=True),
                   Output("pin-message", "children"),

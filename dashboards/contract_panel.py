@@ -11,26 +11,16 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
+from dashboards import language
 from dashboards.contract_levers import OWN, TEMPLATE, in_words, template_source
-from dashboards.lever import Lever, fmt_bound
+from dashboards.lever_view import lever_item
 from dashboards.levers import contract_templates, levers_for, library_scenario, scenario_names
+from simulation.i18n import N_, Words, words
+
+ENGLISH = words("en")
 
 SMALL = {"fontSize": "11px", "color": "#5d6d7e", "lineHeight": "1.3"}
 LABEL = {"fontSize": "13px", "fontWeight": "600"}
-
-
-def _lever_input(lever: Lever, value: Any) -> html.Div:
-    return html.Div([
-        html.Label([lever.label, html.Span(f" [{lever.unit}]" if lever.unit else "",
-                                           style={"color": "#5d6d7e"})],
-                   style=LABEL, title=lever.description),
-        dcc.Input(id={"type": "lever", "key": lever.path}, type="number", value=value,
-                  step=lever.step, debounce=True, style={"width": "140px"}),
-        html.Div(f"range {fmt_bound(lever.minimum)}–{fmt_bound(lever.maximum)} · default "
-                 f"{fmt_bound(lever.default)}", style=SMALL),
-        html.Div(f"source: {lever.source}", style={**SMALL, "fontStyle": "italic"},
-                 title=lever.source, className="lever-source"),
-    ], style={"marginBottom": "9px"}, className="lever")
 
 
 def _summary(name: str, template: str) -> list[Any]:
@@ -41,12 +31,13 @@ def _summary(name: str, template: str) -> list[Any]:
                      style={"fontSize": "13px"})]
 
 
-def _fees(name: str, template: str, values: dict[str, Any]) -> list[Any]:
-    return [_lever_input(lever, values.get(lever.path, lever.default))
+def _fees(name: str, template: str, values: dict[str, Any], w: Words) -> list[Any]:
+    return [lever_item(lever, values.get(lever.path, lever.default), w)
             for lever in levers_for(name, template) if lever.group == "Contract"]
 
 
-def contract_panel(name: str, values: dict[str, Any] | None = None) -> list[Any]:
+def contract_panel(name: str, values: dict[str, Any] | None = None, w: Words = ENGLISH
+                   ) -> list[Any]:
     """The contract section of a procurement scenario's levers (empty for other scenarios)."""
     choices = contract_templates(name)
     if not choices:
@@ -55,18 +46,18 @@ def contract_panel(name: str, values: dict[str, Any] | None = None) -> list[Any]
     template = values.get(TEMPLATE, OWN)
     template = template if template in dict(choices) else OWN
     return [html.Details([
-        html.Summary("Contract", style={"fontWeight": "700", "cursor": "pointer"}),
+        html.Summary(w.gettext(N_("Contract")), style={"fontWeight": "700", "cursor": "pointer"}),
         html.Div([
             html.Div(_summary(name, template), id="contract-summary",
                      style={"marginBottom": "8px"}),
-            html.Label("Contract template", style=LABEL),
+            html.Label(w.gettext(N_("Contract template")), style=LABEL),
             dcc.Dropdown(id={"type": "lever", "key": TEMPLATE}, clearable=False,
                          value=template, options=[{"label": label, "value": value}
                                                   for value, label in choices]),
-            html.Div("The pilot's own contract unless you pick another; changing a fee "
-                     "edits the chosen contract, its other terms stay.",
+            html.Div(w.gettext(N_("The pilot's own contract unless you pick another; changing "
+                                  "a fee edits the chosen contract, its other terms stay.")),
                      style={**SMALL, "marginBottom": "6px"}),
-            html.Div(_fees(name, template, values), id="contract-fees"),
+            html.Div(_fees(name, template, values, w), id="contract-fees"),
         ], style={"paddingTop": "6px"}),
     ], open=True, style={"marginBottom": "8px"}, id="contract-levers")]
 
@@ -76,8 +67,9 @@ def register(app: Dash) -> None:
 
     @app.callback(Output("contract-fees", "children"), Output("contract-summary", "children"),
                   Input({"type": "lever", "key": TEMPLATE}, "value"),
-                  State("scenario", "value"), prevent_initial_call=True)
-    def pick_template(template: Any, name: Any) -> tuple[Any, Any]:
+                  State("scenario", "value"), State(language.LANG_KEY, "value"),
+                  prevent_initial_call=True)
+    def pick_template(template: Any, name: Any, lang: Any = "en") -> tuple[Any, Any]:
         if name not in scenario_names() or template not in dict(contract_templates(name)):
             return no_update, no_update
-        return _fees(name, template, {}), _summary(name, template)
+        return _fees(name, template, {}, language.page_words(lang)), _summary(name, template)

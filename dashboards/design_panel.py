@@ -13,6 +13,11 @@ from dashboards import design_file, queue_view
 from dashboards.jobs import JobQueue, QueueFull
 from dashboards.lever import parse_number
 from dashboards.levers import MAX_REPLICATIONS, MAX_SEED, RequestError, build_request
+from dashboards.page_text import say
+from simulation.i18n import N_
+
+# an attribute, not text: ``app.relabel`` writes it in the page's language
+NOTE_PLACEHOLDER = N_("Workshop note (written beside every change)")
 
 SMALL = {"fontSize": "11px", "color": "#5d6d7e", "lineHeight": "1.3"}
 BOX = {"borderRadius": "6px", "padding": "8px 10px", "margin": "8px 0", "fontSize": "13px"}
@@ -26,20 +31,22 @@ BUTTON = {"padding": "6px 10px", "marginRight": "6px", "marginBottom": "6px",
 def panel() -> html.Div:
     """Note, download and upload, under the Run button."""
     return html.Div([
-        html.H3("Save or open a design"),
+        html.H3(say(N_("Save or open a design"))),
         dcc.Input(id="design-note", type="text", maxLength=design_file.MAX_NOTE_CHARS,
-                  placeholder="Workshop note (written beside every change)",
+                  placeholder=NOTE_PLACEHOLDER,
                   style={"width": "100%", "marginBottom": "6px"}),
-        html.Button("Download design (TOML)", id="design-download-button", style=BUTTON),
+        html.Button(say(N_("Download design (TOML)")), id="design-download-button",
+                    style=BUTTON),
         dcc.Download(id="design-download"),
         dcc.Upload(id="design-upload", max_size=design_file.MAX_UPLOAD_BYTES, multiple=False,
-                   children=html.Div(["Open a scenario file: drop it here or ",
-                                      html.A("choose one", style={"cursor": "pointer"})]),
+                   children=html.Div(html.A(say(N_("Open a scenario file: drop it here or "
+                                                   "choose one")),
+                                            style={"cursor": "pointer"})),
                    style={"border": "1px dashed #aab7c4", "borderRadius": "5px",
                           "padding": "8px", "textAlign": "center", "fontSize": "13px"}),
-        html.Div("The file runs against its baseline with the seed and replications above; "
-                 "pilotsim validate and pilotsim compare take a downloaded design as it is.",
-                 style=SMALL),
+        html.Div(say(N_("The file runs against its baseline with the seed and replications "
+                        "above; pilotsim validate and pilotsim compare take a downloaded design "
+                        "as it is.")), style=SMALL),
         html.Div(id="design-message"),
     ], id="design-panel", style={"marginTop": "10px"})
 

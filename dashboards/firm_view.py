@@ -14,11 +14,12 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.views import SCENARIO_COLOUR, JobResults, fmt
+from dashboards.views import ENGLISH, SCENARIO_COLOUR, JobResults, fmt, unit_word
 from simulation.engine.catalogue import in_group, metric
 from simulation.engine.results import RunResult
 from simulation.experiments.compare import paired_effects
 from simulation.experiments.statistics import mean_ci
+from simulation.i18n import N_, Words
 
 # counts of people and firms, shown as a chart of effects (the euro rows stay in the table)
 CHARTED = ("jobs_created", "growth_firm_hires", "first_hires", "new_firms", "referral_hires",
@@ -52,36 +53,46 @@ def firm_rows(results: JobResults) -> list[dict[str, Any]]:
     return rows
 
 
-def headline(rows: list[dict[str, Any]]) -> str:
+# each effect as a whole phrase (the unit's word goes where the language puts it)
+HEADLINE_PARTS = (
+    ("jobs_created", N_("{effect} jobs created [{low}, {high}]")),
+    ("growth_firm_hires", N_("{effect} hires by growth firms [{low}, {high}]")),
+    ("regional_value_added_eur_per_year", N_("{effect} € a year of value added [{low}, {high}]")),
+)
+
+
+def headline(rows: list[dict[str, Any]], w: Words = ENGLISH) -> str:
     """One sentence on jobs, growth-firm hires and value added (effects with intervals)."""
     found = {r["metric"]: r for r in rows}
-    parts = []
-    for name, words in (("jobs_created", "jobs created"),
-                        ("growth_firm_hires", "hires by growth firms"),
-                        ("regional_value_added_eur_per_year", "€ a year of value added")):
-        if name in found:
-            r = found[name]
-            parts.append(f"{fmt(r['effect'])} {words} [{fmt(r['ci95_low'])}, "
-                         f"{fmt(r['ci95_high'])}]")
-    return ("Against the baseline: " + "; ".join(parts) + ".") if parts else ""
+    parts = [w.text(template, effect=fmt(found[name]["effect"], "", w),
+                    low=fmt(found[name]["ci95_low"], "", w),
+                    high=fmt(found[name]["ci95_high"], "", w))
+             for name, template in HEADLINE_PARTS if name in found]
+    if not parts:
+        return ""
+    # a list of phrases, not a sentence built from fragments: "; " separates them in fi and sv
+    return w.text(N_("Against the baseline: {effects}."), effects="; ".join(parts))
 
 
-def display_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+def display_rows(rows: list[dict[str, Any]], w: Words = ENGLISH) -> list[dict[str, str]]:
     keys = ("baseline", "scenario", "effect", "ci95_low", "ci95_high")
-    return [{"metric": r["metric"], "label": r["label"], "unit": r["unit"],
-             **{k: fmt(r[k], r["unit"]) for k in keys}} for r in rows]
+    return [{"metric": r["metric"], "label": w.gettext(r["label"]),
+             "unit": unit_word(r["unit"], w),
+             **{k: fmt(r[k], r["unit"], w) for k in keys}} for r in rows]
 
 
-def effects_figure(rows: list[dict[str, Any]], title: str = "Firm side: effects") -> go.Figure:
+def effects_figure(rows: list[dict[str, Any]], title: str | None = None, w: Words = ENGLISH
+                   ) -> go.Figure:
     """The firm-side counts' effects with their 95 % intervals."""
+    title = title if title is not None else w.gettext(N_("Firm side: effects"))
     shown = [r for r in rows if r["metric"] in CHARTED]
     fig = go.Figure(go.Bar(
-        y=[r["label"] for r in shown], x=[r["effect"] for r in shown], orientation="h",
+        y=[w.gettext(r["label"]) for r in shown], x=[r["effect"] for r in shown], orientation="h",
         marker_color=SCENARIO_COLOUR,
         error_x={"type": "data", "symmetric": False,
                  "array": [r["ci95_high"] - r["effect"] for r in shown],
                  "arrayminus": [r["effect"] - r["ci95_low"] for r in shown]}))
     fig.update_layout(title=title, height=120 + 32 * len(shown), template="plotly_white",
                       margin={"l": 230, "r": 20, "t": 50, "b": 40},
-                      xaxis_title="scenario − baseline (persons, firms, jobs)")
+                      xaxis_title=w.gettext(N_("scenario − baseline (persons, firms, jobs)")))
     return fig

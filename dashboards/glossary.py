@@ -14,6 +14,7 @@ from typing import Any
 
 from dash import html
 
+from dashboards.page_text import say
 from simulation.engine.catalogue import CATALOGUE, Metric, Scope, is_family, metric
 from simulation.experiments.compare import significant
 from simulation.i18n import N_, Words
@@ -98,17 +99,20 @@ def glossary_section() -> html.Div:
         entries += _entry(m)
     mechanisms: list[html.Dt | html.Dd] = []
     for title, text in MECHANISMS.items():
-        mechanisms += [html.Dt(title, style={"fontWeight": "600", "marginTop": "6px"}),
-                       html.Dd(text, style={"margin": "0 0 4px 14px"})]
+        mechanisms += [html.Dt(say(MECHANISM_NAMES[title]),
+                               style={"fontWeight": "600", "marginTop": "6px"}),
+                       html.Dd(say(text), style={"margin": "0 0 4px 14px"})]
     return html.Div([
-        html.H3("Glossary", style={"marginTop": 0}),
-        html.P("Every number the model reports, as the metric catalogue defines it (the "
-               "same words as the command line and the report). Hover over a label on the "
-               "results page for the same help. Effects are scenario minus baseline, paired "
-               "by seed; a share's effect is in percentage points (pp).", style=SMALL),
-        html.H4("Why a sign can surprise"),
+        html.H3(say(N_("Glossary"), at="heading"), style={"marginTop": 0}),
+        html.P(say(N_("Every number the model reports, as the metric catalogue defines it (the "
+                      "same words as the command line and the report). Hover over a label on "
+                      "the results page for the same help. Effects are scenario minus "
+                      "baseline, paired by seed; a share's effect is in percentage points "
+                      "(pp).")), style=SMALL),
+        html.H4(say(N_("Why a sign can surprise"))),
         html.Dl(mechanisms),
-        html.H4(f"Metrics ({len(CATALOGUE)})"),
+        # the metrics' own entries stay English for now: the catalogue's descriptions
+        html.H4(say(N_("Metrics ({count})"), count=len(CATALOGUE))),
         html.Dl(entries, id="glossary-metrics"),
     ], id="glossary")
 
@@ -116,20 +120,25 @@ def glossary_section() -> html.Div:
 # --- why notes ------------------------------------------------------------------------------
 
 MECHANISMS = {
-    "Lock-in": "While people are in a service (training, a work trial, rehabilitation) they "
-               "look for work less, so more services can mean fewer placements during the "
-               "run even when activation rises; the gain, if any, comes after the service.",
-    "Activation without jobs": "Activation counts people in services or subsidised jobs. "
-                               "Moving people into services lowers open unemployment and "
-                               "raises activation without anyone finding open-market work.",
-    "Displacement": "Jobs are limited: when the target group is placed faster, some of those "
-                    "vacancies would have gone to other job seekers. The region's gain is "
-                    "then smaller than the target group's, or even negative.",
-    "Shifted resources": "Coaches and service places given to the target group are taken "
-                         "from others; the target group's extra cost can then exceed the "
-                         "region's, because the rest of the region costs less.",
-    "Negative costs": "A negative cost is a saving or money coming back: fewer benefit days "
-                      "paid, benefit cuts, or more tax from people in work.",
+    "Lock-in": N_(
+        "While people are in a service (training, a work trial, rehabilitation) they look for "
+        "work less, so more services can mean fewer placements during the run even when "
+        "activation rises; the gain, if any, comes after the service."),
+    "Activation without jobs": N_(
+        "Activation counts people in services or subsidised jobs. Moving people into services "
+        "lowers open unemployment and raises activation without anyone finding open-market "
+        "work."),
+    "Displacement": N_(
+        "Jobs are limited: when the target group is placed faster, some of those vacancies "
+        "would have gone to other job seekers. The region's gain is then smaller than the "
+        "target group's, or even negative."),
+    "Shifted resources": N_(
+        "Coaches and service places given to the target group are taken from others; the "
+        "target group's extra cost can then exceed the region's, because the rest of the "
+        "region costs less."),
+    "Negative costs": N_(
+        "A negative cost is a saving or money coming back: fewer benefit days paid, benefit "
+        "cuts, or more tax from people in work."),
 }
 
 

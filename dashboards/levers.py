@@ -27,7 +27,7 @@ from dashboards.lever import Lever
 from dashboards.lever import parse_number as _parse_number
 from dashboards.lever import shown as _shown
 from simulation.experiments.compare import comparison_baseline
-from simulation.i18n import LANGUAGES
+from simulation.i18n import LANGUAGES, N_
 from simulation.params.growth import (
     Coordinators,
     FirstHireSupport,
@@ -62,13 +62,13 @@ SCOPES = ("target", "region")
 # Target-group choices (applied to the scenario and its baseline alike, so that target-group
 # metrics compare the same people). "scenario" keeps the scenario's own rule.
 TARGET_GROUPS: dict[str, tuple[str, list[dict[str, Any]] | None]] = {
-    "scenario": ("as in the scenario", None),
-    "all": ("all registered job seekers", [{}]),
-    "lms_basic": ("labour-market subsidy and basic allowance recipients",
+    "scenario": (N_("as in the scenario"), None),
+    "all": (N_("all registered job seekers"), [{}]),
+    "lms_basic": (N_("labour-market subsidy and basic allowance recipients"),
                   [{"benefit_types": ["labour_market_subsidy", "basic_allowance"]}]),
-    "over_6m": ("unemployed 6 months or more", [{"min_spell_weeks": 26}]),
-    "long_term": ("unemployed 12 months or more", [{"min_spell_weeks": 52}]),
-    "young": ("under 30", [{"max_age": 29}]),
+    "over_6m": (N_("unemployed 6 months or more"), [{"min_spell_weeks": 26}]),
+    "long_term": (N_("unemployed 12 months or more"), [{"min_spell_weeks": 52}]),
+    "young": (N_("under 30"), [{"max_age": 29}]),
 }
 
 CONTRACT_PREFIX = contract_levers.PREFIX

@@ -41,7 +41,7 @@ from simulation.report.headline import Scale, Words
 from simulation.report.summary import forest_figure
 
 MAX_OPTIONS = 6
-VIEWS = ("workshop", "options", "calibration", "glossary")
+VIEWS = ("workshop", "options", "calibration", "glossary", "region")
 SMALL = {"fontSize": "12px", "color": "#5d6d7e", "lineHeight": "1.35"}
 OPTION_STYLE = {"padding": "5px 8px", "borderBottom": "1px solid #e5e8eb",
                 "textAlign": "right", "fontSize": "13px", "whiteSpace": "nowrap",
@@ -362,6 +362,7 @@ def load_option(queue: JobQueue, request: WorkshopRequest, name: str) -> Option:
 
 
 def strip_scope(query: str) -> str:
-    """A request's query without the view scope (which changes the view, not the runs)."""
+    """A request's query without the view scope and the language (which change the view, not
+    the runs: a result shown in Finnish is not out of date against the same design)."""
     return urlencode([(k, v) for k, v in parse_qsl(query.lstrip("?"), keep_blank_values=True)
-                      if k != "scope"])
+                      if k not in ("scope", "lang")])

@@ -20,32 +20,34 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.views import SCENARIO_COLOUR, JobResults, fmt
+from dashboards.views import ENGLISH, SCENARIO_COLOUR, JobResults, fmt, unit_word
 from simulation.engine.catalogue import metric
 from simulation.engine.results import RunResult
 from simulation.experiments.compare import provider_counterfactuals
 from simulation.experiments.statistics import mean_ci
 from simulation.experiments.store.reader import StoreReader
+from simulation.i18n import N_, Words
 
 # The view's sections: (title, metrics of the catalogue), in the order the page shows them.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Clients: contracted against taken on", (
+    (N_("Clients: contracted against taken on"), (
         "provider_target_clients", "provider_clients", "provider_acquisition_shortfall_share",
         "provider_declined", "provider_contacts", "provider_enrolment_share")),
-    ("Why providers stopped", (
+    (N_("Why providers stopped"), (
         "provider_exits", "provider_completed", "providers_end", "provider_entries")),
-    ("What the clients got", (
+    (N_("What the clients got"), (
         "provider_placements", "provider_placement_rate", "provider_paid_outcomes",
         "provider_parked_share")),
-    ("Against the same people in the baseline", (
+    (N_("Against the same people in the baseline"), (
         "provider_deadweight_share", "provider_deadweight_eur", "provider_creaming_gap",
         "provider_baseline_creaming_gap", "provider_creaming_gap_added")),
-    ("Money", ("provider_revenue_eur", "provider_cost_eur", "provider_profit_eur")),
+    (N_("Money"), ("provider_revenue_eur", "provider_cost_eur", "provider_profit_eur")),
 )
-STOP_WORDS = {"provider_exits": "left in losses",
-              "provider_completed": "completed (work done or contract ended)",
-              "providers_end": "still working at the end",
-              "provider_entries": "joined during the run"}
+# the stop reasons read as a list under "Why providers stopped", not as the metrics' labels
+STOP_WORDS = {"provider_exits": N_("left in losses"),
+              "provider_completed": N_("completed (work done or contract ended)"),
+              "providers_end": N_("still working at the end"),
+              "provider_entries": N_("joined during the run")}
 
 
 @dataclass
@@ -53,6 +55,7 @@ class ProviderView:
     """The numbers of the view: one row per metric, and the weekly books."""
 
     rows: list[dict[str, Any]]  # section, metric, label, unit, mean, ci95_low, ci95_high
+    # (section and label are the English message ids: the page translates them when shown)
     books: pd.DataFrame  # replication, week, revenue_eur, cost_eur, profit_eur, cumulative
 
     def value(self, name: str) -> float:
@@ -118,17 +121,24 @@ def _books(runs: list[str], details: dict[str, dict[str, pd.DataFrame]]) -> pd.D
     return pd.concat(frames, ignore_index=True)
 
 
-def headline(view: ProviderView) -> str:
+def headline(view: ProviderView, w: Words = ENGLISH) -> str:
     """One sentence: clients contracted against taken on, and the providers' profit."""
     target, clients = view.value("provider_target_clients"), view.value("provider_clients")
-    share = f" ({clients / target:.0%})" if target else ""
-    profit = view.value("provider_profit_eur")
-    return (f"The contract asked for {fmt(target)} clients; the providers took on "
-            f"{fmt(clients)}{share}. Their profit over the run: {fmt(profit)} €.")
+    profit = fmt(view.value("provider_profit_eur"), "€", w)
+    if target:
+        return w.text(N_("The contract asked for {target} clients; the providers took on "
+                         "{clients} ({share}). Their profit over the run: {profit} €."),
+                      target=fmt(target, "", w), clients=fmt(clients, "", w),
+                      share=w.percent(clients / target, 0), profit=profit)
+    return w.text(N_("The contract asked for {target} clients; the providers took on "
+                     "{clients}. Their profit over the run: {profit} €."),
+                  target=fmt(target, "", w), clients=fmt(clients, "", w), profit=profit)
 
 
-def profit_figure(view: ProviderView, title: str = "Providers' cumulative profit") -> go.Figure:
+def profit_figure(view: ProviderView, title: str | None = None, w: Words = ENGLISH
+                  ) -> go.Figure:
     """Cumulative profit of all providers by week: mean and 10–90 % band over replications."""
+    title = title if title is not None else w.gettext(N_("Providers' cumulative profit"))
     books = view.books
     fig = go.Figure()
     if not books.empty:
@@ -142,18 +152,19 @@ def profit_figure(view: ProviderView, title: str = "Providers' cumulative profit
                                  fillcolor="rgba(192,57,43,0.18)", name="10–90 %"))
         fig.add_trace(go.Scatter(x=band["week"], y=band["mean"], mode="lines",
                                  line={"color": SCENARIO_COLOUR, "width": 2},
-                                 name="mean over replications"))
+                                 name=w.gettext(N_("mean over replications"))))
         fig.add_hline(y=0, line={"color": "#7f8c8d", "width": 1, "dash": "dot"})
     fig.update_layout(title=title, height=340, template="plotly_white",
                       margin={"l": 60, "r": 20, "t": 60, "b": 40},
-                      xaxis_title="week", yaxis_title="€ (all providers, since the start)",
+                      xaxis_title=w.gettext(N_("week")),
+                      yaxis_title=w.gettext(N_("€ (all providers, since the start)")),
                       legend={"orientation": "h", "y": -0.25})
     return fig
 
 
-def display_rows(view: ProviderView) -> list[dict[str, str]]:
-    """The rows as the page shows them (numbers formatted by their unit)."""
-    return [{"section": r["section"], "metric": r["metric"], "label": r["label"],
-             "unit": r["unit"], "mean": fmt(r["mean"], r["unit"]),
-             "ci95_low": fmt(r["ci95_low"], r["unit"]),
-             "ci95_high": fmt(r["ci95_high"], r["unit"])} for r in view.rows]
+def display_rows(view: ProviderView, w: Words = ENGLISH) -> list[dict[str, str]]:
+    """The rows as the page shows them (numbers formatted by their unit, words translated)."""
+    return [{"section": w.gettext(r["section"]), "metric": r["metric"],
+             "label": w.gettext(r["label"]), "unit": unit_word(r["unit"], w),
+             "mean": fmt(r["mean"], r["unit"], w), "ci95_low": fmt(r["ci95_low"], r["unit"], w),
+             "ci95_high": fmt(r["ci95_high"], r["unit"], w)} for r in view.rows]

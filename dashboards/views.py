@@ -35,7 +35,11 @@ ENGLISH = Words()
 
 # the catalogue's units as the page writes them (marked here so that they are translated)
 UNITS = {"persons": N_("persons"), "share": N_("share"), "weeks": N_("weeks"),
-         "firms": N_("firms"), "jobs": N_("jobs"), "€/person": N_("€/person")}
+         "firms": N_("firms"), "jobs": N_("jobs"), "€/person": N_("€/person"),
+         # the provider and firm-side views' units
+         "contacts": N_("contacts"), "providers": N_("providers"), "outcomes": N_("outcomes"),
+         "employability": N_("employability"), "€/year": N_("€/year"),
+         "vacancies": N_("vacancies")}
 SYMBOLS = {"€", "%", "×"}  # the same in every language: not messages
 # what a role is called on the page
 ROLES = {"scenario": N_("scenario"), "baseline": N_("baseline")}

@@ -83,12 +83,12 @@ def test_three_pinned_options_are_side_by_side_after_a_reload(server, browser) -
 
     # removing one updates the link and the table
     fresh.locator("#options-table .option-row").nth(1).get_by_role("button").click()
-    expect(fresh.locator("#options-table .option-row")).to_have_count(2)
+    expect(fresh.locator("#options-table .option-row")).to_have_count(2, timeout=30_000)
     assert fresh.url.count("option=") == 2
     # an option's name opens its levers and its result, read back from the store
     fresh.get_by_role("link", name="caseload 30").click()
-    expect(fresh.locator("#panel-workshop")).to_be_visible()
-    expect(fresh.locator(_lever(CASELOAD))).to_have_value("30")
+    expect(fresh.locator("#panel-workshop")).to_be_visible(timeout=30_000)
+    expect(fresh.locator(_lever(CASELOAD))).to_have_value("30", timeout=30_000)
     expect(fresh.locator("#headline")).to_be_visible(timeout=RUN_TIMEOUT_MS)
     expect(fresh.locator("#stale-marker")).to_have_count(0)
     fresh.context.close()

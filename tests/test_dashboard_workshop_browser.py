@@ -167,6 +167,8 @@ def test_results_render_translated_with_finnish_number_formats(server, browser, 
                                                                words_there) -> None:
     page = _run(browser, server + DESIGN + f"&lang={lang}")
     assert page.locator("#results-error").count() == 0  # strict: no entry missing
+    page.wait_for_timeout(1500)  # the out-of-date check runs after the result is shown
+    expect(page.locator("#stale-marker")).to_have_count(0)  # the language is not a change
     expect(page.locator(f"#lang input[value={lang}]")).to_be_checked()
     assert f"lang={lang}" in page.url  # the run kept the language in the link
     results = page.inner_text("#results")
@@ -181,3 +183,109 @@ def test_results_render_translated_with_finnish_number_formats(server, browser, 
     assert not re.search(r"\d\.\d\d\b", effects)
     cost = page.inner_text("#cost-graph")
     assert ("palkkatuki" if lang == "fi" else "lönesubvention") in cost
+
+
+# a procurement scenario, small: its provider view is the longest translated section
+PROCUREMENT = "?scenario=koko_rekry&job_seekers=800&weeks=10&replications=2&seed=7"
+
+
+def _english_of_the_provider_view() -> set[str]:
+    """Every English label, title and heading the provider view writes (the message ids)."""
+    from dashboards.provider_view import SECTIONS, STOP_WORDS
+    from simulation.engine.catalogue import metric
+
+    english = {title for title, _ in SECTIONS} | set(STOP_WORDS.values())
+    english |= {metric(name).label for _, names in SECTIONS for name in names}
+    return english | {"Providers' cumulative profit", "The contract asked for", "mean over "
+                      "replications", "all providers, since the start", "left in losses"}
+
+
+@pytest.mark.parametrize(("lang", "words_there"), [
+    ("fi", ("Palveluntuottajat", "Hukkavaikutuksen osuus", "Kermankuorintaero perusurassa",
+            "Sopimus edellytti")),
+    ("sv", ("Tjänsteleverantörer", "Andel dödviktseffekt", "Gräddskumningsgap i basscenariot",
+            "Avtalet krävde")),
+])
+def test_a_procurement_scenarios_results_and_provider_view_render_translated(
+        server, browser, lang, words_there) -> None:
+    page = _run(browser, server + PROCUREMENT + f"&lang={lang}")
+    page.wait_for_selector("#provider-view", timeout=RUN_TIMEOUT_MS)
+    assert page.locator("#results-error").count() == 0  # strict: no entry missing
+    provider = page.inner_text("#provider-view")
+    for word in words_there:
+        assert word in provider
+    results = page.inner_text("#results")
+    left = sorted(e for e in _english_of_the_provider_view() if e in results)
+    assert not left, f"English left in the {lang} results: {left}"
+    # numbers as Finland writes them: "1 000" (a no-break space), shares with a decimal comma
+    assert re.search(r"\d[\u00a0 \u202f]\d{3}\b", page.inner_text("#provider-headline"))
+    table = page.inner_text("#provider-table")
+    assert re.search(r"\d,\d{3}\b", table) and not re.search(r"\d\.\d", table)
+
+
+def _english_of_the_build_panel(page: Page) -> set[str]:
+    """The English the build panel showed: its fixed texts (each span's id names its message)
+    and its levers' labels, groups and units, less what Finnish writes the same way."""
+    from dashboards.levers import levers_for
+    from simulation.i18n import words
+
+    ids = page.eval_on_selector_all(
+        "[id*='\"type\":\"say\"']", "spans => spans.map(s => s.id)")
+    english = {json.loads(i)["message"] for i in ids}
+    assert len(english) >= 20  # the header, tabs, build panel, design panel and glossary
+    for lever in levers_for("pirkanmaa"):
+        english |= {lever.label, lever.group}
+    fi = words("fi")
+    # a message with fields is checked by its longest field-free part
+    parts = {max(re.split(r"\{\w+\}", m), key=len).strip() for m in english}
+    return {p for p in parts if len(p) > 3 and fi.gettext(p) != p}
+
+
+def test_the_build_panel_switches_to_finnish_and_keeps_the_design(server, browser) -> None:
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.goto(server + DESIGN)
+    page.wait_for_selector("#levers .lever", timeout=60_000)
+    caseload = "[id='{\"key\":\"interventions.coaching.caseload\",\"type\":\"lever\"}']"
+    page.fill("#job_seekers", "700")
+    page.press("#job_seekers", "Enter")
+    english = _english_of_the_build_panel(page)
+
+    page.check("#lang input[value=fi]")
+    expect(page.locator("#run")).to_have_text("Aja", timeout=30_000)
+    expect(page.locator(".build-panel")).to_contain_text("Asiakasmäärä")
+    # the design is kept: the lever from the link and the edited population
+    expect(page.locator(caseload)).to_have_value("30")
+    expect(page.locator("#job_seekers")).to_have_value("700")
+    shown = "\n".join(page.inner_text(part) for part in ("#tabs", ".build-panel"))
+    shown += page.inner_text("#panel-glossary h3") + page.inner_text("body > div")[:200]
+    left = sorted(e for e in english if e in shown)
+    assert not left, f"English left on the Finnish build panel: {left}\n{shown}"
+    # help on hover and the range in Finnish numbers
+    help_text = page.locator(".lever label").first.get_attribute("title")
+    assert help_text and "Job seekers" not in help_text and "Clients" not in help_text
+    assert "vaihteluväli 1–1 000" in page.inner_text(".build-panel").replace("\u00a0", " ")
+
+
+def test_the_region_form_refuses_a_bad_figure_and_downloads_a_file_validate_accepts(
+        server, browser, tmp_path) -> None:
+    page = browser.new_context(accept_downloads=True).new_page()
+    page.goto(server + "?lang=fi#view=region")
+    expect(page.locator("#region-form")).to_contain_text("Työttömät työnhakijat",
+                                                         timeout=60_000)
+    page.fill("#region-name", "Vaasa test region")
+    page.fill("#region-job_seekers", "9 000")
+    page.fill("#region-source-job_seekers", "TEM Työnvälitystilasto 12/2017")
+    page.fill("#region-long_term_share", "1,2")  # a share above 1: one line, no file
+    page.fill("#region-source-long_term_share", "TEM Työnvälitystilasto 12/2017")
+    page.click("#region-download-button")
+    expect(page.locator("#region-error")).to_contain_text("above 1")
+    assert page.inner_text("#region-error").count("\n") == 0
+    page.fill("#region-long_term_share", "0,25")
+    with page.expect_download() as info:
+        page.click("#region-download-button")
+    region = tmp_path / info.value.suggested_filename
+    info.value.save_as(region)
+    assert region.name == "baseline_vaasa_test_region.toml"
+    expect(page.locator("#region-info")).to_contain_text("Rakennettu Vaasa test region")
+    checked = _pilotsim("validate", str(region), cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr

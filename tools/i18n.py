@@ -28,6 +28,9 @@ KEYWORDS = {"N_": None, "gettext": None, "text": None}
 # metric groups whose labels and wordings appear on the report, the CLI and the dashboard
 TRANSLATED_GROUPS = ("report_effects", "effects", "headline", "report_series", "gross_net",
                      "dashboard_series", "dashboard_effects", "dashboard_kpis")
+# metrics whose label alone is shown: the dashboard's firm-side table and provider view
+LABELLED_GROUPS = ("growth",)
+LABELLED_PREFIX = "provider"  # every provider metric (the provider view shows most of them)
 
 
 def messages() -> dict[str, list[tuple[str, int]]]:
@@ -39,7 +42,7 @@ def messages() -> dict[str, list[tuple[str, int]]]:
             if isinstance(message, str) and message.strip():
                 found.setdefault(message, []).append((f"{package}/{filename}", lineno))
     sys.path.insert(0, str(ROOT))
-    from simulation.engine.catalogue import in_group, metric
+    from simulation.engine.catalogue import CATALOGUE, in_group, metric
 
     for group in TRANSLATED_GROUPS:
         for name in in_group(group):
@@ -47,7 +50,33 @@ def messages() -> dict[str, list[tuple[str, int]]]:
             for text in (m.label, m.wording):
                 found.setdefault(text, []).append(
                     (f"simulation/engine/catalogue (metric {m.name})", 0))
+    labelled = [n for g in LABELLED_GROUPS for n in in_group(g)]
+    labelled += [n for n in CATALOGUE if n.startswith(LABELLED_PREFIX)]
+    for name in labelled:
+        m = metric(name)
+        found.setdefault(m.label, []).append(
+            (f"simulation/engine/catalogue (metric {m.name})", 0))
+    for text, where in lever_texts():
+        found.setdefault(text, []).append((where, 0))
     return found
+
+
+def lever_texts() -> list[tuple[str, str]]:
+    """The build panel's lever labels, groups, units and help of every library scenario and
+    contract template (made from the schema and the contracts, so not literals in the code);
+    a service's label is the glossary's term and a symbol is no message."""
+    from dashboards.levers import contract_templates, levers_for, scenario_names
+
+    out = []
+    for name in scenario_names():
+        for template in ["own", *(value for value, _ in contract_templates(name))]:
+            for lever in levers_for(name, template):
+                texts = [lever.group, lever.unit, lever.description]
+                if not lever.path.startswith("services."):
+                    texts.append(lever.label)
+                out += [(t, f"dashboards/levers ({lever.path})") for t in texts
+                        if t and t not in ("€", "×", "%")]
+    return out
 
 
 def template() -> Catalog:

@@ -7,7 +7,10 @@ Pirkanmaa as shipped and with caseloads 60 and 30, pins the three, and saves:
 
 - ``headline.png``: a result at 1400 × 900 — the Run bar, the headline sentence and cards;
 - ``options.png``: the three options side by side (table and chart), reloaded from the link;
-- ``narrow.png``: the same result on a 400 px wide screen.
+- ``narrow.png``: the same result on a 400 px wide screen;
+- ``dashboard_fi.png``: the page in Finnish (``?lang=fi``): build panel, headline and effects.
+
+``--finnish-only`` makes the last one alone.
 
 Needs Chromium (``shutil.which("chromium")``) and Playwright (``pip install -e '.[test]'``).
 """
@@ -74,7 +77,18 @@ def _set(page: Page, path: str, value: str) -> None:
     page.press(selector, "Tab")
 
 
-def make(store: Path, job_seekers: int, replications: int) -> None:
+def finnish(browser, url: str, query: str) -> None:  # noqa: ANN001 - a Playwright Browser
+    """The Finnish page with a result (caseload 30), as a planner in the room sees it."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url + query + f"&{CASELOAD}=30&lang=fi")
+    page.wait_for_selector("#levers .lever", timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#run').innerText === 'Aja'")
+    _run(page)
+    page.screenshot(path=str(HERE / "dashboard_fi.png"))
+
+
+def make(store: Path, job_seekers: int, replications: int, finnish_only: bool = False
+         ) -> None:
     process, url = _serve(store)
     query = (f"?scenario=pirkanmaa&job_seekers={job_seekers}&weeks=74"
              f"&replications={replications}")
@@ -82,6 +96,9 @@ def make(store: Path, job_seekers: int, replications: int) -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
                                                  args=CHROMIUM_ARGS)
+            finnish(browser, url, query)
+            if finnish_only:
+                return
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(url + query)
             page.wait_for_selector("#levers .lever", timeout=60_000)
@@ -117,12 +134,14 @@ def main() -> None:
     parser.add_argument("--store", type=Path, help="results store (default: a temporary one)")
     parser.add_argument("--job-seekers", type=int, default=2000)
     parser.add_argument("--replications", type=int, default=3)
+    parser.add_argument("--finnish-only", action="store_true",
+                        help="make dashboard_fi.png alone")
     args = parser.parse_args()
     if args.store is not None:
-        make(args.store, args.job_seekers, args.replications)
+        make(args.store, args.job_seekers, args.replications, args.finnish_only)
         return
     with tempfile.TemporaryDirectory() as folder:
-        make(Path(folder) / "store", args.job_seekers, args.replications)
+        make(Path(folder) / "store", args.job_seekers, args.replications, args.finnish_only)
 
 
 if __name__ == "__main__":

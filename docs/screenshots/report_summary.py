@@ -1,6 +1,6 @@
 """Screenshot of a report's executive summary (README, "Results").
 
-    python docs/screenshots/report_summary.py pilotsim-report.html [docs/screenshots/report_summary.png]
+    python docs/screenshots/report_summary.py pilotsim-report.html [OUT.png]
 
 Opens the report in Debian's Chromium (headless, nothing downloaded) and saves the
 ``#summary`` section: the table of every comparison, the forest plot and the headline sentences.
