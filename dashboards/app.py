@@ -364,10 +364,12 @@ def _table(id_: str, rows: list[dict[str, str]], columns: list[tuple[str, str]]
 
 def _title(job: Any, scope: str, w: Words = views.ENGLISH) -> str:
     who = w.gettext(N_("target group") if scope == "target" else N_("whole region"))
-    return w.text(N_("{scenario} vs {baseline} — {who}, {n} job seekers, {replications} "
-                     "replications, seed {seed}"), scenario=job.scenario.name,
-                  baseline=job.baseline.name, who=who, n=w.count(job.scenario.region.job_seekers),
-                  replications=str(job.replications), seed=str(job.seed))
+    return w.text(N_("{scenario} vs {baseline} — {who}, {n} job seekers, {weeks} weeks from "
+                     "{start}, {replications} replications, seed {seed}"),
+                  scenario=job.scenario.name, baseline=job.baseline.name, who=who,
+                  n=w.count(job.scenario.region.job_seekers), weeks=str(job.weeks),
+                  start=w.date(job.scenario.start_date), replications=str(job.replications),
+                  seed=str(job.seed))
 
 
 def render_results(queue: JobQueue, job_id: str, scope: str, w: Words = views.ENGLISH

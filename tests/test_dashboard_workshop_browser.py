@@ -177,6 +177,10 @@ def test_results_render_translated_with_finnish_number_formats(server, browser, 
     for english in ("job seekers", "replications", "interval spans zero", "reliability",
                     "Public cost", "Cost by payer"):
         assert english not in results
+    # the period's first day as Finns and Finland-Swedes write it (1.8.2017, not 2017-08-01)
+    title = page.inner_text("#results-title")
+    assert re.search(r"\b\d{1,2}\.\d{1,2}\.20\d\d\b", title), title
+    assert not re.search(r"20\d\d-\d\d-\d\d", title), title
     # Finnish number formats: a decimal comma and no English thousands comma
     effects = page.inner_text("#effects-table")
     assert re.search(r"\d,\d\d\b", effects)
