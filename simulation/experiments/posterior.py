@@ -47,7 +47,8 @@ MAX_DRAWS = 1000
 
 def default_path() -> Path:
     """The committed posterior: ``calibration/posterior.parquet`` (read as package data)."""
-    return Path(str(resources.files("simulation"))).parent / "calibration" / "posterior.parquet"
+    # a data file beside fitted.toml, found as params/loading finds that one
+    return Path(str(resources.files("calibration"))) / "posterior.parquet"
 
 
 class PosteriorError(ValueError):
