@@ -41,7 +41,7 @@ from calibration.evaluation import loadable, probe_columns, runnable_fit_rows
 from calibration.moments import is_produced, simulated_value
 from calibration.priors import Prior, sample_prior
 from calibration.targets import Target
-from simulation.experiments.posterior import Draw, apply_draw, systematic_resample
+from simulation.experiments.posterior import Draw, Posterior, apply_draw
 from simulation.experiments.runner import RunRequest, execute, requests
 from simulation.params.loading import fitted_tree, load_scenario
 
@@ -105,7 +105,10 @@ def scaled(name: str, scale: float) -> dict[str, Any]:
 
 
 def informs(prior: Prior, scenarios: Sequence[str]) -> bool:
-    """Whether a prior can move a run of these scenarios."""
+    """Whether a prior is to be fitted: not marked ``fit = false`` and able to move a run of
+    these scenarios."""
+    if not prior.fit:
+        return False
     if prior.spec.fit_wide:
         return True
     probe = Draw(-1, {prior.name: prior.lower}, (prior.spec,))
@@ -203,7 +206,8 @@ def calibrate_abc(targets: list[Target], priors: list[Prior], settings: AbcSetti
         draws[name] = values
     draws = draws[[p.name for p in priors]]
     t0 = time.perf_counter()
-    ppc = predictive_checks(targets, priors, draws, smc.weights, settings, base_fit, log)
+    ppc = predictive_checks(targets, priors, draws, smc.weights, [p.name for p in active],
+                            settings, base_fit, log)
     per = simulator.seconds / simulator.simulations if simulator.simulations else math.nan
     return AbcOutcome(priors, [p.name for p in active], draws, smc.weights, smc, ppc, rows,
                       settings, min_epsilon, db,
@@ -220,16 +224,17 @@ def _logged(simulator: Simulator, log: Callable[[str], None]) -> Callable:
 
 
 def predictive_checks(targets: list[Target], priors: Sequence[Prior], draws: pd.DataFrame,
-                      weights: np.ndarray, settings: AbcSettings, base_fit: dict[str, Any],
-                      log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+                      weights: np.ndarray, fitted: Sequence[str], settings: AbcSettings,
+                      base_fit: dict[str, Any], log: Callable[[str], None] = print
+                      ) -> list[dict[str, Any]]:
     """Every fit and validate row under K posterior draws, one replication each."""
     k = settings.ppc_draws
     if k <= 0:
         return []
-    specs = tuple(p.spec for p in priors)
-    picks = systematic_resample(weights, k, np.random.default_rng([settings.seed, 0x99C]))
-    chosen = [Draw(int(r), {n: float(draws.iloc[r][n]) for n in draws.columns}, specs)
-              for r in picks]
+    # drawn as run/compare/report draw from the posterior file
+    posterior = Posterior(Path("(in memory)"), tuple(p.spec for p in priors), draws,
+                          weights / weights.sum(), {"fitted": list(fitted)})
+    chosen = posterior.sample(k, settings.seed)
     reasons = loadable({t.scenario for t in targets})
     produced = {}
     for name in sorted(n for n, r in reasons.items() if r is None):

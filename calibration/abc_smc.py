@@ -50,6 +50,7 @@ class SmcSettings:
     seed: int = 2015
     batch: int = 2  # the least simulations per batch (the engine's width)
     schedule: tuple[float, ...] = ()  # fixed ε per generation instead of adaptive ones
+    defensive: float = 0.1  # the prior's share in every proposal
 
 
 @dataclass
@@ -75,6 +76,92 @@ def weighted_distance(weights: Mapping[str, float]) -> Callable[[dict, dict], fl
     return distance
 
 
+def _logit_rv_class() -> type:
+    from pyabc.random_variables import RVBase
+    from scipy.special import expit
+
+    class LogitRV(RVBase):
+        """A prior seen on the logit scale of its range, u = logit((x − lower) / (upper −
+        lower)): pyABC's Gaussian proposals then never leave the prior's support (on the
+        bounded scale, in two dozen dimensions, most of them would) and the importance
+        weights stay finite. The density carries the Jacobian, so the posterior is the same."""
+
+        def __init__(self, prior: Prior) -> None:
+            self.prior = prior
+            self.frozen = prior.frozen()
+            self.width = prior.upper - prior.lower
+
+        def to_x(self, u: float) -> float:
+            return float(self.prior.lower + self.width * expit(u))
+
+        def copy(self) -> LogitRV:
+            return LogitRV(self.prior)
+
+        def rvs(self, *args: Any, **kwargs: Any) -> float:
+            # one uniform from numpy's global state (seeded per generation), by inverse CDF
+            x = float(self.frozen.ppf(np.random.uniform()))  # noqa: NPY002
+            z = min(max((x - self.prior.lower) / self.width, 1e-12), 1 - 1e-12)
+            return float(np.log(z / (1 - z)))
+
+        def pmf(self, x: float, *args: Any, **kwargs: Any) -> float:
+            return 0.0
+
+        def pdf(self, x: float, *args: Any, **kwargs: Any) -> float:
+            s = float(expit(x))
+            return float(self.frozen.pdf(self.prior.lower + self.width * s)
+                         * self.width * s * (1 - s))
+
+        def cdf(self, x: float, *args: Any, **kwargs: Any) -> float:
+            return float(self.frozen.cdf(self.to_x(x)))
+
+    return LogitRV
+
+
+def _transition_class() -> type:
+    import scipy.stats as st
+    from pyabc.parameters import Parameter
+    from pyabc.transition import Transition
+    from pyabc.transition.util import smart_cov
+
+    class GaussianWithPrior(Transition):
+        """The proposal: one Gaussian fitted to the last generation (its weighted mean and
+        covariance, times ``widen``) mixed with the prior itself (``share``; defensive
+        importance sampling, Hesterberg 1995).
+
+        pyABC's default kernel density proposal puts a small Gaussian around every particle;
+        with a dozen or more parameters the particles are far apart relative to it, the
+        importance weights prior/proposal spread over orders of magnitude and a handful of
+        particles carry the population (measured on a 23-parameter toy: effective sample size
+        5 of 150 by the fourth generation). One smooth Gaussian, a little wider than the
+        population, with the prior's share bounding every weight, keeps it near half
+        (the same toy with 11 parameters: 46–71 of 150 over seven generations)."""
+
+        def __init__(self, prior: Any, share: float, widen: float = 1.5) -> None:
+            self.prior, self.share, self.widen = prior, share, widen
+
+        def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
+            values = X.to_numpy(float)
+            self.mean = np.average(values, axis=0, weights=w)
+            self.cov = smart_cov(values, w) * self.widen
+            self.normal = st.multivariate_normal(mean=self.mean, cov=self.cov,
+                                                 allow_singular=True)
+
+        def rvs_single(self) -> Any:
+            if np.random.uniform() < self.share:  # noqa: NPY002 - pyABC's global state
+                return self.prior.rvs()
+            v = np.random.multivariate_normal(self.mean, self.cov)  # noqa: NPY002
+            return Parameter(dict(zip(self.X.columns, v, strict=True)))
+
+        def pdf(self, x: Any) -> Any:
+            if isinstance(x, pd.DataFrame):
+                return np.array([self.pdf(row) for _, row in x.iterrows()])
+            v = np.array([float(x[k]) for k in self.X.columns])
+            return self.share * float(self.prior.pdf(x)) \
+                + (1 - self.share) * float(self.normal.pdf(v))
+
+    return GaussianWithPrior
+
+
 class _Deferred(Exception):  # noqa: N818 - a signal, not an error
     """Raised by the model in the propose pass: the particle stops before simulating."""
 
@@ -83,16 +170,18 @@ def _model_class() -> type:
     import pyabc
 
     class BatchModel(pyabc.Model):
-        """pyABC's view of the simulator: it never simulates, it records or hands over."""
+        """pyABC's view of the simulator: it never simulates, it records or hands over.
+        pyABC's parameters are on the logit scale; the simulator gets the values."""
 
-        def __init__(self) -> None:
+        def __init__(self, scales: dict[str, Any]) -> None:
             super().__init__("pilotsim")
+            self.scales = scales
             self.proposing = True
             self.proposed: list[dict[str, float]] = []
             self.ready: deque[tuple[dict[str, float], dict[str, float]]] = deque()
 
         def sample(self, pars: Any) -> dict[str, float]:
-            theta = {k: float(v) for k, v in dict(pars).items()}
+            theta = {k: self.scales[k].to_x(float(v)) for k, v in dict(pars).items()}
             if self.proposing:
                 self.proposed.append(theta)
                 raise _Deferred
@@ -122,7 +211,9 @@ def _sampler_class() -> type:
             sample = self._create_empty_sample()
             done = 0
             while sample.n_accepted < n and done < max_eval:
-                wanted = (n - sample.n_accepted) / max(self.acceptance, 1e-3)
+                # the acceptance so far in this generation (the last one's before any)
+                rate = max(sample.n_accepted, 1) / done if done else self.acceptance
+                wanted = (n - sample.n_accepted) / max(rate, 1e-3)
                 size = int(min(max(self.batch, math.ceil(1.1 * wanted)), 4 * n,
                                max_eval - done if math.isfinite(max_eval) else 4 * n))
                 state = np.random.get_state()  # noqa: NPY002 - replayed below
@@ -170,14 +261,15 @@ def run_smc(priors: Sequence[Prior], observed: Mapping[str, float],
     logging.getLogger("ABC").setLevel(logging.WARNING)
     logging.getLogger("pyabc").setLevel(logging.WARNING)
     names = [p.name for p in priors]
-    prior = pyabc.Distribution(**{p.name: p.pyabc_rv() for p in priors})
+    scales = {p.name: _logit_rv_class()(p) for p in priors}
+    prior = pyabc.Distribution(**scales)
     url = f"sqlite:///{db.resolve()}"
     stored = 0
     if db.exists():
         history = History(url)
         history.id = 1
         stored = history.n_populations if history.total_nr_simulations is not None else 0
-    model = _model_class()()
+    model = _model_class()(scales)
     sampler = _sampler_class()(model, simulate, settings.seed, settings.batch)
     # a fresh run accepts the whole first (prior) generation; a resumed one takes epsilon from
     # the last stored generation exactly as the uninterrupted run did after it
@@ -185,7 +277,8 @@ def run_smc(priors: Sequence[Prior], observed: Mapping[str, float],
                                 alpha=0.5) if not settings.schedule else \
         pyabc.ListEpsilon(list(settings.schedule))
     abc = pyabc.ABCSMC(model, prior, weighted_distance(weights),
-                       population_size=settings.population, eps=eps, sampler=sampler)
+                       population_size=settings.population, eps=eps, sampler=sampler,
+                       transitions=_transition_class()(prior, settings.defensive))
     if stored:
         abc.load(url, 1)
         done_sims = abc.history.total_nr_simulations
@@ -205,8 +298,8 @@ def run_smc(priors: Sequence[Prior], observed: Mapping[str, float],
         stopped = _already_stopped(abc.history, settings) or "acceptance below the minimum"
     history = abc.history
     frame, w = history.get_distribution(m=0, t=history.max_t)
-    return SmcResult(frame[names].reset_index(drop=True), np.asarray(w, float),
-                     generations_table(history), stored, stopped)
+    draws = pd.DataFrame({n: [scales[n].to_x(u) for u in frame[n]] for n in names})
+    return SmcResult(draws, np.asarray(w, float), generations_table(history), stored, stopped)
 
 
 def _run(abc: Any, settings: SmcSettings, stored: int) -> None:

@@ -31,8 +31,12 @@ def marginals(outcome: AbcOutcome) -> list[dict[str, Any]]:
     1 − var(posterior)/var(prior) (0: the data said nothing; 1: pinned down)."""
     rows = []
     w = outcome.weights / outcome.weights.sum()
+    equal = np.full(len(w), 1 / len(w))
     for prior in outcome.priors:
         x = outcome.draws[prior.name].to_numpy(float)
+        # a prior-only column is independent prior draws: its marginal is unweighted
+        w = (outcome.weights / outcome.weights.sum()) if prior.name in outcome.fitted \
+            else equal
         dist = prior.frozen()
         mean = float(np.sum(w * x))
         sd = float(math.sqrt(max(np.sum(w * (x - mean) ** 2), 0.0)))

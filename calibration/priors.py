@@ -35,7 +35,7 @@ from simulation.params.loading import ScenarioError, library_names, load_scenari
 DISTRIBUTIONS = {"uniform": ("lower", "upper"), "normal": ("mean", "sd", "lower", "upper"),
                  "loguniform": ("lower", "upper")}
 KEYS = ("path", "paths", "distribution", "lower", "upper", "mean", "sd", "transform",
-        "scenarios", "group", "source", "assumption")
+        "scenarios", "group", "fit", "source", "assumption")
 
 
 class PriorsError(ValueError):
@@ -58,6 +58,7 @@ class Prior:
     sd: float | None = None
     group: str = ""
     source: str = ""  # "source: ..." or "assumption: ..."
+    fit: bool = True  # False: keeps its prior even where fit rows could inform it
 
     @property
     def name(self) -> str:
@@ -171,9 +172,12 @@ def _parse(path: Path, name: str, table: Any) -> Prior:
     group = table.get("group", "")
     if not isinstance(group, str):
         raise PriorsError(path, f"{where}.group", "must be text")
+    fit = table.get("fit", True)
+    if not isinstance(fit, bool):
+        raise PriorsError(path, f"{where}.fit", f"must be true or false, got {fit!r}")
     spec = ParameterSpec(name, paths, transform, tuple(scenarios))
     return Prior(spec, distribution, lower, upper, numbers.get("mean"), numbers.get("sd"),
-                 group, f"{given[0]}: {table[given[0]].strip()}")
+                 group, f"{given[0]}: {table[given[0]].strip()}", fit)
 
 
 def _paths(path: Path, where: str, table: dict[str, Any]) -> tuple[str, ...]:

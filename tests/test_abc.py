@@ -131,6 +131,19 @@ def test_a_bad_posterior_file_is_one_line(tmp_path, content, field):
     assert str(caught.value).startswith(f"{path}: {field}") and "\n" not in str(caught.value)
 
 
+def test_prior_only_parameters_keep_their_prior_however_few_rows_the_weights_favour(tmp_path):
+    specs = [_spec("sep", "flows.separation_per_week"), _spec("free", "flows.long_term_exit")]
+    draws = pd.DataFrame({"sep": np.linspace(0.005, 0.015, 50),
+                          "free": np.linspace(0.01, 0.02, 50)})
+    weights = np.zeros(50)
+    weights[7] = 1.0  # the fit favours one row
+    path = tmp_path / "posterior.parquet"
+    write_posterior(path, specs, draws, weights, {"fitted": ["sep"]})
+    sample = read_posterior(path).sample(40, seed=3)
+    assert {d.values["sep"] for d in sample} == {draws["sep"][7]}
+    assert len({d.values["free"] for d in sample}) > 20  # independent prior draws
+
+
 def test_k_out_of_range_is_one_line(tmp_path):
     path = tmp_path / "posterior.parquet"
     write_posterior(path, [_spec("sep", "flows.separation_per_week")],

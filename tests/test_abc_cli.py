@@ -31,6 +31,16 @@ lower = 0.006
 upper = 0.014
 source = "test"
 
+[parameter.meeting_effect]
+path = "public_office.meeting_effect"
+distribution = "normal"
+mean = 0.31
+sd = 0.1
+lower = 0.0
+upper = 0.8
+fit = false
+source = "test"
+
 [parameter.pirkanmaa_caseload]
 scenarios = ["pirkanmaa"]
 path = "interventions.coaching.caseload"
@@ -59,7 +69,9 @@ def test_calibrate_abc_on_a_tiny_case_is_reproducible_and_reports(tmp_path):
     a, b = read_posterior(first / "posterior.parquet"), read_posterior(second / "posterior.parquet")
     pd.testing.assert_frame_equal(a.draws, b.draws)
     assert a.version == b.version
-    assert a.meta["fitted"] == ["separation", "inflow"]  # the pilot lever keeps its prior
+    # the pilot lever (no fit rows of its pilot) and the fit = false prior keep their prior
+    assert a.meta["fitted"] == ["separation", "inflow"]
+    assert a.draws["meeting_effect"].between(0.0, 0.8).all()
     assert a.draws["pirkanmaa_caseload"].between(70, 107).all()
     assert a.draws["separation"].between(0.004, 0.016).all()
     report = (first / "posterior.md").read_text(encoding="utf-8")

@@ -85,6 +85,7 @@ def test_prior_draws_stay_in_range_and_follow_the_distribution(shipped):
     (GOOD.replace("path = ", 'transform = "stretch"\npath = '), "parameter.sep.transform",
      "must be one of value, scale, tilt"),
     (GOOD + "[other]\nx = 1\n", "other", "unknown table"),
+    (GOOD + 'fit = "no"\n', "parameter.sep.fit", "must be true or false"),
     ("[parameter.sep\n", "file", "not valid TOML"),
 ])
 def test_bad_priors_are_one_line_naming_the_field(tmp_path, text, field, words):

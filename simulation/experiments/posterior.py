@@ -221,14 +221,26 @@ class Posterior:
     def names(self) -> list[str]:
         return [s.name for s in self.specs]
 
+    @property
+    def fitted(self) -> set[str]:
+        """The parameters the fit informed (the others' columns are prior draws)."""
+        return set(self.meta.get("fitted", self.names))
+
     def sample(self, k: int, seed: int) -> list[Draw]:
-        """K parameter sets, by systematic resampling of the weighted draws (seeded)."""
+        """K parameter sets (seeded): the fitted parameters by systematic resampling of the
+        weighted rows; the prior-only ones from rows drawn at random, independently, since
+        their columns are independent prior draws (so they keep their whole prior however
+        few rows the weights favour)."""
         if not 1 <= k <= MAX_DRAWS:
             raise PosteriorError(self.path, "--posterior", f"K must be 1–{MAX_DRAWS}, got {k}")
-        rows = systematic_resample(self.weights, k, np.random.default_rng([seed, 0x9057]))
-        version = self.version
-        return [Draw(int(r), {n: float(self.draws.iloc[r][n]) for n in self.names},
-                     self.specs, version) for r in rows]
+        rng = np.random.default_rng([seed, 0x9057])
+        rows = systematic_resample(self.weights, k, rng)
+        free = rng.integers(0, len(self.draws), size=k)
+        fitted, version = self.fitted, self.version
+        table = self.draws[self.names].to_numpy(float)
+        return [Draw(int(r), {n: float(table[r if n in fitted else f, j])
+                              for j, n in enumerate(self.names)}, self.specs, version)
+                for r, f in zip(rows, free, strict=True)]
 
 
 def systematic_resample(weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
