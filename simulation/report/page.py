@@ -30,6 +30,7 @@ from simulation.report.blocks import (
 from simulation.report.figures import Figures, cost_figure, series_figure
 from simulation.report.sections import Reproducibility, Section, cost_frame
 from simulation.report.tables import cost_table, effects_table, gross_net_table, provider_table
+from simulation.report.uncertainty_block import drivers_block, uncertainty_block
 from simulation.report.wording import summary_paragraphs
 
 STYLE = """
@@ -74,6 +75,9 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
         body.append('<div class="summary"><h3>In plain words</h3>'
                     + "".join(f"<p>{p}</p>" for p in summary_paragraphs(section)) + "</div>")
         body.append("<h3>Effects with 95 % confidence intervals</h3>" + effects_table(section))
+        uncertain = uncertainty_block(section)
+        if uncertain:
+            body.append("<h3>Effects with parameter uncertainty</h3>" + uncertain)
         body.append("<h3>Gross change beside net effect</h3><p>A programme reports its own "
                     "change from start to end (gross); the baseline shows the change the region "
                     "would have seen anyway (trend); the difference is the programme's net "
@@ -104,6 +108,7 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
             seen.add(section.baseline.name)
             body.append(provenance_block(section.baseline))
         body.append(provenance_block(section.scenario, section.baseline))
+    body += [block for section in sections if (block := drivers_block(section))]
     body.append("</section>")
     scenarios = list({s.name: s for sec in sections
                       for s in (sec.baseline, sec.scenario)}.values())
