@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from simulation.cli import posterior_effects
 from simulation.cli.common import (
     DEFAULT_STORE,
     DaskLocalOption,
@@ -26,6 +27,7 @@ from simulation.cli.common import (
     json_ready,
     out,
 )
+from simulation.cli.posterior_effects import PosteriorFileOption, PosteriorOption
 from simulation.engine.catalogue import in_group
 from simulation.params.loading import load_scenario
 
@@ -39,6 +41,7 @@ def run(scenario: Annotated[str, typer.Argument(help="Library name or path of a 
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
         store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
         dask: DaskOption = None, dask_local: DaskLocalOption = None,
+        posterior: PosteriorOption = None, posterior_file: PosteriorFileOption = None,
         ) -> None:
     """Run replications of one scenario and summarise them with 95 % intervals.
 
@@ -47,6 +50,10 @@ def run(scenario: Annotated[str, typer.Argument(help="Library name or path of a 
     from simulation.experiments.runner import requests
     from simulation.experiments.statistics import summarise_replications
 
+    if posterior is not None:
+        posterior_effects.run(scenario, posterior, posterior_file, replications, seed, weeks,
+                              store, no_store, workers, dask, dask_local, as_json)
+        return
     resolved = load_scenario(scenario)
     batch = requests(resolved, replications, seed, weeks)
     results = execute_from_cli(batch, resolved.name, store, no_store, workers, dask, dask_local)
@@ -83,6 +90,7 @@ def compare(
         force: Annotated[bool, typer.Option(help="Overwrite an existing --csv file")] = False,
         store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
         dask: DaskOption = None, dask_local: DaskLocalOption = None,
+        posterior: PosteriorOption = None, posterior_file: PosteriorFileOption = None,
         ) -> None:
     """Compare scenarios with a baseline using common random numbers (paired effects, 95 % CI).
 
@@ -92,6 +100,12 @@ def compare(
     from simulation.experiments.statistics import summarise_replications
 
     groups = comparison_groups(baseline, scenarios or [], every)
+    if posterior is not None:
+        if csv is not None:
+            raise UsageError("--csv is not written with --posterior; use --json")
+        posterior_effects.compare(groups, posterior, posterior_file, replications, seed, weeks,
+                                  store, no_store, workers, dask, dask_local, as_json)
+        return
     if csv is not None and csv.exists() and not force:
         raise UsageError(f"{csv}: exists; pass --force to overwrite")
     # keyed by the name or path the user gave, so files outside the library work too
