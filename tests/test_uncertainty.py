@@ -11,7 +11,7 @@ import pytest
 from posterior_fixtures import posterior_file, tiny_scenario
 from scipy import stats
 
-from simulation.experiments.drivers import rank_drivers
+from simulation.experiments.drivers import chance_level, rank_drivers, top
 from simulation.experiments.posterior import read_posterior
 from simulation.experiments.runner import run_many
 from simulation.experiments.uncertainty import (
@@ -59,6 +59,21 @@ def test_a_parameter_with_no_influence_gets_a_near_zero_index():
     assert ranked.loc["idle", "index"] < 0.02
     assert ranked.loc["idle", "sobol_first_order"] < 0.05  # SALib's RBD-FAST from the draws
     assert ranked.loc["strong", "index"] > 0.6
+    # named as drivers: only those above the chance level for 400 draws and 3 parameters
+    assert [p for p, _, _ in top(ranked.reset_index(), 400)] == ["strong", "curved"]
+
+
+def test_the_chance_level_falls_with_more_draws_and_rises_with_more_parameters():
+    assert chance_level(20, 27) > chance_level(200, 27) > chance_level(200, 3)
+    # no relation: rank correlations of 27 idle parameters over 20 draws stay below it
+    rng = np.random.default_rng(8)
+    hits = 0
+    for _ in range(200):
+        x = pd.DataFrame(rng.uniform(size=(20, 27)))
+        x.columns = [f"p{i}" for i in range(27)]
+        ranked = rank_drivers(x, rng.normal(size=20))
+        hits += bool(ranked["index"].max() > chance_level(20, 27))
+    assert hits <= 200 * 0.05 + 10  # about 5 % (Bonferroni is a little conservative)
 
 
 def test_paired_draws_make_a_zero_effect_scenarios_interval_collapse(tmp_path):

@@ -70,4 +70,4 @@ def test_the_report_shows_effects_with_parameter_uncertainty_and_their_drivers(t
     assert "6 parameter sets drawn from the posterior" in text and "P(&gt; 0)" in text
     sources = text[text.index('id="sources"'):text.index('id="calibration"')]
     assert "What drives each answer: tiny_pilot vs tiny_base" in sources
-    assert "<code>separation</code>" in sources or "<code>meeting_effect</code>" in sources
+    assert "chance level" in sources and "Activation rate at the end" in sources

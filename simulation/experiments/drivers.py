@@ -5,10 +5,12 @@ For each parameter, the index is the squared rank correlation (Spearman's ρ²) 
 parameter's drawn value and the draw's mean effect: the share of the effect's spread across
 draws that this parameter explains on its own for a monotone relation (for a linear, additive
 effect of independent parameters, it is the first-order Sobol index). It needs no special
-design, so it works on the draws already run; with few draws an index below about 4/K is
-indistinguishable from none. Parameters that the posterior correlates share what they explain.
-With 128 draws or more, SALib's RBD-FAST estimate of the first-order Sobol index from the same
-draws is given beside it.
+design, so it works on the draws already run. With few draws and many parameters some
+correlation arises by chance: :func:`chance_level` is the index that no parameter without
+influence reaches in 95 % of cases (Bonferroni over the parameters), and only the parameters
+above it are named as drivers. Parameters that the posterior correlates share what they
+explain. With 128 draws or more, SALib's RBD-FAST estimate of the first-order Sobol index from
+the same draws is given beside it.
 """
 
 from __future__ import annotations
@@ -56,7 +58,17 @@ def _sobol(parameters: pd.DataFrame, y: np.ndarray) -> np.ndarray:
     return np.clip(np.asarray(result["S1"], float), 0.0, 1.0)
 
 
-def top(frame: pd.DataFrame, n: int = 3, floor: float = 0.0) -> list[tuple[str, float, float]]:
-    """The n strongest drivers above ``floor``: (parameter, index, correlation)."""
+def chance_level(draws: int, parameters: int, alpha: float = 0.05) -> float:
+    """The index a parameter without influence stays below, for all ``parameters`` at once,
+    with probability 1 − alpha: ρ is about normal with variance 1/(K − 1) under no relation."""
+    if draws < 3 or parameters < 1:
+        return 1.0
+    z = float(stats.norm.ppf(1 - alpha / (2 * parameters)))
+    return min(1.0, z * z / (draws - 1))
+
+
+def top(frame: pd.DataFrame, draws: int, n: int = 3) -> list[tuple[str, float, float]]:
+    """The n strongest drivers above the chance level: (parameter, index, correlation)."""
+    floor = chance_level(draws, len(frame))
     rows = frame[frame["index"] > floor].head(n)
     return [(r.parameter, float(r.index), float(r.correlation)) for r in rows.itertuples()]

@@ -199,7 +199,11 @@ def posterior_effects(p: PosteriorPlan, results: Sequence[RunResult], base: str 
     one) and the drivers of the ``explained`` ones."""
     values = differences(p, results, base, name, metrics) if base is not None else \
         levels(p, results, name, metrics)
-    parameters = draw_values(p)
+    # only parameters that act on these runs: another pilot's levers cannot drive this answer
+    acting = [spec.name for spec in p.draws[0].specs
+              if spec.fit_wide or any(spec.applies_to(p.scenarios[0][key], key)
+                                      for key in (name, base) if key is not None)]
+    parameters = draw_values(p)[acting]
     drivers = {m: rank_drivers(parameters, values[m].mean(axis=1)) for m in explained
                if m in values}
     scenario = p.scenarios[0][name].name

@@ -8,7 +8,7 @@ import html
 import math
 
 from simulation.engine.catalogue import in_group, metric
-from simulation.experiments.drivers import top
+from simulation.experiments.drivers import chance_level, top
 from simulation.experiments.uncertainty import PosteriorEffects, sentence
 from simulation.report.sections import Section
 from simulation.report.tables import html_table
@@ -65,20 +65,21 @@ def drivers_block(section: Section, shown: int = 5) -> str | None:
     if u is None or not u.drivers:
         return None
     rows = []
+    floor = 1.0
     for name, frame in u.drivers.items():
-        ranked = top(frame, shown)
-        if not ranked:
-            continue
+        floor = chance_level(u.draws, len(frame))
+        ranked = top(frame, u.draws, shown)
         cells = "; ".join(f"<code>{html.escape(p)}</code> {index:.2f} "
                           f"({'raises' if rho > 0 else 'lowers'} it)"
-                          for p, index, rho in ranked)
+                          for p, index, rho in ranked) or "none above the chance level"
         rows.append([html.escape(metric(name).label), cells])
     if not rows:
         return None
     return (f"<h4>What drives each answer: {html.escape(section.scenario.name)} vs "
             f"{html.escape(section.baseline.name)}</h4><p>Over the {u.draws} parameter draws, "
-            "the squared rank correlation between each uncertain parameter and the draw's mean "
-            "effect on the target group: the share of the effect's spread that the parameter "
-            f"explains alone (for few draws, values below about {min(1.0, 4 / u.draws):.2f} "
-            "cannot be told from none).</p>" + html_table(["effect", "parameters, strongest "
-                                                           "first"], rows))
+            "the squared rank correlation between each uncertain parameter that acts on these "
+            "runs and the draw's mean effect on the target group: the share of the effect's "
+            "spread that the parameter explains alone. Only parameters above the chance level "
+            f"({floor:.2f} for {u.draws} draws: a parameter without influence stays below it "
+            "in 95 % of cases) are named; more draws lower it.</p>"
+            + html_table(["effect", "parameters, strongest first"], rows))
