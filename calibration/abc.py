@@ -6,10 +6,12 @@ over the ``fit`` rows of the targets: a particle is accepted when
     sqrt( Σ_fit  weight / tolerance² · (simulated − target)² )  ≤  ε,
 
 the square root of the simulated-moments distance. ε falls generation by generation (the median
-of the last generation's distances) down to ``min_epsilon``, by default sqrt(Σ weights): a run
-whose fit rows are, in the root-mean-square, within their tolerances. The tolerances are thus
-read as the model's allowed discrepancy, and the posterior is the prior restricted to the
-parameters whose runs meet the targets that closely.
+of the last generation's distances) down to ``min_epsilon``, by default sqrt(Σ weights) / 2: a
+run whose fit rows are, in the root-mean-square, within half their tolerances: each tolerance
+(the half-width of the acceptable interval) is read as the 95 % range of the model's allowed
+discrepancy, so that its standard deviation is half the tolerance. The posterior is the prior
+restricted to the parameters whose runs meet the targets that closely. If the simulation
+budget ends first, the posterior is the one at the last ε reached (the report says which).
 
 Which parameters: every prior of ``priors.toml`` that can move a fit row (fit-wide ones, and a
 pilot's levers once that pilot has fit rows). The others keep their prior: the posterior file
@@ -50,10 +52,10 @@ PPC_STREAM = -7  # the posterior predictive checks' seeds, apart from every gene
 
 @dataclass(frozen=True)
 class AbcSettings:
-    population: int = 150
-    generations: int = 8
-    max_simulations: int = 2400
-    min_epsilon: float | None = None  # None: sqrt(sum of the fit rows' weights)
+    population: int = 120
+    generations: int = 10
+    max_simulations: int = 1200
+    min_epsilon: float | None = None  # None: sqrt(sum of the fit rows' weights) / 2
     min_acceptance: float = 0.02
     seeds: int = 1
     seed: int = 2015
@@ -61,7 +63,7 @@ class AbcSettings:
     workers: int | None = None
     dask: str | None = None
     use_dask: bool = False
-    ppc_draws: int = 20
+    ppc_draws: int = 12
     report_scale: float = 1.0
 
     def describe(self) -> str:
@@ -161,6 +163,12 @@ class Simulator:
         return values
 
 
+def default_epsilon(rows: Sequence[Target]) -> float:
+    """sqrt(Σ weights) / 2: each tolerance read as the 95 % half-width of the model's allowed
+    discrepancy (sd = tolerance / 2), under which Σ weight · (error / sd)² is about Σ weights."""
+    return math.sqrt(sum(t.weight for t in rows)) / 2
+
+
 def run_key(rows: Sequence[Target], priors: Sequence[Prior], settings: AbcSettings,
             base_fit: dict[str, Any]) -> str:
     """What decides the draws (not the stopping rules, so a run can be extended)."""
@@ -188,7 +196,7 @@ def calibrate_abc(targets: list[Target], priors: list[Prior], settings: AbcSetti
     active = [p for p in priors if informs(p, scenarios)]
     passive = [p for p in priors if p not in active]
     min_epsilon = settings.min_epsilon if settings.min_epsilon is not None else \
-        math.sqrt(sum(t.weight for t in rows))
+        default_epsilon(rows)
     db = db_folder / f"abc-{run_key(rows, active, settings, base_fit)}.sqlite3"
     log(f"ABC-SMC: {len(active)} parameters against {len(rows)} fit rows of "
         f"{', '.join(scenarios)}; {len(passive)} keep their prior; {settings.describe()}; "

@@ -110,8 +110,10 @@ def markdown(outcome: AbcOutcome, command: str, version: str) -> str:
         f"- Method: ABC-SMC (pyABC) over {len(outcome.fit_rows)} fit rows; a particle is "
         "accepted when sqrt(Σ weight/tolerance² · (simulated − target)²) ≤ ε; ε is the median "
         f"of the previous generation's distances, down to {outcome.min_epsilon:.3g} "
-        "(sqrt of the summed weights: the fit rows within their tolerances in the "
-        "root-mean-square). Simulations through the project's runner, each seeded from "
+        "(by default half the square root of the summed weights: the fit rows within half "
+        "their tolerances in the root-mean-square, each tolerance read as the 95 % range of "
+        "the model's allowed discrepancy). Simulations through the project's runner, each "
+        "seeded from "
         f"(seed {s.seed}, generation, particle); the history `{outcome.db.name}` resumes an "
         "interrupted run.",
         f"- Stopped: {outcome.smc.stopped}. Final ε {_num(float(last['epsilon']))}, "

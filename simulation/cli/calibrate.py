@@ -89,17 +89,17 @@ def calibrate(
         priors: Annotated[Path, typer.Option(help="abc: priors of the uncertain parameters")]
         = CALIBRATION / "priors.toml",
         population: Annotated[int, typer.Option(min=10, max=100_000,
-                                                help="abc: particles per generation")] = 150,
+                                                help="abc: particles per generation")] = 120,
         generations: Annotated[int, typer.Option(min=1, max=100,
-                                                 help="abc: most generations")] = 8,
+                                                 help="abc: most generations")] = 10,
         max_simulations: Annotated[int, typer.Option(
             min=10, max=10_000_000, help="abc: stop after a generation that brings the "
-            "simulations to this many")] = 2400,
+            "simulations to this many")] = 1200,
         min_epsilon: Annotated[float | None, typer.Option(
-            min=0.0, help="abc: stop at this ε (default: sqrt of the fit rows' summed weights)"
-        )] = None,
+            min=0.0, help="abc: stop at this ε (default: half the square root of the fit rows' "
+            "summed weights)")] = None,
         ppc_draws: Annotated[int, typer.Option(
-            min=0, max=1000, help="abc: posterior draws in the predictive checks")] = 20,
+            min=0, max=1000, help="abc: posterior draws in the predictive checks")] = 12,
         abc_db: Annotated[Path, typer.Option(
             help="abc: folder of the pyABC histories; rerunning the command resumes its run")]
         = Path("pilotsim-results") / "calibration",
