@@ -17,7 +17,7 @@ nominal rate, and any other rate is a fault of the machinery.
 Two cases: ``toy`` (a tiny job-finding model: weekly exits to work and to services of a small
 cohort, binomial noise; seconds per dataset) and ``small-region`` (pilotsim itself at 300 job
 seekers and 26 weeks, two parameters against five moments; about a minute per dataset on one
-core). ``python -m calibration.sbc --case toy --datasets 100`` prints the coverage.
+core). ``python -m calibration.sbc --case toy --datasets 100 --noisy`` prints the coverage.
 """
 
 from __future__ import annotations
@@ -103,9 +103,10 @@ def small_region_case(job_seekers: int = 300, weeks: int = 26, workers: int = 1)
         return [{k: simulated_value(m, "region", [r]) for k, m in parsed.items()}
                 for r in results]
 
-    # about the moments' simulation noise at this size (measured over 20 seeds)
-    tolerances = {"activation": 0.012, "trend": 0.03, "work": 0.006, "services": 0.004,
-                  "ltu": 0.02}
+    # the moments' simulation noise at this size: standard deviations over 20 seeds at
+    # inflow 0.01 and follow-on 0.725 (the priors' middle)
+    tolerances = {"activation": 0.017, "trend": 0.064, "work": 0.0076, "services": 0.0064,
+                  "ltu": 0.033}
     return Case("small-region", priors, tolerances, simulate)
 
 

@@ -21,6 +21,7 @@ from simulation.cli.common import (
     out,
 )
 from simulation.engine.catalogue import Aggregation, in_group, metric, where
+from simulation.experiments.drivers import chance_level, top
 
 PosteriorOption = Annotated[int | None, typer.Option(
     "--posterior", metavar="K", help="Draw K parameter sets from the posterior and run the "
@@ -147,13 +148,11 @@ def _print(e: Any) -> None:
             if name in e.effects:
                 out.print(_sentence(name, e.effects[name]), markup=False, highlight=False)
     for name, frame in e.drivers.items():
-        strongest = frame.head(3)
-        if strongest.empty:
-            continue
-        text = ", ".join(f"{r.parameter} {r.index:.2f} ({'+' if r.correlation >= 0 else '−'})"
-                         for r in strongest.itertuples())
-        out.print(f"drivers of {_label(name)[0]} (target group), rank correlation²: {text}",
-                  markup=False, highlight=False)
+        floor = chance_level(e.draws, len(frame))
+        text = ", ".join(f"{p} {index:.2f} ({'+' if rho >= 0 else '−'})"
+                         for p, index, rho in top(frame, e.draws)) or "none"
+        out.print(f"drivers of {_label(name)[0]} (target group), rank correlation² above the "
+                  f"chance level {floor:.2f}: {text}", markup=False, highlight=False)
     if e.replications < 2:
         err.print("warning: one replication per draw: the split into parameters and noise "
                   "needs --replications 2 or more", markup=False)
