@@ -2,9 +2,13 @@
 
 Clicks never start processes. ``submit`` puts a job (a scenario and its baseline, the same
 seeds) on a queue of at most ``max_queue`` jobs and refuses more with ``QueueFull``. One
-background thread owns the results store (the only writer, as the store requires) and takes
-whatever is queued as one batch to :func:`simulation.runner.execute`, which runs it on a local
-pool of at most ``workers`` processes and skips every replication the store already holds.
+background thread takes whatever is queued as one batch to :func:`simulation.runner.execute`,
+which runs it on a local pool of at most ``workers`` processes and skips every replication
+the store already holds. That thread is the store's writer only while a batch runs: the
+store's lock is taken for the batch and released after it, so a sweep, a report or a second
+dashboard can use the same store in between, and reading results never needs the lock. A
+batch that finds the store busy waits for it (up to ``busy_wait`` seconds), then fails its
+jobs with a message.
 A job identical to one queued, running or done (same resolved scenario content, seeds, weeks)
 is that job; one whose runs are all stored is done at once without queueing.
 
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from simulation.experiments.runner import RunRequest, code_version, execute, requests, run_meta
+from simulation.experiments.store.opening import StoreBusyError, StoreRefusal, check_folder
 from simulation.experiments.store.reader import StoreReader
 from simulation.experiments.store.writer import ResultsStore
 from simulation.params.loading import content_hash
@@ -85,28 +90,27 @@ class JobQueue:
     """A bounded run queue served by one worker thread (see the module docstring)."""
 
     def __init__(self, store_root: Path | str, *, workers: int = 2, max_queue: int = 32,
-                 run: Callable[..., Any] = execute) -> None:
+                 run: Callable[..., Any] = execute, busy_wait: float = 120.0) -> None:
         self.store_root = Path(store_root)
         self.workers = max(1, int(workers))
         self.max_queue = max(1, int(max_queue))
+        self.busy_wait = busy_wait
         self._run = run
+        self._recovered = False
         self._lock = threading.Condition()
         self._pending: list[Job] = []
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._stopping = False
-        self._ready = threading.Event()
-        self._startup_error: BaseException | None = None
         self._thread = threading.Thread(target=self._work, name="pilotsim-run-queue",
                                         daemon=True)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> JobQueue:
-        """Start the worker; raises if the store cannot be opened (e.g. another writer)."""
+        """Start the worker; raises ``StoreRefusal`` for a folder that is not a store. A store
+        another process is writing is fine: the worker takes its lock only to run a batch."""
+        check_folder(self.store_root)
         self._thread.start()
-        self._ready.wait()
-        if self._startup_error is not None:
-            raise self._startup_error
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -199,24 +203,30 @@ class JobQueue:
     # -- the worker --------------------------------------------------------------------------
 
     def _work(self) -> None:
-        try:
-            store = ResultsStore(self.store_root)
-        except BaseException as error:  # reported by start()
-            self._startup_error = error
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            while True:
-                with self._lock:
-                    while not self._pending and not self._stopping:
-                        self._lock.wait()
-                    if self._stopping:
-                        return
-                    batch_jobs = self._take()
-                self._run_batch(store, batch_jobs)
-        finally:
-            store.close()
+        while True:
+            with self._lock:
+                while not self._pending and not self._stopping:
+                    self._lock.wait()
+                if self._stopping:
+                    return
+                batch_jobs = self._take()
+            self._run_batch(batch_jobs)
+
+    def _open_store(self) -> ResultsStore:
+        """The store's writer for one batch; waits while another process holds it."""
+        deadline = time.monotonic() + self.busy_wait
+        while True:
+            try:
+                store = ResultsStore(self.store_root)
+                break
+            except StoreBusyError:
+                if time.monotonic() >= deadline or self._stopping:
+                    raise
+                time.sleep(1.0)
+        if not self._recovered:  # settle what a killed writer left, once per server
+            store.recover()
+            self._recovered = True
+        return store
 
     def _take(self) -> list[Job]:
         """Queued jobs for one batch, first come first served (call with the lock held)."""
@@ -230,7 +240,26 @@ class JobQueue:
             taken.append(job)
         return taken
 
-    def _run_batch(self, store: ResultsStore, jobs: list[Job]) -> None:
+    def _fail(self, jobs: list[Job], message: str) -> None:
+        with self._lock:
+            for job in jobs:
+                if job.status != "done":
+                    job.status, job.error = "failed", message
+                    job.finished = time.monotonic()
+
+    def _run_batch(self, jobs: list[Job]) -> None:
+        try:
+            store = self._open_store()
+        except StoreRefusal as error:
+            self._fail(jobs, f"{error}; try again when it is free")
+            return
+        except Exception as error:  # shown on the page; the worker carries on
+            self._fail(jobs, " ".join(str(error).split())[:300] or type(error).__name__)
+            return
+        with store:
+            self._run_with(store, jobs)
+
+    def _run_with(self, store: ResultsStore, jobs: list[Job]) -> None:
         version = code_version()
         batch: list[RunRequest] = []
         for job in jobs:
@@ -252,12 +281,7 @@ class JobQueue:
         try:
             self._run(batch, workers=self.workers, store=store, on_done=on_done)
         except Exception as error:  # shown on the page; the worker carries on
-            message = " ".join(str(error).split())[:300] or type(error).__name__
-            with self._lock:
-                for job in jobs:
-                    if job.status != "done":
-                        job.status, job.error = "failed", message
-                        job.finished = time.monotonic()
+            self._fail(jobs, " ".join(str(error).split())[:300] or type(error).__name__)
             return
         with self._lock:
             for job in jobs:

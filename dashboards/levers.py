@@ -45,6 +45,7 @@ RELIABLE_REPLICATIONS = 5
 MAX_SEED = 2**32 - 1
 DEFAULT_SEED = 2017
 MAX_QUERY_CHARS = 4_000
+MAX_QUERY_FIELDS = 200
 SCOPES = ("target", "region")
 
 # Target-group choices (applied to the scenario and its baseline alike, so that target-group
@@ -133,7 +134,10 @@ def _parse_number(value: Any, label: str) -> float:
     if isinstance(value, bool) or value is None or value == "":
         raise ValueError(f"{label} needs a number")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits: no lever goes that far
+            raise ValueError(f"{label} is far out of range (got {_shown(value)})") from None
     elif isinstance(value, str) and len(value) <= 40:
         try:
             number = float(value.strip())
@@ -360,7 +364,12 @@ def parse_query(search: str | None) -> WorkshopRequest | None:
         return None
     if len(search) > MAX_QUERY_CHARS:
         raise RequestError([f"the link is too long ({len(search):,} characters)"])
-    pairs = parse_qsl(search.lstrip("?"), keep_blank_values=True, max_num_fields=200)
+    fields = search.lstrip("?").count("&") + 1
+    if fields > MAX_QUERY_FIELDS:  # parse_qsl would raise, and the page answer a 500
+        raise RequestError([f"the link has too many settings ({fields:,}; at most "
+                            f"{MAX_QUERY_FIELDS})"])
+    pairs = parse_qsl(search.lstrip("?"), keep_blank_values=True,
+                      max_num_fields=MAX_QUERY_FIELDS)
     raw: dict[str, Any] = {}
     for key, value in pairs:
         if key in raw:

@@ -127,9 +127,57 @@ def _run(enabled: bool, start_date: str | None = None):
 def test_switched_off_the_run_is_exactly_the_run_without_the_activation_model() -> None:
     off = _run(False)
     never = _run(True, start_date="2030-01-01")  # in force only after the run
+    # the mechanism's own weekly column (nobody cut) is the only addition
+    column = "activation_model_cut_seekers"
+    assert column not in off.weekly
+    assert never.weekly[column].fillna(0).eq(0).all()
+    never.weekly = never.weekly.drop(columns=column)
     for table in ("weekly", "ledger", "person_events", "cohort"):
         assert getattr(off, table).equals(getattr(never, table)), table
     on = _run(True)
     assert on.summary["activation_model_cuts"] > 0
     assert on.summary["cost_activation_model_cut_eur"] < 0
     assert "cost_activation_model_cut_eur" not in off.summary
+
+
+def test_the_cut_on_a_full_labour_market_subsidy_is_about_32_euros_a_month() -> None:
+    # DOMAIN §3.1: "about 32 €/month on the labour-market subsidy of 696 €/month"
+    rules = load_scenario("baseline").benefits
+    region = SimpleNamespace(week=40, ledger=Ledger(), scenario=SimpleNamespace(benefits=rules))
+    _cut_benefits(region, 0.0465, np.array([Benefit.LABOUR_MARKET_SUBSIDY]),
+                  np.array([False]), np.array([0.0]))
+    weekly = -region.ledger.to_frame()["amount_eur"].sum()
+    assert weekly == pytest.approx(0.0465 * 32.40 * 5)
+    assert weekly * 52 / 12 == pytest.approx(32.0, abs=1.0)
+
+
+def test_the_weekly_count_of_cut_benefits_starts_in_april_2018_and_matches_the_ledger() -> None:
+    on = _run(True)
+    region = on.weekly[on.weekly["scope"] == "region"].set_index("week")
+    cut = region["activation_model_cut_seekers"]
+    withheld = -region["cost_activation_model_cut_eur"]
+    # the first review period began 1 Jan 2018 (week 22): the first cut is paid in the week of
+    # 2 Apr 2018 (week 35), never before
+    assert cut.loc[:34].sum() == 0 and withheld.loc[:34].sum() == 0
+    assert cut.loc[35] > 0
+    # each cut person-week withholds 4.65 % of a week's basic (LMS) to earnings-related benefit
+    weeks = cut > 0
+    per_person = withheld[weeks] / cut[weeks]
+    assert (per_person >= 0.0465 * 32.40 * 5 - 1e-9).all()
+    assert (per_person <= 0.0465 * 63.77 * 5 + 1e-9).all()
+    assert (withheld[~weeks] == 0).all()
+
+
+def test_with_the_activation_model_activation_rises_more_in_2018_than_without_it() -> None:
+    # the national rule is what turns the baseline's 2018 activation trend upwards: paired
+    # seeds, the fitted responses, a small region over the whole run
+    def change(enabled: bool, seed: int) -> float:
+        scenario = load_scenario("baseline", overrides={
+            "region": {"job_seekers": 3000},
+            "national_policy": {"activation_model": {"enabled": enabled}}})
+        run = run_replication(RunRequest(scenario, entropy=seed, replication=0, weeks=None))
+        rate = run.weekly[run.weekly["scope"] == "region"].set_index("week")["activation_rate"]
+        return float(rate.loc[74] - rate.loc[22])
+
+    gains = [change(True, seed) - change(False, seed) for seed in range(3)]
+    assert all(gain > 0.01 for gain in gains), gains

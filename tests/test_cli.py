@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from simulation.params.loading import library_dir, library_names
+from simulation.experiments.runner import requests, run_replication
+from simulation.params.loading import library_dir, library_names, load_scenario
+
+SEED = 20170801  # the command line's default seed
 
 SMALL_SCENARIO = """
 [scenario]
@@ -61,6 +65,21 @@ def test_run_json_has_the_documented_shape(small: Path):
                  "cost_municipality_eur"):
         stats = payload["metrics"][name]
         assert stats["ci95_low"] <= stats["mean"] <= stats["ci95_high"]
+    assert (payload["scenario"], payload["replications"], payload["seed"], payload["weeks"]) \
+        == ("small", 2, SEED, 10)
+    # the same two replications in this process, and their mean and 95 % interval by hand:
+    # with two values a and b the interval is the mean ± t(0.975, 1 df) · |a − b| / 2, and
+    # t with one degree of freedom is a Cauchy quantile, tan(0.475 π)
+    runs = [run_replication(r) for r in requests(load_scenario(str(small)), 2, SEED)]
+    t_1 = math.tan(0.475 * math.pi)
+    for name in ("placements", "target_cost_state_eur", "activation_rate_end"):
+        a, b = (r.summary[name] for r in runs)
+        stats = payload["metrics"][name]
+        assert stats["mean"] == pytest.approx((a + b) / 2, rel=1e-12)
+        assert stats["ci95_high"] - stats["mean"] == pytest.approx(t_1 * abs(a - b) / 2,
+                                                                    rel=1e-9, abs=1e-9)
+        assert stats["mean"] - stats["ci95_low"] == pytest.approx(t_1 * abs(a - b) / 2,
+                                                                   rel=1e-9, abs=1e-9)
 
 
 def test_compare_json_has_effects_per_scenario(tmp_path: Path, small: Path):
@@ -76,6 +95,28 @@ caseload = { value = 60.0, assumption = "test" }
     effects = payload["scenarios"]["other"]["effects"]
     assert {"mean", "ci95_low", "ci95_high"} <= set(effects["placements"])
     assert "target_cost_per_net_placement_eur" in effects
+    # by hand from the same replications run here: effects are means of the paired
+    # differences (other − small, replication by replication), and cost per net placement
+    # is the mean cost difference over the mean placement difference (undefined, null,
+    # without net extra placements)
+    base, pilot = ([run_replication(r) for r in requests(load_scenario(str(path)), 2, SEED)]
+                   for path in (small, other))
+
+    def differences(name: str) -> list[float]:
+        return [p.summary[name] - b.summary[name] for p, b in zip(pilot, base, strict=True)]
+    for name in ("placements", "target_cost_total_eur", "target_activation_rate_end"):
+        assert effects[name]["mean"] == pytest.approx(sum(differences(name)) / 2, rel=1e-9,
+                                                      abs=1e-12)
+    for prefix in ("", "target_"):
+        cost = sum(differences(f"{prefix}cost_total_eur")) / 2
+        net = sum(differences(f"{prefix}placements")) / 2
+        per = effects[f"{prefix}cost_per_net_placement_eur"]["mean"]
+        if net > 0:
+            assert per == pytest.approx(cost / net, rel=1e-9)
+        else:
+            assert per is None
+    levels = payload["scenarios"]["other"]["metrics"]["placements"]["mean"]
+    assert levels == pytest.approx(sum(p.summary["placements"] for p in pilot) / 2)
 
 
 def test_compare_refuses_to_overwrite_csv(tmp_path: Path, small: Path):

@@ -47,16 +47,18 @@ def test_paired_effects_use_every_metric_either_side_reported():
 
 
 def test_a_growth_pilot_is_paired_with_its_firm_side_and_target_group_but_not_its_levers():
-    baseline, pilot = load_scenario("baseline"), load_scenario("koko_rekry")
+    pilot = load_scenario("koko_rekry")
+    baseline = load_scenario(pilot.baseline)  # its region, Uusimaa, without the programme
     paired = comparison_baseline(baseline, pilot)
     assert baseline.growth is None and pilot.growth.programme is not None
     assert paired.growth == pilot.growth.model_copy(update={"programme": None})
     assert paired.target_group == pilot.target_group
     assert paired.interventions == baseline.interventions == Interventions()
-    to_run, pairs = plan_comparisons({"baseline": ["koko_rekry"]},
-                                     {"baseline": baseline, "koko_rekry": pilot})
-    assert pairs == [("baseline@koko_rekry", "koko_rekry")]
-    assert to_run["baseline@koko_rekry"] == paired
+    assert paired.region == pilot.region
+    to_run, pairs = plan_comparisons({pilot.baseline: ["koko_rekry"]},
+                                     {pilot.baseline: baseline, "koko_rekry": pilot})
+    assert pairs == [(f"{pilot.baseline}@koko_rekry", "koko_rekry")]
+    assert to_run[f"{pilot.baseline}@koko_rekry"] == paired
     # a baseline that has its own firm side and the same target group is used as it is
     karelia = load_scenario("north_karelia_1000_jobs")
     area = load_scenario("baseline_north_karelia")
@@ -67,8 +69,8 @@ def test_firms_that_exist_anyway_are_not_counted_as_a_pilots_effect():
     # The pilot stripped of its programme and its providers is only its region's firm side:
     # against its paired baseline every effect is exactly zero; against the baseline as
     # loaded, the firm side's own hiring would show up as jobs "created".
-    baseline = load_scenario("baseline", overrides=SMALL)
     pilot = load_scenario("growth_boost_pirkanmaa", overrides=SMALL)
+    baseline = load_scenario(pilot.baseline, overrides=SMALL)
     firms_only = pilot.model_copy(update={
         "interventions": Interventions(),
         "growth": pilot.growth.model_copy(update={"programme": None})})
@@ -80,3 +82,21 @@ def test_firms_that_exist_anyway_are_not_counted_as_a_pilots_effect():
     effects = paired_effects(runs[:2], runs[2:4])
     assert all(e["mean"] == 0 for name, e in effects.items() if not math.isnan(e["mean"]))
     assert runs[0].summary["placements"] != runs[4].summary["placements"]
+
+
+def test_a_baseline_without_the_target_groups_municipality_is_refused() -> None:
+    """Pairing would silently count nobody in the baseline's target group."""
+    import pytest
+
+    from simulation.experiments.compare import comparison_baseline
+    from simulation.params.loading import load_scenario
+
+    overrides = {"region": {"municipalities": ["Pilot municipality", "Rest of the region"],
+                            "municipality_shares": [0.5, 0.5]},
+                 "target_group": {"any_of": [{"municipalities": ["Pilot municipality"]}]}}
+    scenario = load_scenario("baseline", overrides=overrides)
+    with pytest.raises(ValueError, match="'Pilot municipality'"):
+        comparison_baseline(load_scenario("baseline"), scenario)
+    paired = comparison_baseline(load_scenario("baseline", overrides={
+        "region": overrides["region"]}), scenario)
+    assert paired.target_group == scenario.target_group

@@ -69,10 +69,11 @@ def minimal(**components: Any) -> dict[str, Any]:
 # --- the shipped contracts ------------------------------------------------------------------
 
 def test_every_pilot_of_domain_2_3_has_a_contract_file():
-    assert set(contract_names()) == {*PILOTS, "generic_outsourcing"}
+    # and Kuopio's dynamic purchasing system (DOMAIN §2.1)
+    assert set(contract_names()) == {*PILOTS, "generic_outsourcing", "kuopio_dps"}
 
 
-@pytest.mark.parametrize("name", [*PILOTS, "generic_outsourcing"])
+@pytest.mark.parametrize("name", [*PILOTS, "generic_outsourcing", "kuopio_dps"])
 def test_every_number_in_a_contract_file_says_where_it_came_from(name):
     contract = load_contract(name)
     assert contract.provenance

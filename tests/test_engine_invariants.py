@@ -156,7 +156,12 @@ def test_distinct_clients_by_calendar_year_match_a_week_by_week_union() -> None:
     finally:
         model.release()
     assert {k for k in summary if k.startswith("clients_during_")} == {
-        "clients_during_2017", "clients_during_2018"}
+        "clients_during_2017", "clients_during_2018", "clients_during_run"}
     for (year, in_target), people in seen.items():
         key = f"{'target_' if in_target else ''}clients_during_{year}"
         assert summary[key] == len(people) > 0
+    # over the whole run: the union of the years
+    for in_target, prefix in ((False, ""), (True, "target_")):
+        union = seen[2017, in_target] | seen[2018, in_target]
+        assert summary[f"{prefix}clients_during_run"] == len(union)
+        assert len(union) < len(seen[2017, in_target]) + len(seen[2018, in_target])

@@ -49,10 +49,11 @@ def _pair(target_gain: list[float], outside_loss: list[float]
           ) -> tuple[list[RunResult], list[RunResult]]:
     scenario, baseline = [], []
     for i, (gain, loss) in enumerate(zip(target_gain, outside_loss, strict=True)):
+        people = {"job_seekers_end": 3000.0, "target_job_seekers_end": 900.0}
         base = {"employed_end": 1000.0, "target_employed_end": 300.0,
-                "sustained_3m": 500.0, "target_sustained_3m": 100.0}
+                "sustained_3m": 500.0, "target_sustained_3m": 100.0, **people}
         shifted = {"employed_end": 1000.0 + gain - loss, "target_employed_end": 300.0 + gain,
-                   "sustained_3m": 500.0, "target_sustained_3m": 100.0}
+                   "sustained_3m": 500.0, "target_sustained_3m": 100.0, **people}
         scenario.append(_run(i, {"employed": [0.0]}, shifted))
         baseline.append(_run(i, {"employed": [0.0]}, base))
     return scenario, baseline
@@ -72,6 +73,11 @@ def test_the_outside_effect_and_the_displacement_share_on_constructed_runs() -> 
     assert share["ci95_low"] <= 0.5 <= share["ci95_high"]
     # no clear gain for the target group (here: none): a share of nothing is undefined
     share = displacement(scenario, baseline, rng)["displacement_share_sustained_3m"]
+    assert math.isnan(share["mean"])
+    # a target group of everyone leaves nobody outside to be displaced: undefined, not 0
+    for run in (*scenario, *baseline):
+        run.summary["job_seekers_end"] = run.summary["target_job_seekers_end"]
+    share = displacement(scenario, baseline, rng)["displacement_share_employed_end"]
     assert math.isnan(share["mean"])
 
 
@@ -109,7 +115,7 @@ def test_every_comparison_reports_gross_trend_net_and_the_outside_effect(
         pirkanmaa_comparison) -> None:
     c = pirkanmaa_comparison
     for scope in ("target", "region"):
-        for column in ("activation_rate", "unemployed", "long_term_unemployed", "employed"):
+        for column in ("activation_rate", "unemployed", "long_term_unemployed", "job_seekers"):
             row = c.gross_net[scope][column]
             assert set(row) == {"gross", "trend", "net"}
             assert row["gross"]["mean"] - row["trend"]["mean"] == pytest.approx(

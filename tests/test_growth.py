@@ -37,10 +37,11 @@ def _tables_equal(a, b) -> None:
 
 
 def test_without_a_growth_section_no_growth_code_runs(monkeypatch) -> None:
-    def refuse(*_args, **_kwargs):
-        raise AssertionError("the growth module must not be built without [growth]")
+    class Refuse:  # a class, since the model asks its mechanisms isinstance(m, kind)
+        def __init__(self, *_args, **_kwargs) -> None:
+            raise AssertionError("the growth module must not be built without [growth]")
 
-    monkeypatch.setattr(model_module, "RegionalEconomy", refuse)
+    monkeypatch.setattr(model_module, "RegionalEconomy", Refuse)
     scenario = load_scenario("baseline", overrides={"region": {"job_seekers": 1000}})
     assert scenario.growth is None
     result = run_replication(RunRequest(scenario, entropy=3, replication=0, weeks=8))

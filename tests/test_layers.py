@@ -201,7 +201,8 @@ def test_mechanisms_act_in_their_named_phases_after_the_models_own_actions() -> 
     region = RegionalLabourMarket(scenario, rng=1)
     try:
         assert [name for name, _ in region.week_plan] == list(PHASE_NAMES)
-        assert len(region.mechanisms) == 3  # the firm side, its programme, the providers
+        # the firm side, its programme, the providers and the national activation model
+        assert len(region.mechanisms) == 4
         steps = dict(region.week_plan)
         for mechanism in region.mechanisms:
             for phase, action in mechanism.phases().items():

@@ -39,8 +39,12 @@ def test_pirkanmaa_raises_target_group_activation_markedly(pilot_effects):
 
 def test_pirkanmaa_lasting_employment_per_client_served_stays_near_baseline(pilot_effects):
     # "more people served, similar success per person served"
+    # README: +1.6 pp (+1.3 … +1.8) at full size (refitted model); the whole 95 % interval
+    # within −0.5 … +4 percentage points at this test's small size, so a change of several
+    # points per client served (counting the wrong people as served, or the wrong milestone
+    # as lasting) crosses it
     lasting = pilot_effects["pirkanmaa"]["target_lasting_employment_rate_served"]
-    assert abs(lasting["mean"]) < 0.03, lasting
+    assert -0.005 < lasting["ci95_low"] <= lasting["ci95_high"] < 0.04, lasting
     served = pilot_effects["pirkanmaa"]["target_served"]
     assert served["ci95_low"] > 0, served
 

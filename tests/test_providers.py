@@ -138,8 +138,14 @@ def test_risk_tiered_fees_narrow_the_creaming_gap_against_the_same_budget_paid_f
     The gap by latent-employability thirds barely moves (tiers cannot see what the profiling
     does not), in line with the UK Work Programme finding that differential pricing changed
     little (DOMAIN §3); the test reports it but asserts the risk-class gaps.
+
+    Each seed pairs the tiered contract with a flat fee paying the same budget. With the
+    README's tiers of 1,000 / 2,000 / 4,000 € the risk-class gap narrows by only ≈0.006,
+    too little to tell from noise over 8 seeds (t ≈ 1.4); tiers of 500 / 1,000 / 8,000 € show
+    the mechanism clearly (narrowing ≈0.05, t ≈ 10 over 8 seeds), so the direction is
+    asserted there: in every replication, and with a paired t statistic above 4.
     """
-    tiered = _contract(outcome_fees={"placement": _v([1000, 2000, 4000])})
+    tiered = _contract(outcome_fees={"placement": _v([500, 1000, 8000])})
     hours_narrowing, gap_narrowing, third_narrowing = [], [], []
     for seed in DIRECTION_SEEDS:
         market = _large_clients(seed, tiered)
@@ -162,7 +168,9 @@ def test_risk_tiered_fees_narrow_the_creaming_gap_against_the_same_budget_paid_f
           f"{gap_narrowing.mean():.3f} (per seed {np.round(gap_narrowing, 3).tolist()}) and the "
           f"employability-third gap by {np.mean(third_narrowing):.3f}")
     assert (np.array(hours_narrowing) > 0).all()   # the mechanism, in every replication
-    assert gap_narrowing.mean() > 0                # placements follow on average
+    assert (gap_narrowing > 0).all()               # placements follow, in every replication
+    t_stat = gap_narrowing.mean() / (gap_narrowing.std(ddof=1) / np.sqrt(len(gap_narrowing)))
+    assert t_stat > 4, (gap_narrowing, t_stat)
 
 
 @pytest.mark.parametrize("contract", [
@@ -265,9 +273,10 @@ def test_an_unknown_contract_is_refused_naming_the_field():
     "entrepreneur_to_employer", "growth_boost_pirkanmaa", "pohjois_savo_growth_skills",
     "etela_pohjanmaa_growth", "bothnian_arc", "keski_suomi_growth_booster", "koko_rekry",
     "marine_car_industry", "tourism_lapland", "growth_south_east", "kokosata_rekry",
-    "outsourcing_generic"])
+    "outsourcing_generic", "kuopio_region"])
 def test_every_growth_company_pilot_runs_with_its_contract(name):
-    model = _model(0, {}, weeks=8, scenario=name)
+    # (and Kuopio's dynamic purchasing system, from its start in week 23)
+    model = _model(0, {}, weeks=30 if name == "kuopio_region" else 8, scenario=name)
     assert model.providers is not None
     assert model.providers.contract.title
     assert (model.providers.reconcile()["gap_eur"].abs() < 0.005).all()
@@ -391,3 +400,23 @@ def test_at_the_contract_end_providers_hand_their_clients_back_and_earn_nothing_
     assert (market.reconcile()["gap_eur"].abs() < 0.005).all()
     with pytest.raises(ValueError, match="end_week"):
         _model(3, {**SMALL, "start_week": 10, "end_week": 5}, weeks=2)
+
+
+def test_a_dynamic_purchasing_system_counts_registered_and_active_providers_and_orders():
+    # providers join while margins are positive; each client taken on is one order
+    dps = {**SMALL, "contract_table": _contract(attachment_fee=_v(3000)),
+           "cost_per_client_week_eur": 10.0, "fixed_cost_per_week_eur": 50.0,
+           "dynamic_purchasing": True, "entry_interval_weeks": 2, "entry_margin": 0.05,
+           "max_providers": 12}
+    model = _model(5, dps, weeks=40)
+    summary = model.providers.summary(model.metrics.frame())
+    providers = model.providers.providers
+    assert summary["providers_registered"] == len(providers) == 2 + summary["provider_entries"]
+    assert summary["provider_entries"] > 0  # a profitable system draws entrants
+    assert summary["providers_registered"] <= 12
+    assert summary["providers_active"] == sum(p.intake > 0 for p in providers)
+    assert 0 < summary["providers_active"] <= summary["providers_registered"]
+    assert summary["provider_clients"] == sum(p.intake for p in providers)
+    # without dynamic purchasing nobody joins: registered = the contracted providers
+    closed = _model(5, {**dps, "dynamic_purchasing": False}, weeks=40)
+    assert closed.providers.summary(closed.metrics.frame())["providers_registered"] == 2

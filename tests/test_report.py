@@ -3,6 +3,7 @@ offline in a headless browser."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -14,6 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from simulation.cli.main import app
+from simulation.experiments.compare import compare_runs, plan_comparisons, significant
+from simulation.experiments.runner import execute, requests
+from simulation.experiments.store.writer import ResultsStore
+from simulation.params.loading import load_scenario
 from simulation.report.page import write_report
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -32,6 +37,19 @@ def small_pair(folder: Path) -> tuple[Path, Path]:
                      'name = "small_pilot"\n'
                      'weeks = { value = 12, assumption = "short test run" }\n' + SMALL)
     return base, pilot
+
+
+def report_effects(folder: Path) -> dict[str, dict[str, float]]:
+    """The paired effects of the report's runs, read back from its store (the report's seed,
+    replications and pairing)."""
+    base, pilot = str(folder / "small_base.toml"), str(folder / "small_pilot.toml")
+    loaded = {name: load_scenario(name) for name in (base, pilot)}
+    to_run, [(base_key, name)] = plan_comparisons({base: [pilot]}, loaded)
+    with ResultsStore(folder / "store", fsync=False) as store:
+        runs = {key: execute(requests(scenario, 2, 20170801, batch="report"), workers=1,
+                             store=store) for key, scenario in to_run.items()}
+    return compare_runs(to_run[base_key], loaded[name], runs[name], runs[base_key],
+                        20170801).effects
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +73,21 @@ def test_report_has_every_section(report: Path):
                     "Calibration status", "Reproducibility"):
         assert heading in text, heading
     assert re.search(r"The pilot (raises|lowers)|There is no clear change in", text)
+    said = html.unescape(re.sub(r"<[^>]+>", "", text))
+    effects = report_effects(report.parent)
+    for key, what in (("target_activation_rate_end",
+                       "the target group's activation rate at the end"),
+                      ("target_long_term_unemployed_end",
+                       "the number of long-term unemployed in the target group at the end")):
+        effect = effects[key]
+        if significant(effect):  # the direction word follows the sign of the effect
+            word = "raises" if effect["mean"] > 0 else "lowers"
+            assert re.search(rf"The pilot (\S.*; )?{word} {re.escape(what)} by ", said), key
+            assert not re.search(rf"(raises|lowers|no clear change in) {re.escape(what)}",
+                                 said.replace(f"{word} {what}", "")), key
+        else:
+            assert f"no clear change in {what} (" in said or f"nor in {what} (" in said, key
+            assert f"raises {what}" not in said and f"lowers {what}" not in said, key
     assert "activation rate" in text and "municipalities" in text
     assert "fitted" in text and "assumption" in text and "sourced" in text
     assert "SeedSequence(" in text and "mesa" in text and "numpy" in text

@@ -36,11 +36,14 @@ def _homogeneous_scenario():
             "education_employability": [1.0] * 3, "age_employability": [1.0] * 3,
             "work_hazard_by_band": [F] * N_BANDS, "matching_elasticity": 1.0,
             "vacancies_per_seeker": 10.0, "demand_growth_per_year": 0.0},
-        "flows": {"inflow_per_week": 0.0, "separation_per_week": S,
+        "flows": {"inflow_per_week": 0.0, "prior_job_losses_per_week": 0.0,
+                  "separation_per_week": S,
                   "exit_out_of_labour_force_per_week": 0.0, "long_term_exit_per_week": 0.0,
                   "exit_to_study_per_week": 0.0,
                   "return_from_study_per_week": 0.0},
         "public_office": {"meeting_effect": 0.0},
+        # no national rule either: its responses would send people to services
+        "national_policy": {"activation_model": {"enabled": False}},
     })
     return scenario.model_copy(update={"services": {}, "service_mix": {}})
 

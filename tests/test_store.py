@@ -232,15 +232,18 @@ def test_recover_settles_each_kind_of_crash_leftover(tmp_path: Path) -> None:
         running = store.begin(run_meta(1))  # killed while the model ran
         written = store.begin(run_meta(2))  # killed between write() and finish()
         store.write(written, *run_results(2))
-        (root / "tmp" / "half-written").mkdir()
-        (root / "registry" / ".x.tmp").write_text("{")
+        (root / "tmp" / "stage-half-written").mkdir()  # the store's own staging names
+        (root / "registry" / f".{written}.x.tmp").write_text("{")
+        (root / "tmp" / "notes.txt").write_text("not the store's")  # never touched
+        (root / "registry" / "mine.json").write_text("{}")
         shutil.copytree(other / "data" / "scenario=baseline" / f"run-{orphan}",
                         root / "data" / "scenario=baseline" / f"run-{orphan}")
         report = store.recover()
         assert report.failed == [running]
         assert report.completed == [written]
         assert report.registered == [orphan]
-        assert sorted(report.temp_removed) == [".x.tmp", "half-written"]
+        assert sorted(report.temp_removed) == [f".{written}.x.tmp", "stage-half-written"]
+        assert (root / "tmp" / "notes.txt").exists() and (root / "registry" / "mine.json").exists()
         assert store.has(written) and store.has(orphan) and not store.has(running)
         assert store.recover().clean
     with StoreReader(root) as reader:
@@ -405,3 +408,23 @@ def test_reader_keeps_up_with_a_writer_in_progress(tmp_path: Path) -> None:
             assert len(reader.runs(status="done")) == rep + 1
             assert reader.band_by_week("baseline", "unemployed")["runs"].tolist() == \
                 [rep + 1] * WEEKS
+
+
+def test_a_stored_ledger_comes_back_in_its_runs_row_order(tmp_path: Path) -> None:
+    """Readers return each run's ledger rows in the order the run produced them (by week,
+    payer, payee, item, scope), read after read, not in the order DuckDB's threads finish."""
+    from simulation.experiments.runner import execute, requests, run_meta
+    from simulation.params.loading import load_scenario
+
+    scenario = load_scenario("baseline", overrides={"region": {"job_seekers": 800}})
+    batch = requests(scenario, 3, seed=32, weeks=5)
+    with ResultsStore(tmp_path, fsync=False) as store:
+        fresh = execute(batch, workers=1, store=store)
+    run_ids = [run_meta(r).run_id for r in batch]
+    with StoreReader(tmp_path) as reader:
+        for _ in range(5):
+            for run_ids_read in (run_ids, run_ids[:1]):
+                ledger = reader.ledger(run_ids_read)
+                for run_id, result in zip(run_ids_read, fresh, strict=False):
+                    rows = ledger[ledger["run_id"] == run_id].drop(columns=["run_id", "scenario"])
+                    pd.testing.assert_frame_equal(rows.reset_index(drop=True), result.ledger)

@@ -15,7 +15,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from simulation.cli.common import UsageError, err, guarded, out, progress_bar
+from simulation.cli.common import UsageError, capped_workers, err, guarded, out, progress_bar
+from simulation.cli.paths import input_file, output_folder
+from simulation.experiments.outputs import check_output
 
 CALIBRATION = Path(str(resources.files("calibration")))
 
@@ -60,7 +62,8 @@ def calibrate(
             min=1, max=100, help="Common seeds per candidate (default 3; abc: seeds per "
             "particle, default 1)")] = None,
         seed: Annotated[int, typer.Option(min=0)] = 2015,
-        workers: Annotated[int | None, typer.Option(min=1, max=256)] = None,
+        workers: Annotated[int | None, typer.Option(
+            min=1, help="Local worker processes (default and most: every core)")] = None,
         scale: Annotated[float | None, typer.Option(
             min=0.001, max=1.0, help="Population scale while fitting (default 1/3; abc: 0.1)")]
         = None,
@@ -111,10 +114,18 @@ def calibrate(
     if method == "abc":
         from simulation.cli.calibrate_abc import calibrate_abc
 
+        input_file(targets, "--targets")
+        input_file(priors, "--priors")
+        if observed is not None:
+            input_file(observed, "--observed")
+        if not check:
+            output_folder(out_dir, "--out")
+            output_folder(abc_db, "--abc-db")
         calibrate_abc(rows=_load_targets(targets, observed, observed_scenario), priors=priors,
                       population=population, generations=generations,
                       max_simulations=max_simulations, min_epsilon=min_epsilon,
-                      seeds=seeds or 1, seed=seed, scale=scale or 0.1, workers=workers,
+                      seeds=seeds or 1, seed=seed,
+                      scale=scale if scale is not None else 0.1, workers=workers,
                       ppc_draws=ppc_draws, report_scale=report_scale, out_dir=out_dir,
                       abc_db=abc_db, check=check, dask=dask, dask_local=dask_local)
         return
@@ -125,6 +136,13 @@ def calibrate(
     from calibration.report import write_reports
     from calibration.targets import TargetsError
 
+    input_file(targets, "--targets")
+    input_file(params, "--params")
+    if observed is not None:
+        input_file(observed, "--observed")
+    if not check:
+        output_folder(out_dir, "--out")
+        output_folder(study.parent, "--study")
     rows = _load_targets(targets, observed, observed_scenario)
     try:
         free = read_params(params)
@@ -136,7 +154,7 @@ def calibrate(
         return
     settings = Settings(budget=budget, seeds=seeds or 3, seed=seed,
                         scale=scale if scale is not None else 1 / 3,
-                        workers=dask_local or workers,
+                        workers=dask_local or capped_workers(workers),
                         fixed_point_iterations=fixed_point_iterations,
                         polish_iterations=polish_iterations, report_seeds=report_seeds,
                         report_scale=report_scale, dask=dask,
@@ -192,7 +210,8 @@ def sensitivity(
         seeds: Annotated[int, typer.Option(min=1, max=100)] = 1,
         seed: Annotated[int, typer.Option(min=0)] = 2015,
         scale: Annotated[float, typer.Option(min=0.001, max=1.0)] = 1 / 6,
-        workers: Annotated[int | None, typer.Option(min=1, max=256)] = None,
+        workers: Annotated[int | None, typer.Option(
+            min=1, help="Local worker processes (default and most: every core)")] = None,
         html: Annotated[Path | None, typer.Option(help="Where to write the HTML figure")] = None,
         ) -> None:
     """Which parameters move which outputs: Morris or Sobol (SALib), ranked table + figure."""
@@ -210,6 +229,7 @@ def sensitivity(
 
     if method not in ("morris", "sobol"):
         raise UsageError(f"--method: must be morris or sobol, got {method!r}")
+    input_file(params, "--params")
     names = [o.strip() for item in (outputs or DEFAULT_OUTPUTS) for o in item.split(",")
              if o.strip()]
     for name in names:
@@ -222,11 +242,16 @@ def sensitivity(
     except TargetsError as exc:
         raise UsageError(str(exc)) from None
     resolved = load_scenario(scenario)
+    path = html or Path("results") / "sensitivity" / f"{resolved.name}_{method}.html"
+    output_folder(path.parent, "--html")
+    for target in (path, path.with_suffix(".csv")):  # both are replaced, as before
+        if target.parent.exists():
+            check_output(target, overwrite=True)
     X = sample(free, method, samples, seed)
     with progress_bar(len(X) * seeds, f"{method} on {resolved.name}") as advance:
-        evaluate = model_evaluator(scenario, free, names, seeds, seed, scale, workers, advance)
+        evaluate = model_evaluator(scenario, free, names, seeds, seed, scale,
+                                   capped_workers(workers), advance)
         table = analyse(free, X, evaluate(X), names, method, seed)
-    path = html or Path("results") / "sensitivity" / f"{resolved.name}_{method}.html"
     write_html(table, f"{method} sensitivity of {resolved.name} ({len(X)} points × {seeds} "
                       f"seeds, scale {scale:.3g})", path)
     table.to_csv(path.with_suffix(".csv"), index=False)

@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.table import Table
 
-from simulation.cli.common import UsageError, err, out
+from simulation.cli.common import UsageError, capped_workers, err, out
 
 
 def calibrate_abc(*, rows: list[Any], priors: Path, population: int, generations: int,
@@ -36,7 +36,8 @@ def calibrate_abc(*, rows: list[Any], priors: Path, population: int, generations
         return
     settings = AbcSettings(population=population, generations=generations,
                            max_simulations=max_simulations, min_epsilon=min_epsilon,
-                           seeds=seeds, seed=seed, scale=scale, workers=dask_local or workers,
+                           seeds=seeds, seed=seed, scale=scale,
+                           workers=dask_local or capped_workers(workers),
                            dask=dask, use_dask=dask is not None or dask_local is not None,
                            ppc_draws=ppc_draws, report_scale=report_scale)
 

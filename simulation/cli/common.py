@@ -1,13 +1,16 @@
 """What every ``pilotsim`` command shares: the app, consoles, options, one-line errors, the
 engine and store options, and running a batch with them.
 
-Bad input never produces a traceback: a scenario that cannot be used is
-reported as one line ``error: FILE: FIELD: message`` on stderr, exit status 2.
+Bad input never produces a traceback: a scenario that cannot be used is reported as one line
+``error: FILE: FIELD: message`` on stderr, exit status 2; so is every other refusal (a path,
+a range, a busy or foreign store). Messages are printed as plain text: a ``[`` or ``:x:`` in
+a path is printed as it is, never read as markup or an emoji.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
@@ -18,16 +21,19 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from simulation.experiments.outputs import OutputError
 from simulation.experiments.store.layout import DEFAULT_ROOT
+from simulation.experiments.store.opening import NotAStoreError, StoreRefusal, is_store
+from simulation.params.loading import ScenarioError, library_names, load_scenario
 
 if TYPE_CHECKING:
     from simulation.engine.results import RunResult
     from simulation.experiments.runner import RunRequest
     from simulation.experiments.store.writer import ResultsStore
-from simulation.params.loading import ScenarioError, library_names, load_scenario
 
-out = Console(width=None if Console().is_terminal else 140)
-err = Console(stderr=True)
+_PLAIN = {"markup": False, "emoji": False, "highlight": False}
+out = Console(width=None if Console().is_terminal else 140, **_PLAIN)  # type: ignore[arg-type]
+err = Console(stderr=True, **_PLAIN)  # type: ignore[arg-type]
 
 # Options shared by every command that runs replications.
 StoreOption = Annotated[Path, typer.Option("--store", help="Results store folder",
@@ -35,13 +41,13 @@ StoreOption = Annotated[Path, typer.Option("--store", help="Results store folder
 NoStoreOption = Annotated[bool, typer.Option("--no-store",
                                              help="Keep no results: run everything again")]
 WorkersOption = Annotated[int | None, typer.Option(
-    min=1, max=256, help="Local worker processes (default: every core)")]
+    min=1, help="Local worker processes (default and most: every core)")]
 DaskOption = Annotated[str | None, typer.Option(
     "--dask", metavar="SCHEDULER_ADDRESS",
     help="Run on the Dask scheduler at this address, e.g. tcp://127.0.0.1:8786")]
 DaskLocalOption = Annotated[int | None, typer.Option(
-    "--dask-local", metavar="N", min=1, max=256,
-    help="Run on a Dask LocalCluster of N worker processes")]
+    "--dask-local", metavar="N", min=1,
+    help="Run on a Dask LocalCluster of N worker processes (at most every core)")]
 DEFAULT_STORE = Path(DEFAULT_ROOT)
 
 
@@ -49,9 +55,18 @@ class UsageError(Exception):
     """Bad command-line input that is not a scenario file problem."""
 
 
+def one_line(text: str) -> str:
+    """A message as one line: whitespace runs (newlines included) become one space."""
+    return " ".join(str(text).split())
+
+
 def fail(message: str) -> None:
-    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    err.print(f"error: {one_line(message)}", soft_wrap=True)
     raise typer.Exit(2)
+
+
+def note(message: str) -> None:
+    err.print(f"note: {one_line(message)}", soft_wrap=True)
 
 
 def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,10 +75,10 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (ScenarioError, UsageError) as exc:
+        except (ScenarioError, UsageError, OutputError, StoreRefusal) as exc:
             fail(str(exc))
         except KeyboardInterrupt:
-            err.print("interrupted", markup=False)
+            err.print("interrupted")
             raise typer.Exit(130) from None
     return wrapper
 
@@ -79,7 +94,7 @@ def progress_bar(total: int, label: str):
         yield lambda *_: progress.advance(task)
 
 
-def fmt(value: float) -> str:
+def fmt(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if abs(value) >= 1e6:
@@ -87,6 +102,13 @@ def fmt(value: float) -> str:
     if abs(value) < 1 and value != 0:
         return f"{value:.3f}"
     return f"{value:,.0f}"
+
+
+def text(value: Any) -> str:
+    """A table cell: missing values (None, NaN) are empty."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
 
 
 def json_ready(value: Any) -> Any:
@@ -101,7 +123,7 @@ def json_ready(value: Any) -> Any:
 
 
 def comparison_groups(baseline: str | None, scenarios: list[str],
-                       every: bool) -> dict[str, list[str]]:
+                      every: bool) -> dict[str, list[str]]:
     """Which scenarios to compare with which baseline."""
     if every:
         if baseline or scenarios:
@@ -114,7 +136,27 @@ def comparison_groups(baseline: str | None, scenarios: list[str],
         return groups
     if not baseline or not scenarios:
         raise UsageError("name a baseline and at least one scenario, or pass --all")
-    return {baseline: [s for s in scenarios if s != baseline]}
+    others = [s for s in scenarios if s != baseline]
+    if not others:
+        raise UsageError(f"nothing to compare: {baseline} is the baseline; name another "
+                         "scenario")
+    return {baseline: others}
+
+
+def cores() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def capped_workers(workers: int | None, option: str = "--workers") -> int | None:
+    """Local processes above the cores run no faster and cost memory each: use the cores."""
+    if workers is not None and workers > cores():
+        note(f"{option} {workers} is more than the {cores()} cores here; using {cores()}")
+        return cores()
+    return workers
 
 
 def engine_options(workers: int | None, dask: str | None, dask_local: int | None
@@ -134,23 +176,36 @@ def engine_options(workers: int | None, dask: str | None, dask_local: int | None
 
 
 @contextmanager
-def coordinator_store(root: Path, no_store: bool) -> Iterator[ResultsStore | None]:
-    """Open the store as its one writer, settling whatever a killed run left behind."""
-    if no_store:
-        yield None
-        return
-    import duckdb
+def coordinator_store(root: Path, no_store: bool, unstored_ok: bool = True
+                      ) -> Iterator[tuple[ResultsStore | None, Path | None]]:
+    """Open the store as its one writer, settling whatever a killed run left behind.
 
+    Yields ``(writer, read_from)``. When another run holds the store or it is read-only,
+    a command that only needs results (``unstored_ok``) reads what is stored and runs the
+    rest without storing it (``(None, root)``, with a note); other commands are refused with
+    the reason. A folder that is not a store is always refused.
+    """
+    if no_store:
+        yield None, None
+        return
     from simulation.experiments.store.writer import ResultsStore
 
     try:
         store = ResultsStore(root)
-    except duckdb.IOException as exc:
-        raise UsageError(f"{root}: the results store is in use by another pilotsim run "
-                         f"({str(exc).splitlines()[0]})") from None
+    except StoreRefusal as exc:
+        if not unstored_ok or isinstance(exc, NotAStoreError):
+            raise
+        refusal: StoreRefusal | None = exc
+    else:
+        refusal = None
+    if refusal is not None:
+        note(f"{refusal}; stored runs are read from it, new runs are not stored")
+        yield None, (root if is_store(root) else None)
+        return
     with store:
-        store.recover()
-        yield store
+        for line in store.recover().notes():
+            note(f"{root}: {line}")
+        yield store, None
 
 
 @contextmanager
@@ -173,15 +228,21 @@ def run_progress(total: int, label: str) -> Iterator[Callable[[RunRequest, bool]
 
 
 def execute_from_cli(batch: Sequence[RunRequest], label: str, store: Path, no_store: bool,
-                     workers: int | None, dask: str | None, dask_local: int | None
-                     ) -> list[RunResult]:
+                     workers: int | None, dask: str | None, dask_local: int | None, *,
+                     unstored_ok: bool = True) -> list[RunResult]:
     """Run a batch with the command line's engine and store options."""
     from simulation.experiments.runner import execute
 
     engine = engine_options(workers, dask, dask_local)
-    with coordinator_store(store, no_store) as results_store, \
+    with coordinator_store(store, no_store, unstored_ok) as (writer, read_from), \
             run_progress(len(batch), label) as advance:
+        # capped (with a note) only once nothing can refuse the run any more; a local Dask
+        # cluster, like the local pool, gains nothing from more processes than cores
+        if engine["executor"] == "local" or engine.get("workers"):
+            engine["workers"] = capped_workers(
+                engine["workers"], "--workers" if engine["executor"] == "local"
+                else "--dask-local")
         try:
-            return execute(batch, store=results_store, on_done=advance, **engine)
+            return execute(batch, store=writer, read_from=read_from, on_done=advance, **engine)
         except ConnectionError as exc:
             raise UsageError(str(exc)) from None

@@ -24,11 +24,15 @@ from simulation.cli.common import (
     fmt,
     guarded,
     json_ready,
+    note,
     out,
+    text,
 )
 from simulation.engine.catalogue import in_group
+from simulation.experiments.outputs import check_output
 from simulation.experiments.store.files import write_table
 from simulation.experiments.store.layout import DETAIL_TABLES
+from simulation.experiments.sweep import MAX_RUNS as SWEEP_MAX_RUNS
 
 # --- sweep ------------------------------------------------------------------------------------
 
@@ -47,7 +51,11 @@ def sweep(scenario: Annotated[str, typer.Argument(help="Library name or path of 
           workers: WorkersOption = None, dask: DaskOption = None,
           dask_local: DaskLocalOption = None,
           as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")]
-          = False) -> None:
+          = False,
+          max_runs: Annotated[int, typer.Option(
+              "--max-runs", min=1,
+              help="Most runs (points × replications) the sweep may make")] = SWEEP_MAX_RUNS,
+          ) -> None:
     """Run a scenario at many parameter values; running the same sweep again resumes it."""
     from simulation.experiments.runner import code_version, run_meta
     from simulation.experiments.statistics import mean_ci
@@ -58,10 +66,12 @@ def sweep(scenario: Annotated[str, typer.Argument(help="Library name or path of 
     try:
         plan = Sweep(scenario, tuple(parse_parameter(p) for p in param), design,  # type: ignore[arg-type]
                      samples, replications, seed, weeks)
-        sweep_id, points, batch = plan.build()
+        sweep_id, points, batch = plan.build(max_runs)
     except SweepError as exc:
         raise UsageError(str(exc)) from None
-    results = execute_from_cli(batch, sweep_id, store, no_store, workers, dask, dask_local)
+    # a sweep exists to be stored: a busy or read-only store refuses it, with the reason
+    results = execute_from_cli(batch, sweep_id, store, no_store, workers, dask, dask_local,
+                               unstored_ok=False)
     shown = in_group("sweep")
     version = code_version()
     rows = []
@@ -92,7 +102,7 @@ def sweep(scenario: Annotated[str, typer.Argument(help="Library name or path of 
                         for m in shown))
     out.print(table)
     if not no_store:
-        err.print(f"stored in {store} as batch {sweep_id}", markup=False, highlight=False)
+        err.print(f"stored in {store} as batch {sweep_id}")
 
 
 # --- runs and export --------------------------------------------------------------------------
@@ -105,6 +115,9 @@ def _reader(store: Path):  # noqa: ANN202 - StoreReader, imported lazily
     except FileNotFoundError:
         raise UsageError(f"{store}: no results store here (run something first, or pass "
                          "--store DIR)") from None
+    except OSError as exc:
+        raise UsageError(f"{str(store)[:200]}: cannot be read as a results store "
+                         f"({exc.strerror or exc})") from None
 
 
 def _select_runs(store: Path, scenario: str | None, status: str | None, batch: str | None,
@@ -161,10 +174,10 @@ def runs(store: StoreOption = DEFAULT_STORE, scenario: ScenarioFilter = None,
     for row in frame.itertuples():
         seconds = (row.finished_at - row.started_at).total_seconds() \
             if row.finished_at == row.finished_at and row.finished_at is not None else None
-        table.add_row(row.run_id, row.scenario, row.batch or "", str(row.replication),
+        table.add_row(row.run_id, row.scenario, text(row.batch), str(row.replication),
                       row.status, f"{row.started_at:%Y-%m-%d %H:%M:%S}",
                       "" if seconds is None else f"{seconds:.1f}",
-                      "" if row.tags == "{}" else row.tags)
+                      "" if row.tags == "{}" else text(row.tags))
     out.print(table)
 
 
@@ -190,13 +203,11 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
     tables = ("weekly", "summary", "ledger", "runs", *DETAIL_TABLES)
     if table not in tables:
         raise UsageError(f"--table is one of {', '.join(tables)}, not {table!r}")
-    if output.exists() and not force:
-        raise UsageError(f"{output} exists; pass --force to replace it")
-    if not output.parent.is_dir():
-        raise UsageError(f"{output.parent}: no such folder")
+    check_output(output, force)
     chosen = _select_runs(store, scenario, "done", batch, code_version, run_id, tag)
     if chosen.empty:
         raise UsageError("no done runs match")
+    damaged: set[str] = set()
     try:
         if table == "runs":
             write_table(chosen, output, fmt_name, force)
@@ -204,6 +215,10 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
             with _reader(store) as reader:
                 reader.export(list(chosen["run_id"]), output, table=table,
                               fmt=fmt_name, overwrite=force)  # type: ignore[arg-type]
+                damaged = reader.damaged & set(chosen["run_id"])
     except FileExistsError:
-        raise UsageError(f"{output} exists; pass --force to replace it") from None
-    err.print(f"wrote {len(chosen)} runs' {table} to {output}", markup=False, highlight=False)
+        raise UsageError(f"{output}: exists; pass --force to overwrite") from None
+    if damaged:
+        note(f"{len(damaged)} run(s) left out: their stored files are damaged (the next run "
+             "or sweep on this store sets them aside and runs them again)")
+    err.print(f"wrote {len(chosen) - len(damaged)} runs' {table} to {output}")

@@ -30,6 +30,7 @@ from simulation.cli.common import (
 )
 from simulation.cli.posterior_effects import PosteriorFileOption, PosteriorOption
 from simulation.experiments.compare import plan_comparisons
+from simulation.experiments.outputs import check_output
 from simulation.params.loading import load_scenario
 
 if TYPE_CHECKING:
@@ -52,13 +53,6 @@ RegionSdOption = Annotated[float, typer.Option(
 
 def command_line() -> str:
     return "pilotsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-
-
-def _check_out(path: Path, force: bool) -> None:
-    if path.exists() and not force:
-        raise UsageError(f"{path}: exists; pass --force to overwrite")
-    if not path.parent.is_dir():
-        raise UsageError(f"{path.parent}: no such folder")
 
 
 def _with_cohorts(batch: list[RunRequest], results: list[RunResult], workers: int | None,
@@ -113,17 +107,18 @@ def report(
         ) -> None:
     """Write the planner's report: effects, costs by payer, sources, calibration (one HTML file).
     """
-    from simulation.experiments.power import PowerError, parse_sizes
+    from simulation.experiments.power import PowerError, check_work, parse_sizes
     from simulation.experiments.runner import code_version, requests, run_meta
     from simulation.report.page import render, write_report
     from simulation.report.sections import Reproducibility, build_sections
 
-    _check_out(output, force)
+    check_output(output, force)  # before any replication runs
     # the posterior is checked before anything runs
     chosen = posterior_effects.draws(posterior, posterior_file, seed) \
         if posterior is not None else None
     try:
         size_list = parse_sizes(sizes) if power else []
+        check_work(size_list, resamples)
     except PowerError as exc:
         raise UsageError(str(exc)) from None
     groups = comparison_groups(baseline, scenarios or [], every)
@@ -164,7 +159,7 @@ def report(
         write_report(render(sections, repro), output, force)
     except FileExistsError:
         raise UsageError(f"{output}: exists; pass --force to overwrite") from None
-    err.print(f"wrote {output} ({len(sections)} comparisons)", markup=False, highlight=False)
+    err.print(f"wrote {output} ({len(sections)} comparisons)")
 
 
 @guarded
@@ -191,7 +186,13 @@ def power(
 
     Runs the scenario and its baseline with the same seeds (per-person outcomes are not kept
     in the results store, so these runs are always made afresh)."""
-    from simulation.experiments.power import DESIGNS, OUTCOMES, PowerError, parse_sizes
+    from simulation.experiments.power import (
+        DESIGNS,
+        OUTCOMES,
+        PowerError,
+        check_work,
+        parse_sizes,
+    )
     from simulation.experiments.runner import requests
 
     if design not in DESIGNS:
@@ -199,9 +200,10 @@ def power(
     if outcome not in OUTCOMES:
         raise UsageError(f"--outcome: one of {', '.join(OUTCOMES)}, not {outcome!r}")
     if html_out is not None:
-        _check_out(html_out, force)
+        check_output(html_out, force)
     try:
         size_list = parse_sizes(sizes)
+        check_work(size_list, resamples)
     except PowerError as exc:
         raise UsageError(str(exc)) from None
     pilot, base = load_scenario(scenario), load_scenario(baseline)

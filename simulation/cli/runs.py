@@ -29,6 +29,7 @@ from simulation.cli.common import (
 )
 from simulation.cli.posterior_effects import PosteriorFileOption, PosteriorOption
 from simulation.engine.catalogue import in_group
+from simulation.experiments.outputs import check_output, write_output
 from simulation.params.loading import load_scenario
 
 
@@ -106,8 +107,8 @@ def compare(
         posterior_effects.compare(groups, posterior, posterior_file, replications, seed, weeks,
                                   store, no_store, workers, dask, dask_local, as_json)
         return
-    if csv is not None and csv.exists() and not force:
-        raise UsageError(f"{csv}: exists; pass --force to overwrite")
+    if csv is not None:
+        check_output(csv, force)  # before any replication runs
     # keyed by the name or path the user gave, so files outside the library work too
     loaded = {arg: load_scenario(arg) for base, names in groups.items()
               for arg in (base, *names)}
@@ -131,7 +132,8 @@ def compare(
         levels_by_pair[comparison.scenario] = summarise_replications(
             [r.summary for r in by_key[base_key]])
     if csv is not None:
-        _write_csv_atomically(comparisons_frame(comparisons, baseline_levels), csv)
+        frame = comparisons_frame(comparisons, baseline_levels)
+        write_output(csv, lambda temp: frame.to_csv(temp, index=False), force)
     if as_json:
         print(json.dumps(json_ready({
             "baselines": list(groups), "replications": replications, "seed": seed,
@@ -146,12 +148,6 @@ def compare(
         return
     for c in comparisons:
         _print_comparison(c, levels_by_pair[c.scenario], replications)
-
-
-def _write_csv_atomically(frame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(path)
 
 
 def _print_comparison(comparison, baseline_levels: dict, replications: int) -> None:

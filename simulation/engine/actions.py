@@ -32,19 +32,20 @@ def leave_for_work(region: Region, index: np.ndarray) -> None:
     region.metrics.count_exits_to_work(index[s.state[index] == State.UNEMPLOYED])
 
 
-def fill(region: Region, firm: Firm, hires: int, matched: bool = False) -> None:
-    """A firm fills ``hires`` vacancies. Advertised ones go first, unless the hires came
-    through matching and a mechanism that models vacancy types (the growth economy's hidden
-    vacancies) splits them; mechanisms hear what was filled."""
+def fill(region: Region, firms: np.ndarray, hires: np.ndarray, matched: bool = False) -> None:
+    """Firms (by number, each once, in firm order) fill ``hires`` vacancies each. Advertised
+    ones go first, unless the hires came through matching and a mechanism that models vacancy
+    types (the growth economy's hidden vacancies) splits them; mechanisms hear what was
+    filled."""
     from_hidden = None
     if matched:
         for mechanism in region.mechanisms:
-            from_hidden = mechanism.hidden_fills(firm, hires)
+            from_hidden = mechanism.hidden_fills(firms, hires)
             if from_hidden is not None:
                 break
-    posted, hidden = firm.fill(hires, from_hidden=from_hidden)
+    posted, hidden = region.firm_table.fill(firms, hires, from_hidden)
     for mechanism in region.mechanisms:
-        mechanism.filled(firm, hires, posted, hidden)
+        mechanism.filled(firms, hires, posted, hidden)
 
 
 def hire(region: Region, index: np.ndarray, firm: Firm | None) -> None:
@@ -54,7 +55,7 @@ def hire(region: Region, index: np.ndarray, firm: Firm | None) -> None:
     leave_for_work(region, index)
     if firm is not None:
         region.seekers.firm[index] = firm.number
-        fill(region, firm, len(index))
+        fill(region, np.array([firm.number]), np.array([len(index)]))
     place(region, index)
 
 

@@ -77,6 +77,7 @@ class ActivationModel(Mechanism):
         self.last_week = (week_of(start, rule.end_date) if rule.end_date is not None
                           else 10**9)
         self.cuts = np.zeros(2, dtype=np.int64)  # review periods ended in a cut: other, target
+        self.cut_this_week = 0  # job seekers whose benefit this week was paid with the cut
 
     def phases(self) -> dict[str, Callable[[], None]]:
         return {"meetings": self.respond, "payments": self.review}
@@ -105,6 +106,7 @@ class ActivationModel(Mechanism):
         """This week's paid days, activity and reviews; after the rule's end, no cut remains."""
         region = self.region
         s = region.seekers
+        self.cut_this_week = 0
         if region.week > self.last_week:
             s.view("cut_days_left")[:] = 0
             return
@@ -116,9 +118,14 @@ class ActivationModel(Mechanism):
             s.view("benefit") != Benefit.NONE)
         week = ReviewWeek(paid=paid, in_service=paid & (state == State.IN_SERVICE),
                           working=in_states(state, State.EMPLOYED, State.SUBSIDISED))
+        # payments ran first this week: a running cut there is what this week withheld
+        self.cut_this_week = int((paid & (s.view("cut_days_left") > 0)).sum())
         cut = review_week(s, index, week, region.scenario.benefits.days_per_week, self.rule)
         in_target = int(s.target[cut].sum())
         self.cuts += (len(cut) - in_target, in_target)
+
+    def weekly_row(self) -> dict[str, float]:
+        return {"activation_model_cut_seekers": self.cut_this_week}
 
     def summary(self, weekly: pd.DataFrame) -> dict[str, float]:
         return {"activation_model_cuts": float(self.cuts.sum()),

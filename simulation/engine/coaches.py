@@ -40,6 +40,16 @@ class Coach(mesa.Agent):
         self.slots = int(week_slots(np.array([self.slots_per_week]), self.model.rng)[0])
 
 
+def office_slots(office: Office) -> np.ndarray:
+    """This week's meeting slots of every coach: the TE office's from the main stream, the
+    pilot's from the pilot's own."""
+    te = len(office.te_coaches)
+    slots = week_slots(office.slots_per_week[:te], office.rng)
+    if office.pilot_rng is None:
+        return slots
+    return np.concatenate([slots, week_slots(office.slots_per_week[te:], office.pilot_rng)])
+
+
 def week_slots(slots_per_week: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Whole meeting slots this week, per coach: a fractional slot is held with that
     probability (one draw per coach, in coach order)."""
@@ -99,6 +109,9 @@ class Office:
                     tuple(coaching.payer_shares)))
             self.pilot_coaches = np.arange(start, len(self.coaches))
         self.slots_per_week = np.array([c.slots_per_week for c in self.coaches], dtype=float)
+        # the pilot's coaches draw their weekly slots from their own stream, so a pilot that
+        # meets nobody leaves everyone else's draws (and paths) as in its baseline
+        self.pilot_rng = model.rng.spawn(1)[0] if len(self.pilot_coaches) else None
         self.interval = np.array([c.interval_weeks for c in self.coaches])
         self.effect = np.array([c.meeting_effect for c in self.coaches])
         self.referral = np.array([c.referral_multiplier for c in self.coaches])

@@ -14,6 +14,8 @@ import numpy as np
 
 from simulation.params.schema import LabourMarket
 
+FIRM_KINDS = ("stable", "growth", "solo", "anchor")  # solo: a solo entrepreneur's firm
+
 
 class FirmTable:
     """The firms' numbers as arrays, one row per firm (its agent's ``number``), so a week's
@@ -28,6 +30,7 @@ class FirmTable:
         "hires": np.int64, "separations": np.int64,
         "need_rate": np.float64,      # growth firms: recruitment needs per week (growth)
         "capability": np.float64,     # share of needs turned into vacancies (growth)
+        "kind": np.int8,              # FIRM_KINDS: stable, growth, solo, anchor
     }
 
     def __init__(self) -> None:
@@ -51,6 +54,25 @@ class FirmTable:
     def view(self, name: str) -> np.ndarray:
         """The live rows of one column."""
         return getattr(self, name)[: self.n]
+
+    def fill(self, numbers: np.ndarray, hires: np.ndarray,
+             from_hidden: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Firms ``numbers`` (each listed once) fill ``hires`` vacancies each: advertised
+        ones first unless ``from_hidden`` says how many were hidden ones. Returns the
+        advertised and hidden vacancies filled."""
+        posted, hidden = self.posted[numbers], self.hidden[numbers]
+        if from_hidden is None:
+            from_posted = np.minimum(hires, posted)
+            filled_hidden = np.minimum(hidden, hires - from_posted)
+        else:
+            filled_hidden = np.minimum(from_hidden, hidden)
+            from_posted = np.minimum(hires - filled_hidden, posted)
+            filled_hidden = np.minimum(hidden, hires - from_posted)
+        self.posted[numbers] = posted - from_posted
+        self.hidden[numbers] = hidden - filled_hidden
+        self.hires[numbers] += hires
+        self.size[numbers] += hires
+        return from_posted, filled_hidden
 
 
 def _column(name: str) -> property:
@@ -83,22 +105,22 @@ class Firm(mesa.Agent):
         self.number = table.add(sector, size, posting_rate)  # its row, and place in the list
         self.growth = growth
 
+    @property
+    def growth(self) -> str:
+        """What kind of firm: ``stable``, ``growth``, ``solo`` or ``anchor``."""
+        return FIRM_KINDS[self.table.kind[self.number]]
+
+    @growth.setter
+    def growth(self, kind: str) -> None:
+        self.table.kind[self.number] = FIRM_KINDS.index(kind)
+
     def fill(self, hires: int, from_hidden: int | None = None) -> tuple[int, int]:
         """Fill ``hires`` vacancies, advertised ones first unless ``from_hidden`` says how many
         of them were hidden ones; returns the advertised and hidden vacancies filled."""
-        posted, hidden = int(self.posted), int(self.hidden)
-        if from_hidden is None:
-            from_posted = min(hires, posted)
-            filled_hidden = min(hidden, hires - from_posted)
-        else:
-            filled_hidden = min(from_hidden, hidden)
-            from_posted = min(hires - filled_hidden, posted)
-            filled_hidden = min(hidden, hires - from_posted)
-        self.posted = posted - from_posted
-        self.hidden = hidden - filled_hidden
-        self.hires += hires
-        self.size += hires
-        return from_posted, filled_hidden
+        posted, hidden = self.table.fill(
+            np.array([self.number]), np.array([hires]),
+            None if from_hidden is None else np.array([from_hidden]))
+        return int(posted[0]), int(hidden[0])
 
     def separate(self, leavers: int) -> None:
         self.separations += leavers

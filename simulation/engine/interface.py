@@ -83,13 +83,14 @@ class Mechanism:
     def count_searchers(self, searching: np.ndarray) -> None:
         """This week's searchers, as matching found them."""
 
-    def hidden_fills(self, firm: Firm, hires: int) -> int | None:
-        """How many of a firm's hires in matching fill its hidden vacancies (None: advertised
-        ones first)."""
+    def hidden_fills(self, firms: np.ndarray, hires: np.ndarray) -> np.ndarray | None:
+        """How many of each firm's hires in matching fill its hidden vacancies (None:
+        advertised ones first). ``firms`` are firm numbers, each once, in firm order."""
         return None
 
-    def filled(self, firm: Firm, hires: int, posted: int, hidden: int) -> None:
-        """``firm`` filled ``posted`` advertised and ``hidden`` hidden vacancies."""
+    def filled(self, firms: np.ndarray, hires: np.ndarray, posted: np.ndarray,
+               hidden: np.ndarray) -> None:
+        """Firms filled ``posted`` advertised and ``hidden`` hidden vacancies each."""
 
     def service_completed(self, index: np.ndarray, service: Service) -> None:
         """A cohort completed an episode of ``service``."""

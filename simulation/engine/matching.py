@@ -148,5 +148,5 @@ def assign_to_firms(region: Region, hired: np.ndarray, open_weight: np.ndarray) 
             weights = np.ones(len(firms))
         counts = rng.multinomial(len(members), weights / weights.sum())
         s.firm[members] = np.repeat(firms, counts)
-        for number in np.flatnonzero(counts):
-            fill(region, region.firms[firms[number]], int(counts[number]), matched=True)
+        hiring = np.flatnonzero(counts)
+        fill(region, firms[hiring], counts[hiring], matched=True)

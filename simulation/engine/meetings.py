@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.engine.coaches import allocate_meetings, week_slots
+from simulation.engine.coaches import allocate_meetings, office_slots
 from simulation.engine.seekers import NO_ONE, State
 from simulation.params.schema import PROFILES, SERVICE_NAMES, Scenario
 
@@ -75,7 +75,7 @@ def hold_meetings(region: Region) -> None:
     """This week's meetings, most overdue first within each coach's slots; referrals."""
     office = region.office
     s, week, rng = region.seekers, region.week, region.rng
-    slots = week_slots(office.slots_per_week, rng)
+    slots = office_slots(office)
     unemployed = np.flatnonzero(s.view("state") == State.UNEMPLOYED)
     if office.providers_guide:  # the provider, not the office, guides its clients
         unemployed = unemployed[s.provider[unemployed] == NO_ONE]

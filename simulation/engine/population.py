@@ -107,8 +107,12 @@ def start_initial_services(region: Region) -> None:
 def register_inflows(region: Region) -> None:
     """This week's new job seekers: drawn from the inflow stream, given a coach."""
     flows = region.scenario.flows
-    count = int(region.inflow_rng.poisson(flows.inflow_per_week
-                                          * region.scenario.region.job_seekers))
+    rate = flows.inflow_per_week
+    if flows.prior_job_losses_per_week > 0:
+        # former job seekers in work before the run who lose their job this week
+        rate += flows.prior_job_losses_per_week * (
+            1.0 - flows.separation_per_week) ** (region.week - 1)
+    count = int(region.inflow_rng.poisson(rate * region.scenario.region.job_seekers))
     if count == 0:
         return
     index = new_seekers(region, count, flows.inflow_benefit_shares, region.inflow_rng)

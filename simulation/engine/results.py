@@ -100,7 +100,8 @@ def summarise(model: Region, weekly: pd.DataFrame) -> dict[str, float]:
 def _clients_by_year(model: Region) -> dict[str, float]:
     """Distinct registered job seekers (``clients_during_<year>``) and target-group clients
     (``target_clients_during_<year>``) in each calendar year of the scenario's horizon (a part
-    year, or a run cut short, counts only its simulated weeks)."""
+    year, or a run cut short, counts only its simulated weeks), and over the whole run
+    (``clients_during_run``)."""
     s, metrics = model.seekers, model.metrics
     last_week = max(1, model.week, model.scenario.weeks)
     out: dict[str, float] = {}
@@ -108,6 +109,9 @@ def _clients_by_year(model: Region) -> dict[str, float]:
         bit = metrics.year_bit(year)
         out[f"clients_during_{year}"] = float(((s.view("seeker_years") & bit) > 0).sum())
         out[f"target_clients_during_{year}"] = float(((s.view("client_years") & bit) > 0).sum())
+    # over the whole run: a job seeker (client) in some week of any of its years
+    out["clients_during_run"] = float((s.view("seeker_years") != 0).sum())
+    out["target_clients_during_run"] = float((s.view("client_years") != 0).sum())
     return out
 
 

@@ -31,6 +31,7 @@ from simulation.experiments.statistics import (
     metric_value,
     summarise_replications,
 )
+from simulation.params.loading import content_hash
 from simulation.params.schema import Interventions, Scenario
 
 BOOTSTRAP_DRAWS = 2000
@@ -84,8 +85,8 @@ def ratio_ci(numerator: Sequence[float], denominator: Sequence[float],
     if len(den) == 0 or den.mean() <= 0:
         return nan
     point = float(num.mean() / den.mean())
-    if len(den) < 2:
-        return {"mean": point, "ci95_low": point, "ci95_high": point}
+    if len(den) < 2:  # one replication: no interval
+        return {"mean": point, "ci95_low": float("nan"), "ci95_high": float("nan")}
     picks = rng.integers(0, len(den), size=(BOOTSTRAP_DRAWS, len(den)))
     den_means = den[picks].mean(axis=1)
     ok = den_means > 0
@@ -111,6 +112,12 @@ def comparison_baseline(baseline: Scenario, scenario: Scenario) -> Scenario:
     plain = (baseline.interventions == Interventions()
              and baseline.wage_subsidy.municipal_top_up == 0)
     if plain and scenario.target_group != baseline.target_group:
+        named = {m for rule in scenario.target_group.any_of for m in rule.municipalities or ()}
+        missing = sorted(named - set(baseline.region.municipalities))
+        if missing:
+            raise ValueError(f"{scenario.name}: its target group names municipality "
+                             f"{missing[0]!r}, which its baseline {baseline.name!r} does not "
+                             "have: the baseline could not count the same people")
         update["target_group"] = scenario.target_group
     if baseline.growth is None and scenario.growth is not None:
         update["growth"] = scenario.growth.model_copy(update={"programme": None})
@@ -123,15 +130,18 @@ def plan_comparisons(groups: Mapping[str, Sequence[str]], loaded: Mapping[str, S
 
     Each scenario is paired with :func:`comparison_baseline` of its baseline; where that
     differs from the baseline as loaded it is run under the key ``"{baseline}@{scenario}"``.
+    Paired baselines with the same content (several pilots with the same target group or the
+    same firm side) are run once, under the first such key.
     """
     to_run = dict(loaded)
     pairs = []
+    by_content: dict[str, str] = {}
     for base, names in groups.items():
         for name in names:
             key = base
             paired = comparison_baseline(loaded[base], loaded[name])
             if paired is not loaded[base]:
-                key = f"{base}@{name}"
+                key = by_content.setdefault(content_hash(paired), f"{base}@{name}")
                 to_run[key] = paired
             pairs.append((key, name))
     return to_run, pairs

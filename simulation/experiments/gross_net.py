@@ -108,10 +108,10 @@ def displacement(scenario_runs: Sequence[RunResult], baseline_runs: Sequence[Run
                  rng: np.random.Generator, draws: int = 2000) -> dict[str, dict[str, float]]:
     """``displacement_share_<outcome>``: the outside group's loss per target-group gain, with
     a bootstrap interval over replications; undefined (NaN) unless the target gain is
-    significantly positive."""
+    significantly positive, and where nobody is outside the target group."""
     out = {}
     for outcome in DISPLACED_OUTCOMES:
-        gain, loss = [], []
+        gain, loss, outside_size = [], [], 0.0
         for s, b in zip(scenario_runs, baseline_runs, strict=True):
             target = f"target_{outcome}"
             if outcome not in s.summary or target not in s.summary:
@@ -119,8 +119,12 @@ def displacement(scenario_runs: Sequence[RunResult], baseline_runs: Sequence[Run
             gain.append(s.summary[target] - b.summary[target])
             loss.append(-((s.summary[outcome] - s.summary[target])
                           - (b.summary[outcome] - b.summary[target])))
+            outside_size += abs(s.summary.get("job_seekers_end", 0.0)
+                                - s.summary.get("target_job_seekers_end", 0.0))
         else:
-            out[f"displacement_share_{outcome}"] = share_ci(loss, gain, rng, draws)
+            out[f"displacement_share_{outcome}"] = (
+                share_ci(loss, gain, rng, draws) if outside_size > 0 else
+                {"mean": math.nan, "ci95_low": math.nan, "ci95_high": math.nan})
     return out
 
 

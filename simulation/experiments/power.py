@@ -23,6 +23,10 @@ the estimate across resamples. The size needed to detect the effect the model pr
 follows from the variance components.
 
 The statistics work on plain outcome arrays, so they can be checked on synthetic data.
+
+The work grows with the sizes times the resamples (people drawn per simulated evaluation),
+so it is bounded before anything runs: each size at most :data:`MAX_SIZE`, at most
+:data:`MAX_SIZES` sizes, and at most :data:`MAX_DRAWS` people drawn in all (about 20 s).
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ from simulation.experiments.statistics import mean_ci
 
 Design = Literal["rct", "comparison-region"]
 DESIGNS: tuple[str, ...] = ("rct", "comparison-region")
+MAX_SIZE = 1_000_000  # clients per arm; far beyond any regional pilot (10,000-20,000)
+MAX_SIZES = 50
+MAX_DRAWS = 500_000_000  # sum of sizes × resamples
 
 # Individual outcomes of a member of the initial target group (RunResult.cohort columns).
 OUTCOMES: dict[str, tuple[str, Callable[[pd.DataFrame], np.ndarray]]] = {
@@ -85,16 +92,28 @@ class PowerResult:
 
 
 def parse_sizes(text: str) -> list[int]:
-    """``"500,2000,20000"`` → sorted distinct positive sizes."""
-    try:
-        sizes = sorted({int(part.strip().replace("_", "")) for part in text.split(",")
-                        if part.strip()})
-    except ValueError:
-        raise PowerError(f"--sizes: write whole numbers separated by commas, not {text!r}"
-                         ) from None
+    """``"500,2000,20000"`` → sorted distinct sizes, each 2..:data:`MAX_SIZE`."""
+    parts = [part.strip().replace("_", "") for part in text.split(",") if part.strip()]
+    if len(parts) > MAX_SIZES:
+        raise PowerError(f"--sizes: at most {MAX_SIZES} sizes, not {len(parts)}")
+    if not all(part.lstrip("+-").isdigit() for part in parts):
+        raise PowerError(f"--sizes: write whole numbers separated by commas, not {text[:80]!r}")
+    # a size of more digits than any allowed one is too large: not worth converting
+    sizes = sorted({MAX_SIZE + 1 if len(part.lstrip("+-0")) > 12 else int(part)
+                    for part in parts})
+    if sizes and sizes[-1] > MAX_SIZE:
+        raise PowerError(f"--sizes: each pilot size is at most {MAX_SIZE:,}")
     if not sizes or sizes[0] < 2:
         raise PowerError("--sizes: give at least one pilot size of 2 or more")
     return sizes
+
+
+def check_work(sizes: Sequence[int], resamples: int) -> None:
+    """Refuse an evaluation that would draw more than :data:`MAX_DRAWS` people."""
+    draws = sum(sizes) * resamples
+    if draws > MAX_DRAWS:
+        raise PowerError(f"--sizes × --resamples would draw {draws:,} people, more than "
+                         f"{MAX_DRAWS:,}; use fewer or smaller sizes or fewer resamples")
 
 
 def outcome_arrays(runs: Sequence[RunResult], outcome: str) -> list[np.ndarray]:

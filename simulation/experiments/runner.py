@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 
 from simulation.engine.model import RegionalLabourMarket
 from simulation.engine.results import (
@@ -42,6 +41,7 @@ from simulation.engine.results import (
     initial_cohort,
     summarise,
 )
+from simulation.experiments.lifeline import worker_started
 from simulation.params.loading import content_hash
 from simulation.params.schema import Scenario
 
@@ -146,11 +146,6 @@ class _Pool:
     def stop(self) -> None: ...
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C reaches the whole process group; only the coordinator should react to it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class _LocalPool(_Pool):
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -163,10 +158,12 @@ class _LocalPool(_Pool):
         # registry), and numpy returns large arrays to the system. (max_tasks_per_child=1
         # would recycle them, but on Python 3.11 it can crash the executor's management
         # thread at shutdown and hang the process.)
+        # The lifeline ends workers and forkserver with the coordinator, even on SIGKILL.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["simulation.experiments.runner"])
+        context.set_forkserver_preload(["simulation.experiments.runner",
+                                        "simulation.experiments.lifeline"])
         self._pool = ProcessPoolExecutor(workers, mp_context=context,
-                                         initializer=_ignore_sigint)
+                                         initializer=worker_started, initargs=(os.getpid(),))
 
     def submit(self, request: RunRequest) -> Future[RunResult]:
         return self._pool.submit(run_replication, request)
@@ -363,8 +360,8 @@ def _identity(request: RunRequest) -> tuple[str, int, tuple[int, ...], int]:
 
 def execute(batch: Sequence[RunRequest], *, workers: int | None = None,
             executor: Engine | Any | None = None, scheduler: str | None = None,
-            store: ResultsStore | None = None, on_done: OnDone | None = None,
-            reuse: bool = True) -> list[RunResult]:
+            store: ResultsStore | None = None, read_from: Path | str | None = None,
+            on_done: OnDone | None = None, reuse: bool = True) -> list[RunResult]:
     """Run a batch of replications and return their results in request order.
 
     With a ``store``, requests whose runs are already stored (same scenario content, seed,
@@ -374,18 +371,27 @@ def execute(batch: Sequence[RunRequest], *, workers: int | None = None,
     process only; if the batch stops early (an error, Ctrl-C) runs still in flight are marked
     failed, so the next call redoes exactly those. Identical requests in one batch run once.
 
+    ``read_from`` (without a ``store``): a store to read stored runs from without writing it
+    (another coordinator holds it, or it is read-only); the other runs are made and not stored.
+
     ``reuse=False`` runs every request even if stored (for callers that need per-person tables
     that older stored runs lack); stored runs are then not written again.
     ``on_done(request, cached)`` is called once per request, ``cached`` true for a run read
     from the store. See :func:`engine` for ``executor``, ``workers`` and ``scheduler``.
     """
-    version = code_version() if store is not None else ""
+    version = code_version() if store is not None or read_from is not None else ""
     unique: dict[Any, int] = {}  # identity -> index of the first request with it
     for i, request in enumerate(batch):
         unique.setdefault(_identity(request), i)
     results: dict[int, RunResult] = {}
     todo: list[int] = []
-    cached = _stored_results(batch, list(unique.values()), store, version) if reuse else {}
+    cached = {}
+    if reuse and (store is not None or read_from is not None):
+        # imported here: workers, which import this module, never need the store's libraries
+        from simulation.experiments.stored import stored_results
+
+        ids = {i: run_meta(batch[i], version).run_id for i in unique.values()}
+        cached = stored_results(batch, ids, store=store, read_from=read_from)
     for i in unique.values():
         if i in cached:
             results[i] = cached[i]
@@ -511,43 +517,6 @@ def _close_failed(store: ResultsStore, run_id: str) -> None:
     # e.g. its data landed just now; recover() settles whatever this leaves
     with suppress(Exception):
         store.finish(run_id, "failed")
-
-
-def _stored_results(batch: Sequence[RunRequest], indices: list[int],
-                    store: ResultsStore | None, version: str) -> dict[int, RunResult]:
-    """Results of the requests the store already holds, by request index."""
-    if store is None:
-        return {}
-    from simulation.experiments.store.layout import KEY_COLUMNS
-    from simulation.experiments.store.reader import StoreReader
-
-    ids = {i: run_meta(batch[i], version).run_id for i in indices}
-    found = {i: run_id for i, run_id in ids.items() if store.has(run_id)}
-    if not found:
-        return {}
-    wanted = sorted(set(found.values()))
-    with StoreReader(store.root) as reader:
-        tables = {name: getattr(reader, name)(wanted)
-                  for name in ("weekly", "summaries", "ledger")}
-        details = reader.details(wanted)
-    parts = {name: dict(iter(frame.groupby("run_id", sort=False)))
-             for name, frame in tables.items()}
-
-    def part(name: str, run_id: str) -> pd.DataFrame:
-        return parts[name][run_id].drop(columns=list(KEY_COLUMNS)).reset_index(drop=True)
-
-    out = {}
-    for i, run_id in found.items():
-        request = batch[i]
-        summary_row = part("summaries", run_id).iloc[0]
-        extra = details.get(run_id, {})
-        out[i] = RunResult(
-            scenario=request.scenario.name, replication=request.replication,
-            entropy=request.entropy, spawn_key=request.spawn_key,
-            weekly=part("weekly", run_id), ledger=part("ledger", run_id),
-            duration_exits=extra.pop("duration_exits", pd.DataFrame()),
-            summary={str(k): float(v) for k, v in summary_row.items()}, **extra)
-    return out
 
 
 # --- compatibility ----------------------------------------------------------------------------

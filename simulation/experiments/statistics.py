@@ -11,13 +11,14 @@ from scipy import stats
 
 
 def mean_ci(values: Iterable[float], level: float = 0.95) -> dict[str, float]:
-    """Mean and a t-based confidence interval; with one replication the interval is the point."""
+    """Mean and a t-based confidence interval. One replication has no interval (NaN, shown as
+    "–" and null in JSON), so nothing from a single run is ever marked significant."""
     x = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
     if len(x) == 0:
         return {"mean": float("nan"), "ci95_low": float("nan"), "ci95_high": float("nan")}
     mean = float(x.mean())
     if len(x) < 2:
-        return {"mean": mean, "ci95_low": mean, "ci95_high": mean}
+        return {"mean": mean, "ci95_low": float("nan"), "ci95_high": float("nan")}
     half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
     return {"mean": mean, "ci95_low": mean - half, "ci95_high": mean + half}
 

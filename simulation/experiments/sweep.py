@@ -7,6 +7,10 @@ scenario with those overrides, so the scenario file's validation applies to it, 
 ``replications`` replications seeded from ``seed`` (the same children at every point: common
 random numbers, so differences between points are not seed noise).
 
+A sweep is counted before it is expanded: more than :data:`MAX_RUNS` runs (points ×
+replications) is refused up front unless the caller raises the limit (``--max-runs``), so a
+mistyped grid never fills memory point by point before anything is said.
+
 The sweep's id is derived from everything that defines it, so running the same sweep again
 yields the same requests, and :func:`simulation.runner.execute` skips those already stored:
 a sweep is resumable by simply running it again.
@@ -31,6 +35,10 @@ from simulation.params.schema import Scenario
 
 Design = Literal["grid", "lhs"]
 Value = int | float | bool | str
+
+# Most runs a sweep makes unless asked for more: at about a second a full-size replication
+# per core, 20,000 runs is a night's work on a workstation (see the README).
+MAX_RUNS = 20_000
 
 
 class SweepError(ValueError):
@@ -179,6 +187,22 @@ class Sweep:
     def points(self) -> list[dict[str, Value]]:
         return design_points(self.parameters, self.design, self.samples, self.seed)
 
+    def count(self) -> int:
+        """Runs the sweep makes (points × replications), counted without building them."""
+        if self.design == "lhs":
+            points = self.samples or 0
+        else:
+            points = math.prod(len(spec.values) or 1 for spec in self.parameters)
+        return points * self.replications
+
+    def check_size(self, max_runs: int = MAX_RUNS) -> None:
+        """Refuse a sweep larger than ``max_runs`` before anything is expanded or loaded."""
+        runs = self.count()
+        if runs > max_runs:
+            raise SweepError(f"the sweep would make {runs:,} runs (points × replications), "
+                             f"more than the limit of {max_runs:,}; make the grid smaller, or "
+                             "pass --max-runs N to allow more")
+
     def sweep_id(self, base: Scenario) -> str:
         """Stable id: the same sweep of the same scenario content gets the same id."""
         identity = {
@@ -190,9 +214,12 @@ class Sweep:
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
         return f"sweep-{digest[:12]}"
 
-    def build(self) -> tuple[str, list[dict[str, Value]], list[RunRequest]]:
+    def build(self, max_runs: int = MAX_RUNS) -> tuple[str, list[dict[str, Value]],
+                                                        list[RunRequest]]:
         """The sweep id, its points, and the requests (point by point, replication by
-        replication). Every point's scenario is validated before anything runs."""
+        replication). Its size is checked first (:meth:`check_size`), and every point's
+        scenario is validated before anything runs."""
+        self.check_size(max_runs)
         base = load_scenario(self.scenario)
         sweep_id = self.sweep_id(base)
         points = self.points()

@@ -442,10 +442,15 @@ def contract_names() -> list[str]:
 
 
 def load_contract(name_or_path: str | Path) -> Contract:
-    """Load a shipped contract by name (``"koko_rekry"``) or any contract file by path."""
-    if isinstance(name_or_path, Path) or str(name_or_path).endswith(".toml"):
+    """Load a shipped contract by name (``"koko_rekry"``) or any contract file by path.
+
+    A path is read as given (a scenario file's contract path is made absolute, relative to
+    the scenario file, when the scenario is loaded). Anything that keeps the file from being
+    read is a ``ContractError`` naming it, never an ``OSError``.
+    """
+    if isinstance(name_or_path, Path) or is_contract_path(str(name_or_path)):
         path = Path(name_or_path)
-        return _contract_from_text(path.read_text(encoding="utf-8"), file=str(path))
+        return _contract_from_text(_read_contract_file(path), file=str(path))
     name = str(name_or_path)
     resource = resources.files(CONTRACTS_PACKAGE).joinpath(f"{name}.toml")
     if not resource.is_file():
@@ -456,8 +461,40 @@ def load_contract(name_or_path: str | Path) -> Contract:
                                file=f"{CONTRACTS_PACKAGE}/{name}.toml")
 
 
+def is_contract_path(value: str) -> bool:
+    """A contract given as a file (``my_fees.toml``, ``fees/x.toml``), not a shipped name."""
+    return value.endswith(".toml") or "/" in value or "\\" in value
+
+
+MAX_CONTRACT_BYTES = 1_000_000
+
+
+def _read_contract_file(path: Path) -> str:
+    where = str(path)
+    try:
+        if path.is_dir():
+            raise ContractError("contract", "is a folder, not a contract file", file=where)
+        if not path.exists():
+            raise ContractError("contract", "no such contract file", file=where)
+        if path.stat().st_size > MAX_CONTRACT_BYTES:
+            raise ContractError("contract", f"larger than {MAX_CONTRACT_BYTES:,} bytes",
+                                file=where)
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ContractError("contract", f"cannot be read: {exc.strerror or exc}",
+                            file=where) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ContractError("contract", "not UTF-8 text; save the file as UTF-8",
+                            file=where) from None
+
+
 def _contract_from_text(text: str, *, file: str) -> Contract:
-    document = tomllib.loads(text)
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ContractError("contract", f"not valid TOML: {exc}", file=file) from None
     extra = sorted(set(document) - {"contract"})
     if "contract" not in document or extra:
         raise ContractError("contract", "a contract file holds exactly one [contract] table",

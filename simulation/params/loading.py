@@ -10,27 +10,39 @@ to the file) and override only what differs. Every number carries its source
 from __future__ import annotations
 
 import datetime
-import difflib
 import hashlib
 import json
-import math
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from simulation.params.contracts import is_contract_path
 from simulation.params.provenance import PROVENANCE_KEYS, ProvenanceError, unwrap
-from simulation.params.schema import SERVICE_NAMES, Scenario
+from simulation.params.schema import Scenario
+from simulation.params.wording import (
+    field_path,
+    header_field_names,
+    is_model,
+    non_finite,
+    pydantic_message,
+    schema_at,
+    section_names,
+    shown,
+    suggest,
+    value_error,
+    value_without_value,
+)
 
 MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 12
 MAX_EXTENDS_CHAIN = 10
+MAX_NAME_CHARS = 100  # a scenario's name names its store partition and output files
 
 
 class ScenarioError(ValueError):
@@ -59,15 +71,23 @@ def library_names() -> list[str]:
 def locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     """Find a scenario by library name or path."""
     candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.exists():
+    if candidate.suffix == ".toml" or _exists(candidate):
         if not candidate.is_absolute() and relative_to is not None:
             beside = relative_to / candidate
             if beside.exists():
                 return beside
         return candidate
-    if relative_to is not None and (relative_to / f"{name_or_path}.toml").exists():
+    if relative_to is not None and _exists(relative_to / f"{name_or_path}.toml"):
         return relative_to / f"{name_or_path}.toml"
     return library_dir() / f"{name_or_path}.toml"
+
+
+def _exists(path: Path) -> bool:
+    """``Path.exists`` that answers False, not OSError, for a name too long or unusable."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _depth(node: Any, level: int = 0) -> int:
@@ -81,19 +101,27 @@ def _depth(node: Any, level: int = 0) -> int:
 def _sibling_names(folder: Path) -> list[str]:
     """Scenario names a user could have meant: the library and files beside ``folder``."""
     names = set(library_names())
-    if folder.is_dir():
-        names.update(p.stem for p in folder.glob("*.toml"))
+    try:
+        if folder.is_dir():
+            names.update(p.stem for p in folder.glob("*.toml"))
+    except OSError:
+        pass
     return sorted(names)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Read one TOML file, refusing what no scenario could be."""
-    label = str(path)
-    if path.is_dir():
+    label = str(path) if len(str(path)) <= 200 else str(path)[:200] + "..."
+    try:
+        is_dir, exists = path.is_dir(), path.exists()
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ScenarioError(label, "file", f"cannot be used: {reason}") from None
+    if is_dir:
         raise ScenarioError(label, "file", "is a folder, not a scenario file")
-    if not path.exists():
+    if not exists:
         raise ScenarioError(label, "file", "no such scenario file or library scenario"
-                            + _suggest(path.stem, _sibling_names(path.parent)))
+                            + suggest(path.stem, _sibling_names(path.parent)))
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -159,6 +187,7 @@ def _resolve_tree(path: Path, chain: tuple[Path, ...] = (),
     data = read_toml(path)
     if not data:
         raise ScenarioError(label, "file", "empty file (only comments, no settings)")
+    _anchor_contract(data, path)
     header = data.get("scenario", {})
     if not isinstance(header, dict):
         raise ScenarioError(label, "scenario", "must be a table: write [scenario] above "
@@ -176,15 +205,16 @@ def _resolve_tree(path: Path, chain: tuple[Path, ...] = (),
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(label, "scenario.extends",
                             "must be the name of a scenario in quotes, "
-                            f"e.g. extends = \"baseline\" (got {_shown(parent)})")
+                            f"e.g. extends = \"baseline\" (got {shown(parent)})")
     parent_path = locate(parent, relative_to=path.parent)
     if parent_path.is_dir() or not parent_path.exists():
         raise ScenarioError(label, "scenario.extends", f"no scenario named {parent!r}"
-                            + _suggest(Path(parent).stem, _sibling_names(path.parent)))
+                            + suggest(Path(parent).stem, _sibling_names(path.parent)))
     if parent_path.resolve() in (*chain, resolved):
         cycle = " -> ".join(p.stem for p in (*chain, resolved, parent_path.resolve()))
         raise ScenarioError(label, "scenario.extends", f"cyclic extends: {cycle}")
     base = _resolve_tree(parent_path, (*chain, resolved), apply_fit)
+    _check_own_region(label, data, base)
     base.get("scenario", {}).pop("extends", None)
     # A child never inherits its parent's identity, only its parameters.
     for key in ("name", "title", "description"):
@@ -192,220 +222,97 @@ def _resolve_tree(path: Path, chain: tuple[Path, ...] = (),
     return deep_merge(base, data)
 
 
-def _strip(annotation: Any) -> Any:
-    """``X | None`` → ``X``; ``Annotated[X, ...]`` → ``X``."""
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, UnionType):
-            options = [a for a in get_args(annotation) if a is not type(None)]
-            if len(options) != 1:
-                return annotation
-            annotation = options[0]
-        else:
-            return annotation
+# What makes a region: a scenario for another region than the one it extends must give these
+# itself (each with a source or an assumption), not inherit the other region's.
+OWN_REGION_FIELDS = ("region.job_seekers", "region.firms", "region.sector_shares",
+                     "population.spell_band_shares", "labour_market.vacancies_per_seeker")
 
 
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+def _check_own_region(label: str, own: dict[str, Any], base: dict[str, Any]) -> None:
+    """A region baseline names its sources and gives its own region figures."""
+    name = _plain(own.get("region", {}).get("name")) if isinstance(
+        own.get("region"), dict) else None
+    inherited = base.get("region", {}).get("name") if isinstance(base.get("region"), dict) \
+        else None
+    inherited = _plain(inherited)
+    if name is None or name == inherited:
+        return
+    header = own.get("scenario", {})
+    if not header.get("sources"):
+        raise ScenarioError(label, "scenario.sources",
+                            f"a scenario for its own region ({name!r}, not {inherited!r}) must "
+                            "name its sources: sources = [\"...\"]")
+    for dotted in OWN_REGION_FIELDS:
+        node: Any = own
+        for part in dotted.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            raise ScenarioError(label, dotted,
+                                f"a scenario for its own region ({name!r}, not {inherited!r}) "
+                                "must give its own value with a source or an assumption, not "
+                                f"inherit {inherited!r}'s")
 
 
-def _schema_at(loc: tuple[Any, ...]) -> Any:
-    """The annotation of the schema node at ``loc`` (a pydantic location), or None."""
-    node: Any = Scenario
-    for item in loc:
-        node = _strip(node)
-        if _is_model(node):
-            field = node.model_fields.get(item) if isinstance(item, str) else None
-            if field is None:
-                return None
-            node = field.annotation
-        elif get_origin(node) is dict:
-            node = get_args(node)[1]
-        elif get_origin(node) is list:
-            node = get_args(node)[0]
-        else:
-            return None
-    return _strip(node)
+def _plain(value: Any) -> Any:
+    return value.get("value") if isinstance(value, dict) else value
 
 
-def _header_fields() -> tuple[str, ...]:
-    """Scenario fields written in the ``[scenario]`` table (the rest are sections)."""
-    return tuple(name for name, field in Scenario.model_fields.items()
-                 if name != "provenance" and not _is_model(_strip(field.annotation))
-                 and get_origin(_strip(field.annotation)) is not dict)
-
-
-def _section_names() -> tuple[str, ...]:
-    return tuple(name for name in Scenario.model_fields
-                 if name not in _header_fields() and name != "provenance")
-
-
-def _is_internal(item: Any) -> bool:
-    """Pydantic's own location steps (``function-after[...]``, ``[key]``, union tags)."""
-    text = str(item)
-    return text == "[key]" or text.startswith("function-") or "[" in text
-
-
-def _field_path(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            if parts:
-                parts[-1] = f"{parts[-1]}[{item}]"
-            else:
-                parts.append(f"[{item}]")
-        elif not _is_internal(item):
-            parts.append(str(item))
-    return ".".join(parts) or "scenario"
-
-
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _number(value: float) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return f"{int(value):,}"
-    return repr(value)
-
-
-def _shown(value: Any) -> str:
-    """A short, one-line description of a value as the user wrote it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return _number(value)
-    if isinstance(value, str):
-        return f"text {value[:40] + '...' if len(value) > 40 else value!r}"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, datetime.date | datetime.time):
-        return "a TOML date/time"
-    return type(value).__name__
-
-
-def _unknown_key_message(loc: tuple[Any, ...]) -> str:
-    """Name the unknown key and suggest the nearest allowed one."""
-    model = _schema_at(tuple(loc[:-1]))
-    key = str(loc[-1])
-    allowed = list(model.model_fields) if _is_model(model) else []
-    return f"unknown key {key!r}{_suggest(key, allowed)}"
-
-
-def _choices(expected: str) -> list[str]:
-    return re.findall(r"'([^']*)'", expected)
-
-
-def _pydantic_message(error: dict[str, Any]) -> str:
-    """A planner's one-line wording of one pydantic error."""
-    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
-    loc = tuple(error["loc"])
-    got = f", got {_shown(value)}"
-    if kind == "extra_forbidden":
-        return _unknown_key_message(loc)
-    if kind == "literal_error":
-        choices = _choices(str(ctx.get("expected", "")))
-        what = "value"
-        if loc and loc[-1] == "[key]":
-            container = loc[-3] if len(loc) >= 3 else ""
-            what = {"services": "service", "service_mix": "profile"}.get(container, "name")
-        allowed = ", ".join(choices)
-        if not isinstance(value, str):
-            return f"must be one of {allowed}{got}"
-        return f"unknown {what} {value!r}{_suggest(value, choices)}; allowed: {allowed}"
-    bounds = {"greater_than_equal": ("ge", "at least"), "greater_than": ("gt", "more than"),
-              "less_than_equal": ("le", "at most"), "less_than": ("lt", "less than")}
-    if kind in bounds:
-        key, words = bounds[kind]
-        return f"must be {words} {_number(ctx[key])}{got}"
-    if kind in ("float_type", "float_parsing", "int_type", "int_parsing", "int_from_float"):
-        what = "a whole number" if kind.startswith("int") else "a number"
-        hint = ""
-        if isinstance(value, str):
-            hint = " (write numbers without quotes, as { value = ..., source = \"...\" })"
-        return f"must be {what}{got}{hint}"
-    if kind == "list_type":
-        return f"must be a list [...]{got}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"must be a table{got}"
-    if kind == "string_type":
-        return f"must be text in quotes{got}"
-    if kind == "bool_type":
-        return f"must be true or false{got}"
-    if kind == "missing":
-        return "is required"
-    return " ".join(str(error["msg"]).split())
-
-
-_LEADING_PATH = re.compile(r"^([A-Za-z_]\w*(?:\.\w+)*)(:?)\s+(.*)$", re.DOTALL)
-_UNKNOWN_SERVICE = re.compile(r"^unknown service '([^']*)'$")
-
-
-def _value_error(loc: tuple[Any, ...], message: str) -> tuple[tuple[Any, ...], str]:
-    """Locate a model-level check's message at the field it names.
-
-    Checks in ``simulation.params.schema`` start their message with the field they
-    are about (``"age_shares must sum to 1 ..."``, ``"service_mix.young: unknown
-    service 'x'"``); that name, if the model at ``loc`` has it, extends ``loc``.
-    """
-    match = _LEADING_PATH.match(message)
-    if match is None:
-        return loc, message
-    path, colon, rest = match.groups()
-    parts = tuple(path.split("."))
-    model = _schema_at(loc)
-    if not _is_model(model) or parts[0] not in model.model_fields:
-        return loc, message
-    loc = (*loc, *parts)
-    if not colon:
-        return loc, message
-    unknown = _UNKNOWN_SERVICE.match(rest)
-    if unknown:
-        name = unknown.group(1)
-        if name in SERVICE_NAMES:
-            return (*loc, name), f"service {name!r} has no [services.{name}] section"
-        return (*loc, name), f"unknown service {name!r}{_suggest(name, SERVICE_NAMES)}"
-    return loc, rest
-
-
-def _first_path(node: Any, hit: Callable[[Any], bool], path: str = "") -> str | None:
-    """The path of the first node (depth first, in order) for which ``hit`` is true."""
-    if hit(node):
-        return path
+def _anchor_contract(data: dict[str, Any], path: Path) -> None:
+    """A contract file named in a scenario file is found beside that file, wherever the
+    command runs from (and an ``extends`` chain keeps each file's own anchor)."""
+    section = data.get("interventions")
+    procurement = section.get("procurement") if isinstance(section, dict) else None
+    if not isinstance(procurement, dict):
+        return
+    node = procurement.get("contract")
+    value = node.get("value") if isinstance(node, dict) else node
+    if not isinstance(value, str) or not is_contract_path(value):
+        return
+    try:
+        anchored = str(Path(os.path.normpath(path.parent.absolute() / value)))
+    except (OSError, ValueError):
+        return  # left as written: loading the contract reports it
     if isinstance(node, dict):
-        children = ((f"{path}.{key}" if path else str(key), child) for key, child in node.items())
-    elif isinstance(node, list):
-        children = ((f"{path}[{i}]", child) for i, child in enumerate(node))
+        procurement["contract"] = {**node, "value": anchored}
     else:
-        return None
-    for child_path, child in children:
-        found = _first_path(child, hit, child_path)
-        if found is not None:
-            return found
-    return None
+        procurement["contract"] = anchored
 
 
-def _non_finite(node: Any) -> str | None:
-    """The path of the first NaN or infinite number in a plain tree."""
-    return _first_path(node, lambda n: isinstance(n, float) and not math.isfinite(n))
+def _stated_units(node: Any, path: tuple[str, ...] = ()
+                  ) -> Iterable[tuple[tuple[str, ...], Any]]:
+    """(path, unit) of every value table that states a ``unit``."""
+    if isinstance(node, dict):
+        if "value" in node:
+            if "unit" in node:
+                yield path, node["unit"]
+            return
+        for key, child in node.items():
+            yield from _stated_units(child, (*path, str(key)))
 
 
-def _value_without_value(node: Any) -> str | None:
-    """The path of the first table that has a source or assumption but no ``value``."""
-    return _first_path(node, lambda n: isinstance(n, dict) and "value" not in n
-                       and any(k in n for k in PROVENANCE_KEYS))
+def _check_units(data: dict[str, Any], label: str) -> None:
+    """A ``unit`` written beside a value must be the schema's unit for that field: values
+    are always read in the schema's unit, so a different one would be silently wrong."""
+    for path, stated in _stated_units(data):
+        loc = path[1:] if path[:1] == ("scenario",) else path
+        parent = schema_at(tuple(loc[:-1])) if loc else None
+        info = parent.model_fields.get(loc[-1]) if is_model(parent) else None
+        if info is None:
+            continue  # an unknown key: validation names it
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        unit = str(extra.get("unit", ""))
+        field = ".".join(path)
+        if not isinstance(stated, str):
+            raise ScenarioError(label, field, f"unit must be text in quotes, got {shown(stated)}")
+        if " ".join(stated.split()) != unit:
+            expected = f"its unit is {unit!r}" if unit else "it has no unit"
+            raise ScenarioError(label, field, f"unit {stated!r} is not this field's unit: "
+                                f"{expected} (values are read in it); fix or remove unit")
 
 
 def _check_layout(data: dict[str, Any], label: str) -> None:
     """Top level: ``[scenario]`` and the sections; ``[scenario]``: the header fields."""
-    header_fields, sections = _header_fields(), _section_names()
+    header_fields, sections = header_field_names(), section_names()
     for key in data:
         if key == "scenario" or key in sections:
             continue
@@ -413,11 +320,11 @@ def _check_layout(data: dict[str, Any], label: str) -> None:
             raise ScenarioError(label, key, "belongs in the [scenario] table: write "
                                             "[scenario] above it")
         raise ScenarioError(label, key, f"unknown section {key!r}"
-                            + _suggest(key, (*sections, "scenario")))
+                            + suggest(key, (*sections, "scenario")))
     for key in data.get("scenario", {}):
         if key not in header_fields:
             raise ScenarioError(label, f"scenario.{key}", f"unknown key {key!r}"
-                                + _suggest(key, header_fields))
+                                + suggest(key, header_fields))
 
 
 def _flatten_header(data: dict[str, Any]) -> dict[str, Any]:
@@ -448,24 +355,25 @@ def _validate_tree(data: dict[str, Any], label: str, default_name: str) -> Scena
         raise ScenarioError(label, "scenario", "must be a table: write [scenario] above "
                                                "name, title, extends, ...")
     _check_layout(data, label)
-    missing_value = _value_without_value(data)
+    missing_value = value_without_value(data)
     if missing_value is not None:
         raise ScenarioError(label, missing_value, "has a source or assumption but no 'value': "
                                                   "write { value = ..., source = \"...\" }")
+    _check_units(data, label)
     try:
         values, provenance = unwrap(data)
     except ProvenanceError as exc:
         message = exc.message
         extra = re.match(r"unexpected key '([^']*)' in value table", message)
         if extra:
-            message += _suggest(extra.group(1), ("value", *PROVENANCE_KEYS, "unit", "note"))
+            message += suggest(extra.group(1), ("value", *PROVENANCE_KEYS, "unit", "note"))
         raise ScenarioError(label, exc.path or "scenario", message) from None
-    bad_number = _non_finite(values)
+    bad_number = non_finite(values)
     if bad_number is not None:
         raise ScenarioError(label, bad_number, "must be a finite number, not nan or inf")
     flat = _flatten_header(values)
     flat.setdefault("name", default_name)
-    header_fields = _header_fields()
+    header_fields = header_field_names()
     provenance = {k.removeprefix("scenario."): v for k, v in provenance.items()}
     try:
         scenario = Scenario.model_validate({**flat, "provenance": provenance}, strict=True)
@@ -475,12 +383,17 @@ def _validate_tree(data: dict[str, Any], label: str, default_name: str) -> Scena
         if error["type"] == "value_error":
             cause = (error.get("ctx") or {}).get("error")
             text = str(cause) if cause is not None else str(error["msg"])
-            loc, message = _value_error(loc, " ".join(text.split()))
+            loc, message = value_error(loc, " ".join(text.split()))
         else:
-            message = _pydantic_message(error)
+            message = pydantic_message(error)
         if loc and loc[0] in header_fields:
             loc = ("scenario", *loc)
-        raise ScenarioError(label, _field_path(loc), message) from None
+        raise ScenarioError(label, field_path(loc), message) from None
+    if len(scenario.name) > MAX_NAME_CHARS or not scenario.name.strip() \
+            or not scenario.name.isprintable():
+        raise ScenarioError(label, "scenario.name",
+                            f"must be 1 to {MAX_NAME_CHARS} printable characters (it names "
+                            f"files and folders), got {len(scenario.name)} characters")
     try:
         datetime.date.fromisoformat(scenario.start_date)
     except ValueError:
@@ -519,9 +432,16 @@ def wrap_overrides(overrides: dict[str, Any], note: str = "set by the user") -> 
 
 
 def content_hash(scenario: Scenario) -> str:
-    """Hash of the parameters that change results (not names, texts or provenance)."""
+    """Hash of everything that changes results: the resolved parameters (calibrated values
+    included) and the content of every file they name (a contract, by its fees, not by its
+    name or path), but not names, texts or provenance."""
     payload = scenario.model_dump(mode="json",
                                   exclude={"name", "title", "description", "sources",
                                            "provenance", "extends"})
+    procurement = scenario.interventions.procurement
+    if procurement is not None and procurement.contract_table is None:
+        contract = procurement.resolved_contract()
+        payload["interventions"]["procurement"]["contract"] = contract.model_dump(
+            mode="json", exclude={"file", "provenance"})
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
 from simulation.params.contracts import Contract, ContractError, contract_from_table, load_contract
 from simulation.params.fields import PayerShares, Share
@@ -24,10 +24,15 @@ class Procurement(BaseModel):
     contract weeks, counted from the week it starts).
     """
     model_config = ConfigDict(frozen=True, extra="forbid")
+    # The contract as read when the scenario was validated. Runs use this copy (it travels to
+    # the workers with the scenario) and the run identity hashes it, so a run is always made
+    # with the contract its id names, even if the file changes while a batch runs.
+    _contract: Contract | None = PrivateAttr(default=None)
 
     # -- the contract ------------------------------------------------------------------------
     contract: str = _field(
-        "generic_outsourcing", "", "Shipped contract (scenarios/contracts/<name>.toml); "
+        "generic_outsourcing", "", "Shipped contract (scenarios/contracts/<name>.toml), or a "
+        "contract file (a path ending in .toml, relative to the scenario file that names it); "
         "ignored when contract_table is given")
     contract_table: dict[str, Any] | None = _field(
         None, "", "An inline [contract] table (same keys as a contract file) instead of a "
@@ -181,13 +186,19 @@ class Procurement(BaseModel):
             raise ValueError(f"end_week ({self.end_week}) must not come before start_week "
                              f"({self.start_week})")
         try:
-            self.resolved_contract()
+            self._contract = self._read_contract()
         except ContractError as error:
             raise ValueError(f"contract: {error}") from None
         return self
 
     def resolved_contract(self) -> Contract:
-        """The fee schedule: the inline table if given, else the shipped contract."""
+        """The fee schedule: the inline table if given, else the contract file or shipped
+        contract, as read when the scenario was validated."""
+        if self._contract is None:
+            self._contract = self._read_contract()
+        return self._contract
+
+    def _read_contract(self) -> Contract:
         if self.contract_table is not None:
             return contract_from_table(self.contract_table,
                                        file="interventions.procurement.contract_table")

@@ -107,6 +107,11 @@ class Flows(Frozen):
         [0.55, 0.1, 0.25, 0.1], "share", "Benefit of new registrants (as benefit_shares)")
     separation_per_week: float = _field(
         0.008, "1/week", "Job loss hazard of former job seekers in work", ge=0.0, le=1.0)
+    prior_job_losses_per_week: float = _field(
+        0.0, "share of initial job seekers", "Job losses in the first week among former job "
+        "seekers who found work before the run; they register again and fall off at "
+        "separation_per_week as that pool empties, while the run's own re-employed take their "
+        "place (0: nobody found work before the run)", ge=0.0, le=0.5)
     exit_out_of_labour_force_per_week: float = _field(
         0.002, "1/week", "Unemployed leaving the labour force", ge=0.0, le=1.0)
     long_term_exit_per_week: float = _field(
@@ -368,6 +373,12 @@ class Scenario(Frozen):
                     raise ValueError(f"{profile}: unknown service {service!r}")
                 if weight < 0:
                     raise ValueError(f"{profile}.{service}: weight must be ≥ 0")
+        for i, rule in enumerate(self.target_group.any_of):
+            unknown = sorted(set(rule.municipalities or ()) - set(self.region.municipalities))
+            if unknown:  # a name that matches nobody would silently empty the target group
+                raise ValueError(f"target_group.any_of.{i}.municipalities: {unknown[0]!r} is "
+                                 "not one of region.municipalities "
+                                 f"({', '.join(self.region.municipalities)})")
         procurement = self.interventions.procurement
         if procurement is not None and procurement.target_firms > 0 \
                 and (self.growth is None or self.growth.solo_entrepreneurs == 0):

@@ -14,12 +14,11 @@ numbers, ``tables``, ``figures`` and ``blocks`` make its parts.
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from simulation.experiments.outputs import write_output
 from simulation.report.blocks import (
     calibration_block,
     power_block,
@@ -28,8 +27,16 @@ from simulation.report.blocks import (
     version,
 )
 from simulation.report.figures import Figures, cost_figure, series_figure
+from simulation.report.headline import Scale, headline
 from simulation.report.sections import Reproducibility, Section, cost_frame
-from simulation.report.tables import cost_table, effects_table, gross_net_table, provider_table
+from simulation.report.summary import forest_figure, summary_rows
+from simulation.report.tables import (
+    cost_table,
+    effects_table,
+    gross_net_table,
+    html_table,
+    provider_table,
+)
 from simulation.report.uncertainty_block import drivers_block, uncertainty_block
 from simulation.report.wording import summary_paragraphs
 
@@ -49,12 +56,33 @@ nav a{margin-right:1em} code{font-size:.9em} details{margin:.4em 0}
 """
 
 
+def executive_summary(sections: Sequence[Section], figures: Figures) -> str:
+    """One page before the details: a row per scenario, a forest plot of the headline effects
+    and each scenario's headline sentence."""
+    comparisons = [s.comparison for s in sections]
+    header, rows = summary_rows(comparisons)
+    sentences = []
+    for s in sections:
+        runs = s.scenario_runs
+        weeks = int(runs[0].weekly["week"].max()) if runs else s.scenario.weeks
+        size = s.scenario.region.job_seekers
+        sentences.append(f"<p><b>{html.escape(s.scenario.title or s.scenario.name)}.</b> "
+                         + html.escape(headline(s.comparison, weeks, len(s.scenario_runs),
+                                                Scale(size, size))) + "</p>")
+    return ('<section id="summary"><h2>Summary</h2><p>Effects against each scenario\'s '
+            "baseline (scenario − baseline; euros over the whole run; “?” marks an interval "
+            "that includes zero).</p>" + html_table(header, [[html.escape(c) for c in r]
+                                                            for r in rows], "num")
+            + figures.html(forest_figure(comparisons)) + "".join(sentences) + "</section>")
+
+
 def render(sections: Sequence[Section], repro: Reproducibility, title: str | None = None
            ) -> str:
     """The complete HTML document."""
     figures = Figures()
     names = [f"{s.scenario.name} vs {s.baseline.name}" for s in sections]
-    title = title or ("pilotsim report: " + ", ".join(names))
+    title = title or ("pilotsim report: " + (names[0] if len(names) == 1 else
+                                             f"{len(names)} scenarios against their baselines"))
     nav = "".join(f'<a href="#s{i}">{html.escape(n)}</a>' for i, n in enumerate(names))
     body = [f"<h1>{html.escape(title)}</h1>",
             f"<p>Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by pilotsim "
@@ -62,9 +90,11 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
             f"per scenario, seed {repro.seed}. Effects are scenario − baseline with the same "
             "random numbers (the same people, the same luck), with t-based 95 % intervals "
             "across replications.</p>",
-            f"<nav>{nav} <a href=\"#sources\">Assumptions and sources</a> "
+            f"<nav><a href=\"#summary\">Summary</a> {nav} "
+            "<a href=\"#sources\">Assumptions and sources</a> "
             "<a href=\"#calibration\">Calibration</a> "
             "<a href=\"#reproducibility\">Reproducibility</a></nav>"]
+    body.append(executive_summary(sections, figures))
     for i, section in enumerate(sections):
         sc = section.scenario
         body.append(f'<section id="s{i}"><h2>{html.escape(sc.title or sc.name)} '
@@ -123,20 +153,6 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
 
 
 def write_report(text: str, path: Path, force: bool = False) -> None:
-    """Write atomically; never replace an existing file unless ``force``."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise FileExistsError(path)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes it private; a report is to share
-        if force:
-            os.replace(temp, path)
-        else:
-            os.link(temp, path)  # FileExistsError if it appeared meanwhile
-    finally:
-        Path(temp).unlink(missing_ok=True)
+    """Write atomically with normal permissions; never replace an existing file unless
+    ``force``, and never anything but a regular file (``OutputError``)."""
+    write_output(path, lambda temp: temp.write_text(text, encoding="utf-8"), force)

@@ -28,9 +28,12 @@ GOLDEN_DIR = Path(__file__).parent
 # North Karelia's regional programme, plus the baseline they share.
 CASES: dict[str, tuple[str, dict[str, Any], int, int]] = {
     "baseline": ("baseline", {"region": {"job_seekers": 3000}}, 11, 40),
-    # the national activation model switched off: the baseline as it ran before 2018's rule
+    # the baseline as it ran before 2018's rule came in (commit d6b5734): the activation model
+    # and the prior job losses switched off, on the fit of that time (PINNED_FIT), so the
+    # mechanisms added since leave a run exactly as it was when they are off
     "baseline_activation_model_off": (
         "baseline", {"region": {"job_seekers": 3000},
+                     "flows": {"prior_job_losses_per_week": 0.0},
                      "national_policy": {"activation_model": {"enabled": False}}}, 11, 40),
     "pirkanmaa": ("pirkanmaa", {"region": {"job_seekers": 3000}}, 11, 40),
     "outsourcing_generic": ("outsourcing_generic", {"region": {"job_seekers": 3000}}, 12, 40),
@@ -44,12 +47,17 @@ CASES: dict[str, tuple[str, dict[str, Any], int, int]] = {
                                 {"region": {"job_seekers": 3000}}, 17, 40),
 }
 
+# name -> the fitted values a case runs on instead of calibration/fitted.toml
+PINNED_FIT: dict[str, str] = {
+    "baseline_activation_model_off": "fitted_before_activation_model.toml",
+}
+
 # name -> (scenario, its baseline, job seekers, seed, weeks, replications): paired comparisons
 # through the same path as ``pilotsim compare`` (which baseline, common random numbers, effects).
 COMPARISONS: dict[str, tuple[str, str, int, int, int, int]] = {
     "compare_pirkanmaa": ("pirkanmaa", "baseline", 2000, 21, 30, 3),
-    "compare_keski_suomi_growth_booster": ("keski_suomi_growth_booster", "baseline", 2000, 22,
-                                           30, 3),
+    "compare_keski_suomi_growth_booster": ("keski_suomi_growth_booster",
+                                           "baseline_keski_suomi", 2000, 22, 30, 3),
     "compare_north_karelia_1000_jobs": ("north_karelia_1000_jobs", "baseline_north_karelia",
                                         2000, 23, 30, 3),
 }
@@ -83,10 +91,11 @@ def _exact(value: float) -> float | str:
 
 def run_case(name: str):
     from simulation.experiments.runner import RunRequest, run_replication
-    from simulation.params.loading import load_scenario
+    from simulation.params.loading import load_scenario, read_toml
 
     scenario_name, overrides, seed, weeks = CASES[name]
-    scenario = load_scenario(scenario_name, overrides=overrides)
+    fit = read_toml(GOLDEN_DIR / PINNED_FIT[name]) if name in PINNED_FIT else True
+    scenario = load_scenario(scenario_name, overrides=overrides, apply_fit=fit)
     return run_replication(RunRequest(scenario, entropy=seed, replication=0, weeks=weeks))
 
 

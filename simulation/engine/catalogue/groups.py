@@ -8,9 +8,10 @@ prefix.
 from __future__ import annotations
 
 GROUPS: dict[str, tuple[str, ...]] = {
-    # gross change beside net effect: weekly quantities whose change over a window a
-    # programme would report (jobs: scenarios with a firm side)
-    "gross_net": ("activation_rate", "unemployed", "long_term_unemployed", "employed", "jobs"),
+    # gross change beside net effect: the register's stocks, whose change over a window a
+    # programme would report (people in work are left out: the model follows only people who
+    # were job seekers, so their number grows from zero in any run)
+    "gross_net": ("activation_rate", "unemployed", "long_term_unemployed", "job_seekers"),
     # the job seekers' flows the weekly table counts, in its column order
     "weekly_flows": (
         "registrations", "meetings", "referrals", "placements", "completions", "dropouts",

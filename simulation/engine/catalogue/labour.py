@@ -99,6 +99,11 @@ LABOUR: tuple[Metric, ...] = (
     Metric("employed_share_end", "Initial members employed at the end", "share", SHARE, BOTH,
            A.PER_PERSON, "Share of the people registered when the run started who were in "
            "open-market work in its last week."),
+    Metric("clients_during_run", "Job seekers during the run", "persons", COUNT, BOTH,
+           A.PER_PERSON, "Distinct people who were registered job seekers at the end of some "
+           "week of the run: those there at the start and those who registered or (for the "
+           "target group) came to meet its rule later, as a pilot counts its clients over its "
+           "whole period."),
     Metric("clients_during_{year}", "Job seekers during a year", "persons", COUNT, BOTH,
            A.PER_PERSON, "Distinct people who were registered job seekers at the end of some "
            "week of the calendar year, as registers count clients (a part year counts its "
@@ -146,4 +151,8 @@ LABOUR: tuple[Metric, ...] = (
            "Review periods of 65 paid benefit days that ended without enough work or services, "
            "so the benefit was cut by 4.65 % for the next 65 paid days (national activation "
            "model, from 2018)."),
+    Metric("activation_model_cut_seekers", "Benefits cut this week", "persons", COUNT,
+           Scope.REGION, A.WEEK_FLOW,
+           "Job seekers paid a benefit in the week with the activation model's 4.65 % cut "
+           "(national activation model, from 2018; a weekly column of scenarios that have it)."),
 )

@@ -37,6 +37,12 @@ PROVIDERS: tuple[Metric, ...] = (
           "New providers that joined during the run (dynamic purchasing systems only)."),
     _book("providers_end", "Providers at the end", "providers", COUNT,
           "Providers still active in the run's last week."),
+    _book("providers_registered", "Providers registered", "providers", COUNT,
+          "Providers admitted during the run: those under contract at the start and those "
+          "that joined later (the registered providers of a dynamic purchasing system)."),
+    _book("providers_active", "Providers with clients", "providers", COUNT,
+          "Providers that took on at least one client during the run (the active providers "
+          "of a dynamic purchasing system, each client taken on one order)."),
     _book("provider_survival", "Survival of the initial providers", "share", SHARE,
           "Share of the providers present at the start that did not exit in losses."),
     _book("provider_fee_{component}_eur", "Provider fees by component", "€", EUROS,

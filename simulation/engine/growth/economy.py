@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine.catalogue import Aggregation, Scope, where
-from simulation.engine.firms import Firm
+from simulation.engine.firms import FIRM_KINDS, Firm
 from simulation.engine.interface import Mechanism
 from simulation.engine.payments import working
 from simulation.engine.seekers import NO_ONE, State
@@ -353,21 +353,28 @@ class RegionalEconomy(Mechanism):
 
     # -- hires -----------------------------------------------------------------------------
 
-    def hidden_fills(self, firm: Firm, hires: int) -> int:
-        """How many of a firm's matched hires fill hidden vacancies: in proportion to their
-        weight in matching, so hidden ones are filled more slowly."""
+    def hidden_fills(self, firms: np.ndarray, hires: np.ndarray) -> np.ndarray:
+        """How many of each firm's matched hires fill hidden vacancies: in proportion to their
+        weight in matching, so hidden ones are filled more slowly (one draw per firm that has
+        hidden vacancies, in firm order)."""
+        table = self.model.firm_table
         efficiency = self.model.scenario.labour_market.hidden_network_efficiency
-        weight_hidden = efficiency * firm.hidden
-        total = firm.posted + weight_hidden
-        share = weight_hidden / total if total > 0 else 0.0
-        return int(self.rng.binomial(hires, share)) if share > 0 else 0
+        weight_hidden = efficiency * table.hidden[firms]
+        total = table.posted[firms] + weight_hidden
+        share = np.divide(weight_hidden, total, out=np.zeros(len(firms)), where=total > 0)
+        from_hidden = np.zeros(len(firms), dtype=np.int64)
+        drawn = share > 0
+        from_hidden[drawn] = self.rng.binomial(hires[drawn], share[drawn])
+        return from_hidden
 
-    def filled(self, firm: Firm, hires: int, posted: int, hidden: int) -> None:
-        self.week_counts["fills_posted"] += posted
-        self.week_counts["fills_hidden"] += hidden
-        self.sector_hires[firm.sector] += hires
-        if firm.growth == "growth":
-            self.week_counts["growth_firm_hires"] += hires
+    def filled(self, firms: np.ndarray, hires: np.ndarray, posted: np.ndarray,
+               hidden: np.ndarray) -> None:
+        table = self.model.firm_table
+        self.week_counts["fills_posted"] += int(posted.sum())
+        self.week_counts["fills_hidden"] += int(hidden.sum())
+        np.add.at(self.sector_hires, table.sector[firms], hires)
+        growth = table.kind[firms] == FIRM_KINDS.index("growth")
+        self.week_counts["growth_firm_hires"] += int(hires[growth].sum())
 
 
     # -- accounting ---------------------------------------------------------------------------

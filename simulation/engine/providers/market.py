@@ -185,7 +185,11 @@ class ProviderMarket(Intake, Effort, FirmClients, FeeBooks, Accounts, Summaries,
 
     def _profile(self) -> None:
         """The office's profiling of everyone's risk of long-term unemployment at the week's
-        end, which risk-tiered fees and intake read (only providers do, so only here)."""
+        end, which risk-tiered fees and intake read (only providers do, so only here, and
+        only once next week's intake can read it: until then the column keeps its default,
+        as in a run without providers)."""
+        if self.model.week + 1 < self.p.start_week:
+            return
         s = self.model.seekers
         s.risk_class[: s.n] = risk_class(risk_score(
             s.view("age"), s.view("education"), s.view("weeks_since_work"), s.view("benefit")))

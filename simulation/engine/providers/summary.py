@@ -43,6 +43,10 @@ class Summaries:
         out["provider_completed"] = float(sum(p.completed for p in market.providers))
         out["provider_entries"] = float(market.entries)
         out["providers_end"] = float(len(market.active_providers()))
+        # a dynamic purchasing system's counts: every provider admitted during the run (the
+        # initial ones and the entrants), and those that took at least one client (an order)
+        out["providers_registered"] = float(len(market.providers))
+        out["providers_active"] = float(sum(p.intake > 0 for p in market.providers))
         out["provider_survival"] = float(np.mean([p.active or p.completed for p in initial]))
         for c, name in enumerate(market.fees.order):
             out[f"provider_fee_{name}_eur"] = float(market.fee_cents[:, c].sum()) / 100

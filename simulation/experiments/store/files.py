@@ -18,7 +18,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simulation.experiments.store.layout import DETAIL_TABLES, KEY_COLUMNS, LEDGER_COLUMNS, TABLES
+from simulation.experiments.outputs import write_output
+from simulation.experiments.store.layout import (
+    DETAIL_TABLES,
+    KEY_COLUMNS,
+    LEDGER_COLUMNS,
+    STAGING_PREFIX,
+    TABLES,
+)
 
 
 def _fsync(path: Path) -> None:
@@ -110,7 +117,7 @@ def stage_and_publish(staging: Path, folder: Path, tables: Mapping[str, pa.Table
                       copies: Mapping[str, Path] | None = None) -> None:
     """Write a data folder under ``staging`` (the store's ``tmp/``) and rename it into place:
     readers see the whole folder or nothing."""
-    staged = Path(tempfile.mkdtemp(dir=staging)) / folder.name
+    staged = Path(tempfile.mkdtemp(dir=staging, prefix=STAGING_PREFIX)) / folder.name
     _write_folder(staged, tables, fsync, copies)
     folder.parent.mkdir(parents=True, exist_ok=True)
     os.replace(staged, folder)  # the moment the data appears to readers
@@ -122,22 +129,13 @@ def stage_and_publish(staging: Path, folder: Path, tables: Mapping[str, pa.Table
 # --- exports ----------------------------------------------------------------------------------
 
 def write_table(frame: pd.DataFrame, target: Path, fmt: str, overwrite: bool) -> None:
-    """Write a table through a temporary file; without ``overwrite`` never replace a file,
-    not even one that appears while writing."""
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    """Write a table through a temporary file (see :mod:`simulation.experiments.outputs`):
+    without ``overwrite`` never replace a file, not even one that appears while writing, and
+    never replace anything but a regular file."""
+    def write(temp: Path) -> None:
         if fmt == "csv":
             frame.to_csv(temp, index=False)
         else:
             frame.to_parquet(temp, index=False)
-        if overwrite:
-            os.replace(temp, target)
-        else:
-            try:
-                os.link(temp, target)  # fails if the target appeared meanwhile: no clobber
-            except FileExistsError:
-                raise FileExistsError(
-                    f"{target} exists; pass overwrite=True to replace it") from None
-    finally:
-        Path(temp).unlink(missing_ok=True)
+
+    write_output(target, write, overwrite)

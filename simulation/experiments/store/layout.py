@@ -6,6 +6,7 @@ objects, in any process, query while a sweep is writing.
 
 On disk (``root`` defaults to ``./pilotsim-results``)::
 
+    pilotsim-store.json                     the store's mark and format version (see opening.py)
     registry.duckdb                         run registry; opened by the coordinator only
     registry/<run_id>.json                  reader mirror of each registry row not yet in a segment
     data/scenario=<name>/run-<run_id>/      one run, as it arrives: weekly, summary and
@@ -16,8 +17,9 @@ On disk (``root`` defaults to ``./pilotsim-results``)::
         weekly.parquet summary.parquet      tables plus runs.parquet, their registry rows,
         ledger.parquet runs.parquet         and each run's per-person tables unchanged in
         details/run-<run_id>/               their own folder
-    tmp/                                    staging; whatever is here after a crash is garbage
-    quarantine/                             unreadable run folders found by recover()
+    tmp/stage-*/                            staging; whatever is here after a crash is garbage
+    quarantine/<name>-<time>-<random>/      damaged or conflicting folders found by repair, and
+                                            a damaged registry; kept for inspection, never read
 
 Why this shape:
 
@@ -43,13 +45,19 @@ Why this shape:
   entropy, spawn key, weeks, code version), so a rerun of a sweep skips what ``has()`` finds.
   A run that is already done can be written again only with identical content.
 
-Scenario names are percent-encoded in partition names. Note that the run id does not include
+Scenario names are percent-encoded in partition names (a long one is shortened and suffixed
+with a digest, so any name fits the file system's limit). Note that the run id does not include
 the scenario name: two names for identical content share their runs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import re
+import secrets
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
@@ -66,10 +74,57 @@ DETAIL_TABLES = ("duration_exits", "cohort", "person_events", "providers", "prov
 LEDGER_COLUMNS = ("week", "payer", "payee", "item", "scope", "amount_eur")
 KEY_COLUMNS = ("run_id", "scenario")  # added to every stored table
 
+MARKER = "pilotsim-store.json"
+STAGING_PREFIX = "stage-"
+# What the store itself creates at its top level; nothing else there is ever touched.
+OWN_ENTRIES = frozenset({MARKER, "registry.duckdb", "registry.duckdb.wal", "data", "registry",
+                         "tmp", "quarantine"})
+# Names the store gives its folders and files: anything else under data/, registry/ or tmp/
+# is not the store's, and recovery leaves it alone.
+RUN_FOLDER = re.compile(r"^run-([0-9a-f]{16})$")
+SEGMENT_FOLDER = re.compile(r"^segment-[0-9a-f]{16}$")
+SIDECAR = re.compile(r"^([0-9a-f]{16})\.json$")
+SIDECAR_TEMP = re.compile(r"^\.[0-9a-f]{16}\..+\.tmp$")
+_PARTITION_BYTES = 120  # well below the usual 255-byte limit on one name
+
 
 def partition_name(scenario: str) -> str:
     """The scenario's partition folder under ``data/``."""
-    return "scenario=" + quote(scenario, safe="")
+    encoded = quote(scenario, safe="")
+    if len(encoded) > _PARTITION_BYTES:  # shortened, kept distinct by a digest of the name
+        digest = hashlib.sha256(scenario.encode()).hexdigest()[:16]
+        cut = encoded[:_PARTITION_BYTES - 17]
+        escape = cut.rfind("%", len(cut) - 2)  # do not split a %XX escape
+        encoded = (cut[:escape] if escape >= 0 else cut) + "~" + digest
+    return "scenario=" + encoded
+
+
+def run_folders(partition: Path) -> list[Path]:
+    """A partition's loose run folders, in name order (only names the store gives)."""
+    return sorted(p for p in partition.glob("run-*") if RUN_FOLDER.match(p.name))
+
+
+def segment_folders(partition: Path) -> list[Path]:
+    """A partition's segments, in name order: for a run held by more than one segment (a
+    compaction repeated after a crash), the first one holds it."""
+    return sorted(p for p in partition.glob("segment-*") if SEGMENT_FOLDER.match(p.name))
+
+
+def partitions(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "data").glob("scenario=*") if p.is_dir())
+
+
+def quarantine(root: Path, path: Path) -> Path:
+    """Move a damaged or conflicting file or folder aside, under a name no other can have."""
+    folder = root / "quarantine"
+    folder.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
+    while True:
+        target = folder / f"{path.name}-{stamp}-{secrets.token_hex(4)}"
+        if not os.path.lexists(target):
+            break
+    os.rename(path, target)
+    return target
 
 
 def is_segment(location: str | None) -> bool:

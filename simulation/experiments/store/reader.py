@@ -1,20 +1,23 @@
 """Read-only queries over the store, safe while the coordinator writes it.
 
 A query works on a snapshot: the data folders and registry rows visible at one moment, each
-run exactly once. Compaction may delete a file between listing and reading; the query then
-takes a new snapshot and tries again.
+run exactly once (a run in two segments counts in its owner only, see ``segments.py``).
+Compaction may delete a file between listing and reading; the query then takes a new snapshot
+and tries again. A damaged file never stops a query: its runs are left out of the answer and
+listed in :attr:`StoreReader.damaged` (the next coordinator's repair quarantines them).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulation.experiments.store.files import write_table
@@ -22,14 +25,20 @@ from simulation.experiments.store.layout import (
     DEFAULT_ROOT,
     DETAIL_TABLES,
     KEY_COLUMNS,
+    RUN_FOLDER,
+    SIDECAR,
     Table,
     detail_file,
-    is_segment,
     partition_name,
+    partitions,
+    run_folders,
+    segment_folders,
 )
 from simulation.experiments.store.registry import REGISTRY_COLUMNS, TIME_COLUMNS, Row, Status
+from simulation.experiments.store.segments import files_readable, owners, read_segment
 
 _READ_RETRIES = 5
+_FILE = "_pilotsim_file"  # the column DuckDB adds with each row's file, to hide duplicates
 
 T = TypeVar("T")
 
@@ -40,6 +49,9 @@ class _Snapshot:
 
     folders: tuple[Path, ...]
     rows: tuple[Row, ...]
+    # (segment, run id): rows a segment holds for a run that another segment owns
+    hidden: tuple[tuple[Path, str], ...] = ()
+    runs_of: Mapping[Path, tuple[str, ...]] = field(default_factory=dict)
 
     def files(self, table: Table, run_ids: Sequence[str] | None = None) -> list[str]:
         wanted = set(run_ids) if run_ids is not None else None
@@ -49,28 +61,54 @@ class _Snapshot:
             or folder.name.removeprefix("run-") in wanted
         ]
 
+    def hidden_keys(self, table: Table) -> list[str]:
+        return [f"{folder / f'{table}.parquet'}\0{run_id}" for folder, run_id in self.hidden]
 
-def _take_snapshot(root: Path, scenario: str | None) -> _Snapshot:
+
+def _sidecar_rows(root: Path) -> list[Row]:
+    rows = []
+    for path in sorted((root / "registry").glob("*.json")):
+        if not SIDECAR.match(path.name):
+            continue  # not the store's
+        try:
+            row = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # replaced or removed under us, or damaged: the writer repairs it
+        if isinstance(row, dict) and row.get("run_id") == path.stem:
+            rows.append(row)
+    return rows
+
+
+def _take_snapshot(root: Path, scenario: str | None, skip: frozenset[Path] = frozenset()
+                   ) -> _Snapshot:
     data = root / "data"
-    partitions = [data / partition_name(scenario)] if scenario is not None \
-        else sorted(data.glob("scenario=*"))
-    partitions = [p for p in partitions if p.is_dir()]
+    parts = [data / partition_name(scenario)] if scenario is not None else partitions(root)
+    parts = [p for p in parts if p.is_dir()]
     # Order matters: loose runs and sidecars first, segments last. Compaction publishes a
     # segment before deleting what it holds, so anything listed early that has moved on is
     # found in a segment listed later.
-    loose = {run.name.removeprefix("run-"): run
-             for part in partitions for run in part.glob("run-*")}
-    sidecar_rows = [json.loads(p.read_text()) for p in sorted((root / "registry").glob("*.json"))]
-    segments = sorted(segment for part in partitions for segment in part.glob("segment-*"))
-    segment_rows = [row for segment in segments
-                    for row in pq.read_table(segment / "runs.parquet").to_pylist()]
-    in_segments = {row["run_id"] for row in segment_rows}
-    folders = [*segments, *(run for run_id, run in sorted(loose.items())
-                            if run_id not in in_segments)]
-    rows = [*segment_rows, *(row for row in sidecar_rows if row["run_id"] not in in_segments)]
+    loose = {RUN_FOLDER.match(run.name).group(1): run  # type: ignore[union-attr]
+             for part in parts for run in run_folders(part) if run not in skip}
+    sidecar_rows = _sidecar_rows(root)
+    segments = [segment for part in parts for folder in segment_folders(part)
+                if folder not in skip and (segment := read_segment(folder)) is not None]
+    owner = owners(segments)
+    hidden = tuple((segment.folder, run_id) for segment in segments
+                   for run_id in segment.run_ids if owner[run_id] != segment.folder)
+    segment_rows = [{**row, "location": segment.folder.relative_to(root).as_posix()}
+                    for segment in segments for row in segment.rows
+                    if owner[row["run_id"]] == segment.folder]
+    folders = [*(segment.folder for segment in segments),
+               *(run for run_id, run in sorted(loose.items()) if run_id not in owner)]
+    rows = [*segment_rows, *(row for row in sidecar_rows if row["run_id"] not in owner)]
     if scenario is not None:
         rows = [row for row in rows if row["scenario"] == scenario]
-    return _Snapshot(tuple(folders), tuple(rows))
+    runs_of = {segment.folder: tuple(segment.run_ids) for segment in segments}
+    return _Snapshot(tuple(folders), tuple(rows), hidden, runs_of)
+
+
+class _Damaged(Exception):
+    """A query met a damaged file; it was set aside, ask again."""
 
 
 def _identifier(name: str) -> str:
@@ -81,7 +119,9 @@ class StoreReader:
     """Read-only queries over a store, safe while a coordinator is writing it.
 
     Never opens ``registry.duckdb``: it reads the Parquet files and registry sidecars through
-    its own in-memory DuckDB connection, so it needs no lock and any number may run at once.
+    its own in-memory DuckDB connection, so it needs no lock, works on a read-only store, and
+    any number may run at once. Runs whose files turn out damaged are left out of every
+    answer and collected in :attr:`damaged`.
     """
 
     def __init__(self, root: Path | str = DEFAULT_ROOT) -> None:
@@ -89,6 +129,8 @@ class StoreReader:
         if not (self.root / "data").is_dir():
             raise FileNotFoundError(f"no results store at {self.root}")
         self._con = duckdb.connect()
+        self.damaged: set[str] = set()
+        self._skip: set[Path] = set()  # data folders with a damaged shared file
 
     def __enter__(self) -> StoreReader:
         return self
@@ -98,6 +140,9 @@ class StoreReader:
 
     def close(self) -> None:
         self._con.close()
+
+    def _snapshot(self, scenario: str | None) -> _Snapshot:
+        return _take_snapshot(self.root, scenario, frozenset(self._skip))
 
     def _retrying(self, query: Callable[[], T]) -> T:
         # A compaction may delete a file between our listing and our read; list again.
@@ -109,18 +154,49 @@ class StoreReader:
                     raise
         raise AssertionError("unreachable")
 
-    def _query(self, files: list[str], select: str, where: str = "TRUE",
-               params: Mapping[str, Any] | None = None, tail: str = "") -> pd.DataFrame | None:
+    def _set_aside(self, snapshot: _Snapshot, files: Sequence[str]) -> bool:
+        """Leave out the folders of the files that cannot be read; True if any were."""
+        bad = [Path(name) for name in files if Path(name).exists()
+               and not files_readable([Path(name)])]
+        for path in bad:
+            folder = path.parent
+            self._skip.add(folder)
+            self.damaged.update(snapshot.runs_of.get(folder, ())
+                                or (folder.name.removeprefix("run-"),))
+        return bool(bad)
+
+    def _query(self, snapshot: _Snapshot, table: Table, files: list[str], select: str,
+               where: str = "TRUE", params: Mapping[str, Any] | None = None,
+               tail: str = "") -> pd.DataFrame | None:
         if not files:
             return None
-        sql = (f"SELECT {select} FROM read_parquet($files, union_by_name = true) "
-               f"WHERE {where} {tail}")
-        return self._con.cursor().execute(sql, {"files": files, **(params or {})}).df()
+        hidden = snapshot.hidden_keys(table)
+        source = "read_parquet($files, union_by_name = true" + (
+            f", filename = '{_FILE}')" if hidden else ")")
+        if hidden:  # a run in two segments: its rows in the one that does not own it
+            where = f"({where}) AND NOT list_contains($hidden, {_FILE} || chr(0) || run_id)"
+            params = {**(params or {}), "hidden": hidden}
+            select = f"* EXCLUDE ({_FILE})" if select == "*" else select
+        sql = f"SELECT {select} FROM {source} WHERE {where} {tail}"
+        try:
+            return self._con.cursor().execute(sql, {"files": files, **(params or {})}).df()
+        except duckdb.Error:
+            if self._set_aside(snapshot, files):
+                raise _Damaged from None
+            raise
+
+    def _querying(self, ask: Callable[[], pd.DataFrame | None]) -> pd.DataFrame | None:
+        # each damaged file found takes one more attempt, without it
+        while True:
+            try:
+                return self._retrying(ask)
+            except _Damaged:
+                continue
 
     def runs(self, *, scenario: str | None = None, status: Status | None = None,
              batch: str | None = None, code_version: str | None = None) -> pd.DataFrame:
         """The registry: one row per run, filtered by whichever arguments are given."""
-        rows = self._retrying(lambda: _take_snapshot(self.root, scenario).rows)
+        rows = self._retrying(lambda: self._snapshot(scenario).rows)
         frame = pd.DataFrame(list(rows), columns=list(REGISTRY_COLUMNS))
         frame = frame.drop(columns="location")
         for name in TIME_COLUMNS:
@@ -137,13 +213,17 @@ class StoreReader:
         if run_ids is not None:
             where, params = f"({where}) AND list_contains($run_ids, run_id)", \
                 {**(params or {}), "run_ids": list(run_ids)}
-        order = "ORDER BY run_id" + (", week, scope" if table == "weekly" else "")
+        # each run's rows in the order the run produced them (a ledger's rows are unique by
+        # week, payer, payee, item and scope), not in whatever order DuckDB's threads finish
+        order = "ORDER BY run_id" + {"weekly": ", week, scope",
+                                     "ledger": ", week, payer, payee, item, scope"}.get(table, "")
 
         def query() -> pd.DataFrame | None:
-            snapshot = _take_snapshot(self.root, scenario)
-            return self._query(snapshot.files(table, run_ids), select, where, params, order)
+            snapshot = self._snapshot(scenario)
+            return self._query(snapshot, table, snapshot.files(table, run_ids), select, where,
+                               params, order)
 
-        found = self._retrying(query)
+        found = self._querying(query)
         return found if found is not None else pd.DataFrame(columns=list(KEY_COLUMNS))
 
     def weekly(self, run_ids: Sequence[str] | None = None, *, scenario: str | None = None,
@@ -168,9 +248,10 @@ class StoreReader:
                 ) -> dict[str, dict[str, pd.DataFrame]]:
         """Each run's stored per-person tables by name (:data:`DETAIL_TABLES`).
 
-        A run that is not stored is missing from the answer; a table a run was stored
-        without is missing from its entry (runs stored before per-person tables were kept
-        have an empty entry).
+        A run that is not stored, or whose per-person tables cannot be read (see
+        :attr:`damaged`), is missing from the answer; a table a run was stored without is
+        missing from its entry (runs stored before per-person tables were kept have an empty
+        entry).
         """
         wanted = set(run_ids)
 
@@ -184,17 +265,22 @@ class StoreReader:
 
         def read() -> dict[str, dict[str, pd.DataFrame]]:
             found: dict[str, dict[str, pd.DataFrame]] = {}
-            for row in _take_snapshot(self.root, scenario).rows:
+            for row in self._snapshot(scenario).rows:
                 if row["run_id"] not in wanted or row["status"] != "done" \
-                        or not row["location"]:
+                        or not row["location"] or row["run_id"] in self.damaged:
                     continue
                 folder = self.root / row["location"]
-                if is_segment(row["location"]):
+                if folder.name.startswith("segment-"):
                     folder = folder / "details" / f"run-{row['run_id']}"
                     if not folder.is_dir():  # stored without per-person tables
                         found[row["run_id"]] = {}
                         continue
-                found[row["run_id"]] = read_folder(folder)
+                try:
+                    found[row["run_id"]] = read_folder(folder)
+                except (OSError, pa.ArrowException) as exc:
+                    if isinstance(exc, FileNotFoundError) and not folder.is_dir():
+                        raise
+                    self.damaged.add(row["run_id"])
             return found
 
         return self._retrying(read)
@@ -214,11 +300,12 @@ class StoreReader:
                   f"quantile_cont({column}, {float(high)!r}) AS high")
 
         def query() -> pd.DataFrame | None:
-            files = _take_snapshot(self.root, scenario).files("weekly")
-            return self._query(files, select, "scope = $scope", {"scope": scope},
+            snapshot = self._snapshot(scenario)
+            return self._query(snapshot, "weekly", snapshot.files("weekly"), select,
+                               "scope = $scope", {"scope": scope},
                                "GROUP BY week ORDER BY week")
 
-        found = self._retrying(query)
+        found = self._querying(query)
         if found is None:
             return pd.DataFrame(columns=["week", "runs", "mean", "low", "high"])
         return found

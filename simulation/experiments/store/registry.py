@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -62,6 +62,11 @@ INSERT_ROW = f"INSERT INTO runs VALUES ({', '.join('?' * len(REGISTRY_COLUMNS))}
 UPDATE_ROW = ("UPDATE runs SET " + ", ".join(f"{name} = ?" for name in REGISTRY_COLUMNS[1:])
               + " WHERE run_id = ?")
 RUN_META_KEY = b"pilotsim.run"  # summary.parquet footer: the registry row, for recover()
+
+
+def now() -> datetime:
+    """Registry time: UTC, without a time zone (DuckDB's TIMESTAMP)."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def json_row(row: Row) -> Row:

@@ -1,5 +1,5 @@
-"""The coordinator's writer: the DuckDB run registry, the run lifecycle, compaction and
-crash recovery (the store's layout and its reasons are in ``layout.py``).
+"""The coordinator's writer: the DuckDB run registry, the run lifecycle and compaction (the
+store's layout and its reasons are in ``layout.py``, crash recovery in ``recovery.py``).
 
 Run lifecycle: ``begin`` (registry row ``running``) -> ``write`` (data lands; its folder's
 footer carries the row) -> ``finish`` (``done``, recorded in the registry), or ``begin`` ->
@@ -16,13 +16,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from simulation.experiments.store.files import (
@@ -40,20 +38,32 @@ from simulation.experiments.store.layout import (
     folder_readable,
     is_segment,
     partition_name,
+    quarantine,
+    segment_folders,
 )
+from simulation.experiments.store.opening import claim, open_registry
+from simulation.experiments.store.recovery import RecoveryReport, recover
 from simulation.experiments.store.registry import (
     DB_SCHEMA,
     INSERT_ROW,
     REGISTRY_COLUMNS,
-    REGISTRY_DDL,
     RUN_META_KEY,
     UPDATE_ROW,
     Row,
     Status,
     db_row,
     json_row,
+    now,
     rows_table,
     stored_row,
+)
+from simulation.experiments.store.segments import (
+    Segment,
+    files_readable,
+    owners,
+    read_segment,
+    run_folder_intact,
+    segment_tables_intact,
 )
 
 COMPACT_EVERY = 500
@@ -65,27 +75,6 @@ class StoreError(RuntimeError):
 
 class ResultConflictError(StoreError):
     """A run that is already stored was written again with different content."""
-
-
-@dataclass
-class RecoveryReport:
-    """What :meth:`ResultsStore.recover` found and did, by run id."""
-
-    temp_removed: list[str] = field(default_factory=list)
-    segments_settled: list[str] = field(default_factory=list)  # compaction finished after a crash
-    completed: list[str] = field(default_factory=list)  # data was stored; row marked done
-    registered: list[str] = field(default_factory=list)  # data without a registry row
-    failed: list[str] = field(default_factory=list)  # 'running' without data
-    lost: list[str] = field(default_factory=list)  # 'done' but its data is gone
-    quarantined: list[str] = field(default_factory=list)  # unreadable run folders moved aside
-
-    @property
-    def clean(self) -> bool:
-        return not any(vars(self).values())
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _is_loose(row: Row) -> bool:
@@ -107,13 +96,13 @@ class ResultsStore:
         self.root = Path(root)
         self.compact_every = compact_every
         self.fsync = fsync
-        for sub in ("data", "registry", "tmp"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
-        # Fails fast if another coordinator holds the registry: DuckDB's lock keeps one writer.
-        self._con = duckdb.connect(str(self.root / "registry.duckdb"))
-        self._con.execute(REGISTRY_DDL)
+        # Refuses (StoreRefusal) a folder that is not a store and may not become one.
+        claim(self.root)
+        # DuckDB's lock keeps one writer; a damaged registry is moved to quarantine/ and
+        # started afresh (``registry_rebuilt`` says where it went; recover() refills it).
+        self._con, rows, self.registry_rebuilt = open_registry(self.root)
         # As the only writer we may keep the registry in memory; DuckDB is the durable copy.
-        self._registry: dict[str, Row] = {row["run_id"]: row for row in self._select_all()}
+        self._registry: dict[str, Row] = {row["run_id"]: row for row in rows}
 
     run_id = staticmethod(make_run_id)
 
@@ -127,11 +116,6 @@ class ResultsStore:
         self._con.close()
 
     # registry rows
-
-    def _select_all(self) -> list[Row]:
-        cursor = self._con.execute("SELECT * FROM runs ORDER BY run_id")
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
     def _get(self, run_id: str) -> Row | None:
         return self._registry.get(run_id)
@@ -155,6 +139,8 @@ class ResultsStore:
 
     def _put_many(self, rows: Sequence[Row]) -> None:
         """Upsert many rows in one transaction (compaction, recovery): one statement, not many."""
+        if not rows:
+            return
         self._con.register("incoming_rows", pa.Table.from_pylist(list(rows), schema=DB_SCHEMA))
         self._con.execute("BEGIN")
         try:
@@ -210,7 +196,7 @@ class ResultsStore:
             "replication": int(meta.replication), "weeks": int(meta.weeks),
             "code_version": meta.code_version, "batch": meta.batch,
             "tags": json.dumps(meta.tags, sort_keys=True, default=str), "status": "running",
-            "started_at": _now(), "finished_at": None, "content_hash": None, "location": None,
+            "started_at": now(), "finished_at": None, "content_hash": None, "location": None,
         })
         return run_id
 
@@ -238,10 +224,12 @@ class ResultsStore:
         row = {**row, "content_hash": digest, "location": location}
         folder = self.root / location
         if folder.exists():  # written before a crash, registry not yet told
-            stored = stored_row(folder)
-            if stored is None or stored["content_hash"] != digest:
+            stored = stored_row(folder) if run_folder_intact(folder) else None
+            if stored is None:  # damaged, not different: set it aside and write afresh
+                quarantine(self.root, folder)
+            elif stored["content_hash"] != digest:
                 raise ResultConflictError(f"run {run_id}: {folder} holds different results")
-        else:
+        if not folder.exists():
             meta = json.dumps(json_row({**row, "status": "done"})).encode()
             tables["summary"] = tables["summary"].replace_schema_metadata({RUN_META_KEY: meta})
             stage_and_publish(self.root / "tmp", folder, tables, self.fsync)
@@ -270,7 +258,7 @@ class ResultsStore:
             raise ValueError(f"a run finishes 'done' or 'failed', not {status!r}")
         if row["status"] == status:
             return
-        self._put({**row, "status": status, "finished_at": _now()})
+        self._put({**row, "status": status, "finished_at": now()})
         if status == "done" and self.compact_every:
             loose = sum(1 for r in self._registry.values()
                         if r["scenario"] == row["scenario"] and _is_loose(r))
@@ -284,13 +272,30 @@ class ResultsStore:
         by_scenario: dict[str, list[Row]] = {}
         for row in self._rows(lambda r: _is_loose(r) and scenario in (None, r["scenario"])):
             by_scenario.setdefault(row["scenario"], []).append(row)
-        return [self._compact_rows(rows) for rows in by_scenario.values()]
+        made = (self._compact_rows(rows) for rows in by_scenario.values())
+        return [segment for segment in made if segment is not None]
 
-    def _compact_rows(self, rows: list[Row]) -> Path:
-        run_ids = sorted(row["run_id"] for row in rows)
-        name = "segment-" + hashlib.sha256(",".join(run_ids).encode()).hexdigest()[:16]
-        location = f"data/{partition_name(rows[0]['scenario'])}/{name}"
-        folders = [self.root / row["location"] for row in rows]
+    def _compact_rows(self, rows: list[Row]) -> Path | None:
+        partition = self.root / "data" / partition_name(rows[0]["scenario"])
+        # A run that a segment already holds (one published before a crash the registry
+        # never heard of) is settled there, never compacted a second time.
+        held = owners([seg for folder in segment_folders(partition)
+                       if (seg := read_segment(folder)) is not None
+                       and segment_tables_intact(folder)])
+        already = [row for row in rows if row["run_id"] in held]
+        if already:
+            self._settle_in_segments(already, held)
+        fresh = []
+        for row in rows:
+            if row["run_id"] in held:
+                continue
+            if run_folder_intact(self.root / row["location"]):
+                fresh.append(row)
+            else:  # damaged since it was written: never fold it into a segment
+                self.discard(row["run_id"])
+        if not fresh:
+            return None
+        folders = [self.root / row["location"] for row in fresh]
         tables = {
             table: pa.concat_tables(
                 [pq.read_table(folder / f"{table}.parquet") for folder in folders],
@@ -299,106 +304,98 @@ class ResultsStore:
         }
         details = {f"details/{folder.name}/{path.name}": path
                    for folder in folders for path in sorted(folder.glob(detail_file("*")))}
-        settled = [{**row, "location": location} for row in rows]
-        tables["runs"] = rows_table(settled)
-        # Same runs, same name: a segment already there was published before a crash.
-        if not (self.root / location).exists():
-            stage_and_publish(self.root / "tmp", self.root / location, tables, self.fsync,
-                              details)
+        segment = self._publish_segment(fresh, tables, details)
         # The segment is now visible and readers prefer it; the rest is bookkeeping that
         # recover() redoes if we are killed here.
-        self._put_many(settled)
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
-        return self.root / location
+        return segment
+
+    def _settle_in_segments(self, rows: Sequence[Row], held: Mapping[str, Path]) -> None:
+        """Point rows at the segment that holds their run; drop their loose copies."""
+        self._put_many([{**row, "status": "done",
+                         "location": held[row["run_id"]].relative_to(self.root).as_posix()}
+                        for row in rows])
+        for row in rows:
+            loose = held[row["run_id"]].parent / f"run-{row['run_id']}"
+            if loose.is_dir():
+                shutil.rmtree(loose)
+
+    def _publish_segment(self, rows: Sequence[Row], tables: dict[str, pa.Table],
+                         details: Mapping[str, Path]) -> Path:
+        """Publish a segment of ``rows`` (whose data is ``tables`` and ``details``) and point
+        the registry at it. Same runs, same name: a readable segment already there was
+        published before a crash and is kept; a damaged one is set aside first."""
+        run_ids = sorted(row["run_id"] for row in rows)
+        name = "segment-" + hashlib.sha256(",".join(run_ids).encode()).hexdigest()[:16]
+        location = f"data/{partition_name(rows[0]['scenario'])}/{name}"
+        settled = [{**row, "status": "done", "location": location} for row in rows]
+        tables = {**tables, "runs": rows_table(settled)}
+        folder = self.root / location
+        if folder.exists() and not (segment_tables_intact(folder) and files_readable(
+                folder.glob(f"details/*/{detail_file('*')}"))):
+            quarantine(self.root, folder)
+        if not folder.exists():
+            stage_and_publish(self.root / "tmp", folder, tables, self.fsync, details)
+        self._put_many(settled)
+        return folder
+
+    def rewrite_segment(self, segment: Segment, drop: set[str]) -> Path | None:
+        """Publish ``segment`` without the runs in ``drop`` (the rest keep their data and
+        registry rows, in a new segment); returns it, or None when nothing is left. The old
+        folder is left for the caller to remove or quarantine."""
+        keep = [db_row(row) for row in segment.rows if row["run_id"] not in drop]
+        if not keep:
+            return None
+        wanted = pa.array(sorted(row["run_id"] for row in keep))
+        tables = {}
+        for table in TABLES:
+            data = pq.read_table(segment.folder / f"{table}.parquet")
+            tables[table] = data.filter(pc.is_in(data["run_id"], wanted))
+        details = {f"details/run-{row['run_id']}/{path.name}": path for row in keep
+                   for path in sorted(segment.details(row["run_id"]).glob(detail_file("*")))}
+        return self._publish_segment(keep, tables, details)
+
+    # damaged data
+
+    def discard(self, run_id: str) -> None:
+        """A done run whose data turned out damaged: set its data aside (a loose folder to
+        quarantine/, or the run out of its segment) and mark it failed, so it is run again."""
+        row = self._get(run_id)
+        if row is None or row["location"] is None:
+            return
+        folder = self.root / row["location"]
+        if is_segment(row["location"]):
+            segment = read_segment(folder)
+            if segment is not None and run_id in segment.run_ids:
+                self.split_segment(segment, {run_id})
+        elif folder.exists():
+            quarantine(self.root, folder)
+        self._fail_where(row["location"], {run_id})
+
+    def split_segment(self, segment: Segment, damaged: set[str]) -> Path:
+        """Keep a segment's readable runs in a new segment and quarantine the old folder;
+        when its shared tables cannot be read after all, the whole segment goes, and all its
+        runs are marked failed. Returns where the old folder went."""
+        try:
+            self.rewrite_segment(segment, damaged)
+        except (OSError, pa.ArrowException):  # damage the footers did not show
+            damaged = set(segment.run_ids)
+        location = segment.folder.relative_to(self.root).as_posix()
+        moved = quarantine(self.root, segment.folder)
+        self._fail_where(location, damaged)
+        return moved
+
+    def _fail_where(self, location: str | None, run_ids: set[str]) -> None:
+        """Mark failed the runs (of ``run_ids``) the registry still places at ``location``."""
+        self._put_many([{**row, "status": "failed", "finished_at": now(),
+                         "content_hash": None, "location": None}
+                        for row in self._rows(lambda r: r["location"] == location
+                                              and r["run_id"] in run_ids)])
 
     # crash recovery
 
     def recover(self) -> RecoveryReport:
-        """Settle the store after a crash; call it when a coordinator starts.
-
-        Removes staging leftovers, finishes interrupted compactions, marks runs whose data
-        landed as done (registering them if the row is missing), marks 'running' runs without
-        data as failed (so a rerun redoes them), and rebuilds the readers' mirror.
-        """
-        report = RecoveryReport()
-        self._clear_staging(report)
-        segment_ids = self._settle_segments(report)
-        self._settle_loose_runs(segment_ids, report)
-        self._settle_rows(report)
-        self._rebuild_mirror(segment_ids)
-        return report
-
-    def _clear_staging(self, report: RecoveryReport) -> None:
-        for leftover in sorted((self.root / "tmp").iterdir()):
-            if leftover.is_dir():
-                shutil.rmtree(leftover)
-            else:
-                leftover.unlink()
-            report.temp_removed.append(leftover.name)
-        for temp in (self.root / "registry").glob(".*.tmp"):
-            temp.unlink()
-            report.temp_removed.append(temp.name)
-
-    def _settle_segments(self, report: RecoveryReport) -> set[str]:
-        segment_ids: set[str] = set()
-        for segment in sorted((self.root / "data").glob("scenario=*/segment-*")):
-            location = segment.relative_to(self.root).as_posix()
-            unsettled = []
-            for stored in pq.read_table(segment / "runs.parquet").to_pylist():
-                row = {**db_row(stored), "status": "done", "location": location}
-                segment_ids.add(row["run_id"])
-                current = self._get(row["run_id"])
-                if current is None or current["location"] != location \
-                        or current["status"] != "done":
-                    unsettled.append(row)
-                loose = segment.parent / f"run-{row['run_id']}"
-                if loose.exists():
-                    shutil.rmtree(loose)
-            if unsettled:
-                self._put_many(unsettled)
-                report.segments_settled.extend(row["run_id"] for row in unsettled)
-        return segment_ids
-
-    def _settle_loose_runs(self, segment_ids: set[str], report: RecoveryReport) -> None:
-        for folder in sorted((self.root / "data").glob("scenario=*/run-*")):
-            run_id = folder.name.removeprefix("run-")
-            if run_id in segment_ids:
-                continue
-            stored = stored_row(folder)
-            if stored is None:
-                quarantine = self.root / "quarantine"
-                quarantine.mkdir(exist_ok=True)
-                os.replace(folder, quarantine / f"{folder.name}-{_now():%Y%m%dT%H%M%S}")
-                report.quarantined.append(run_id)
-                continue
-            location = folder.relative_to(self.root).as_posix()
-            current = self._get(run_id)
-            if current is None:
-                self._put({**stored, "status": "done", "location": location,
-                           "finished_at": stored["finished_at"] or _now()})
-                report.registered.append(run_id)
-            elif current["status"] != "done" or current["location"] != location \
-                    or current["content_hash"] != stored["content_hash"]:
-                self._put({**current, "status": "done", "location": location,
-                           "content_hash": stored["content_hash"],
-                           "finished_at": current["finished_at"] or _now()})
-                report.completed.append(run_id)
-
-    def _settle_rows(self, report: RecoveryReport) -> None:
-        for row in self._rows(lambda r: r["status"] != "failed"):
-            if self._data_intact(row["location"]):
-                continue
-            self._put({**row, "status": "failed", "finished_at": _now(),
-                       "content_hash": None, "location": None})
-            (report.lost if row["status"] == "done" else report.failed).append(row["run_id"])
-
-    def _rebuild_mirror(self, segment_ids: set[str]) -> None:
-        keep = set()
-        for row in self._rows():
-            if row["run_id"] not in segment_ids:
-                self._mirror(row)
-                keep.add(row["run_id"])
-        for sidecar in (self.root / "registry").glob("*.json"):
-            if sidecar.stem not in keep:
-                sidecar.unlink()
+        """Settle the store after a crash; call it when a coordinator starts (see
+        :mod:`simulation.experiments.store.recovery`)."""
+        return recover(self)
