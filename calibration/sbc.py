@@ -5,7 +5,10 @@ ABC-SMC as ``pilotsim calibrate --method abc`` (``calibration/abc_smc.py``: the 
 the tolerance-weighted distance, the stopping rules) and ask whether the posterior's central
 50 % and 90 % intervals contain θ*. Over many datasets they should, about 50 % and 90 % of the
 time; markedly less means the posterior is too narrow (overconfident), markedly more that it
-is too wide.
+is too wide. The rank check of Talts et al. (2018) looks at the whole posterior, not two
+intervals: the posterior's CDF at θ* (its weighted rank) is uniform on 0–1 when the posterior is
+calibrated; a χ² test over ten bins gives the p-value of "uniform" (a U-shape: too narrow, a
+hump: too wide, a slope: biased).
 
 ABC's posterior given "distance ≤ ε" is the exact posterior of a model whose observations carry
 an extra uniform error of radius ε; for data without that error it is wider than the exact
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 from calibration.abc_smc import SmcSettings, run_smc
 from calibration.posterior_report import weighted_quantiles
@@ -120,6 +124,7 @@ def coverage(case: Case, datasets: int, settings: SmcSettings, folder: Path,
     truths = sample_prior(case.priors, datasets, rng)
     weights = {k: 1 / t ** 2 for k, t in case.tolerances.items()}
     hits: dict[float, list[bool]] = {level: [] for level in LEVELS}
+    ranks: list[float] = []
     began = time.perf_counter()
     for i in range(datasets):
         truth = {name: float(values[i]) for name, values in truths.items()}
@@ -138,13 +143,23 @@ def coverage(case: Case, datasets: int, settings: SmcSettings, folder: Path,
         w = result.weights / result.weights.sum()
         for prior in case.priors:
             x = result.draws[prior.name].to_numpy(float)
+            ranks.append(float(w[x < truth[prior.name]].sum()))
             for level in LEVELS:
                 low, high = weighted_quantiles(x, w, [(1 - level) / 2, (1 + level) / 2])
                 hits[level].append(bool(low <= truth[prior.name] <= high))
         log(f"  dataset {i + 1}/{datasets}: {time.perf_counter() - began:.0f} s")
     out = {f"coverage_{int(level * 100)}": float(np.mean(v)) for level, v in hits.items()}
     out["intervals"] = float(len(hits[LEVELS[0]]))
+    out["rank_p"] = rank_uniformity(np.asarray(ranks))
     return out
+
+
+def rank_uniformity(ranks: np.ndarray, bins: int = 10) -> float:
+    """p-value of the χ² test that the weighted ranks (posterior CDFs at θ*) are uniform;
+    fewer bins when there are few ranks, so that each bin expects at least five."""
+    bins = max(2, min(bins, len(ranks) // 5))
+    counts, _ = np.histogram(np.clip(ranks, 0.0, 1.0), bins=bins, range=(0.0, 1.0))
+    return float(stats.chisquare(counts).pvalue)
 
 
 def seed_of(seed: int, stream: int, index: int) -> int:
@@ -189,6 +204,8 @@ def main() -> None:
         print(f"{args.case}{' (noisy ABC)' if args.noisy else ''}: {int(level * 100)} % "
               f"intervals cover the truth in {rate:.1%} of {int(n)} (nominal {level:.0%} "
               f"± {1.96 * se:.1%} by chance alone)")
+    print(f"{args.case}: ranks of the truth uniform? χ² p = {result['rank_p']:.2f} "
+          f"({int(n)} ranks; below 0.05 the posterior is miscalibrated)")
     print(f"{time.perf_counter() - began:.0f} s")
 
 

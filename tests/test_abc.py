@@ -12,7 +12,7 @@ import pytest
 
 from calibration.abc_smc import SmcSettings, run_smc
 from calibration.priors import Prior
-from calibration.sbc import SCHEDULE, coverage, toy_case
+from calibration.sbc import SCHEDULE, coverage, rank_uniformity, toy_case
 from simulation.experiments.posterior import (
     ParameterSpec,
     PosteriorError,
@@ -94,6 +94,19 @@ def test_simulation_based_calibration_covers_the_truth_at_about_the_nominal_rate
     assert result["intervals"] == 28
     assert result["coverage_90"] >= 0.75  # P(< 0.75 | 0.9) ≈ 1 %
     assert 0.25 <= result["coverage_50"] <= 0.8
+    assert result["rank_p"] > 0.01  # the ranks of the truth look uniform
+
+
+def test_rank_uniformity_tells_calibrated_from_overconfident_and_biased_posteriors():
+    rng = np.random.default_rng(3)
+    calibrated = rng.uniform(size=200)
+    # too narrow a posterior puts the truth in its tails: ranks pile up near 0 and 1
+    overconfident = np.where(rng.uniform(size=200) < 0.5, rng.uniform(0, 0.15, 200),
+                             rng.uniform(0.85, 1, 200))
+    biased = rng.beta(2, 1, size=200)  # the posterior sits below the truth too often
+    assert rank_uniformity(calibrated) > 0.05
+    assert rank_uniformity(overconfident) < 1e-6
+    assert rank_uniformity(biased) < 1e-3
 
 
 def _spec(name: str, path: str) -> ParameterSpec:
