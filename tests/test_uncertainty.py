@@ -39,13 +39,22 @@ def test_the_variance_split_by_hand():
 
 
 def test_sentences_say_which_dominates():
-    sure = uncertainty(np.array([[1.0, 1.1], [2.0, 2.1], [3.0, 3.1], [4.0, 4.1]]))
+    # (the earlier 1 … 4 case's interval reached zero; "sure of the direction" also matched
+    # inside "not sure of the direction")
+    sure = uncertainty(np.array([[10.0, 10.1], [11.0, 11.1], [12.0, 12.1], [13.0, 13.1]]))
+    assert sure["low"] > 0
     text = sentence("Placements", sure)
-    assert "sure of the direction (positive under 4 of 4" in text
+    assert "the model is sure of the direction (positive under 4 of 4" in text
     assert "from the parameters, so more replications would not narrow it" in text
     noisy = uncertainty(np.array([[-3.0, 5.0], [4.0, -2.0], [-1.0, 2.5], [3.0, -3.5]]))
     text = sentence("Placements", noisy)
     assert "not sure of the direction" in text and "simulation noise alone" in text
+    # every draw negative, yet the interval for a new draw reaches zero: a lean, not a doubt
+    leaning = uncertainty(np.array([[-0.1, -0.1], [-1.0, -1.0], [-0.2, -0.2], [-4.0, -4.0]]))
+    assert leaning["high"] > 0
+    text = sentence("Unemployed", leaning)
+    assert "most likely negative (negative under 4 of 4" in text and "reaches zero" in text
+    assert "not sure" not in text
     assert sentence("X", uncertainty(np.zeros((3, 2)))) == \
         "X: no effect under any of the 3 parameter draws."
 

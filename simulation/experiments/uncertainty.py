@@ -88,6 +88,13 @@ def sentence(label: str, s: Mapping[str, float]) -> str:
         head = f"{label}: the model is sure of the direction ({sign} under {count} of {k} " \
                "parameter draws)"
         head += " but not of the size" if abs(s["high"] - s["low"]) > abs(s["mean"]) else ""
+    elif s["p_positive"] <= 0.1 or s["p_positive"] >= 0.9:
+        # the draws agree on a sign but the interval for a new draw (t · sd · sqrt(1 + 1/K))
+        # still reaches zero: saying "not sure" next to "0 of 20" read as a contradiction
+        sign = "positive" if s["p_positive"] >= 0.9 else "negative"
+        count = positive if sign == "positive" else k - positive
+        head = (f"{label}: most likely {sign} ({sign} under {count} of {k} parameter draws, "
+                f"P(effect > 0) = {s['p_positive']:.2f}), but its 95 % interval reaches zero")
     else:
         head = (f"{label}: the model is not sure of the direction (positive under {positive} "
                 f"of {k} parameter draws, P(effect > 0) = {s['p_positive']:.2f})")
