@@ -91,3 +91,15 @@ def test_bad_abc_inputs_are_one_line_with_exit_2(tmp_path):
     assert "Traceback" not in result.output
     result = CliRunner().invoke(app, ["calibrate", "--method", "bayes", "--check"])
     assert result.exit_code == 2 and "--method: must be msm or abc" in result.output
+    # paths are checked before any work, as for the simulated-moments method (issue 17)
+    result = CliRunner().invoke(app, ["calibrate", "--method", "abc", "--priors", str(tmp_path),
+                                      "--check"])
+    assert result.exit_code == 2 and "--priors" in result.output and "is a folder" in \
+        result.output
+    taken = tmp_path / "a-file"
+    taken.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(app, ["calibrate", "--method", "abc", "--abc-db", str(taken),
+                                      "--population", "10"])
+    assert result.exit_code == 2 and "--abc-db" in result.output and "is a file" in \
+        result.output
+    assert not any(tmp_path.glob("*.sqlite3"))
