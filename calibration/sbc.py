@@ -147,7 +147,10 @@ def coverage(case: Case, datasets: int, settings: SmcSettings, folder: Path,
             for level in LEVELS:
                 low, high = weighted_quantiles(x, w, [(1 - level) / 2, (1 + level) / 2])
                 hits[level].append(bool(low <= truth[prior.name] <= high))
-        log(f"  dataset {i + 1}/{datasets}: {time.perf_counter() - began:.0f} s")
+        # the running counts, so that a long check stopped early still says something
+        covered = ", ".join(f"{int(level * 100)} %: {sum(v)}/{len(v)}" for level, v in hits.items())
+        log(f"  dataset {i + 1}/{datasets}: {time.perf_counter() - began:.0f} s; covered "
+            f"{covered}")
     out = {f"coverage_{int(level * 100)}": float(np.mean(v)) for level, v in hits.items()}
     out["intervals"] = float(len(hits[LEVELS[0]]))
     out["rank_p"] = rank_uniformity(np.asarray(ranks))
