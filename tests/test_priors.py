@@ -148,3 +148,24 @@ def test_fit_wide_values_reach_child_scenarios_and_levers_only_their_pilot():
     turku = apply_draw(draw, "turku_region")  # another pilot's caseload is untouched
     assert turku.interventions.coaching.caseload == 107.0
     assert turku.flows.separation_per_week == 0.0123
+
+
+def test_every_free_parameter_of_the_fit_has_a_fitted_prior_around_its_fitted_value(shipped):
+    # the posterior must cover what the simulated-moments fit frees (params.csv, role fit):
+    # a refit that frees a parameter without a prior would leave it at its point in every draw
+    from calibration.inputs import read_params
+    from simulation.params.loading import fitted_tree
+
+    free = [p for p in read_params(PRIORS.parent / "params.csv") if p.role == "fit"]
+    fitted = fitted_tree()
+    by_path = {path: p for p in shipped for path in p.spec.paths if p.spec.transform == "value"}
+    for parameter in free:
+        prior = by_path.get(parameter.path)
+        assert prior is not None, f"{parameter.path} has no prior"
+        assert prior.fit, f"{parameter.path}'s prior is fit = false"
+        assert prior.spec.fit_wide
+        node = fitted
+        for key in parameter.path.split("."):
+            node = node[key]
+        value = node["value"] if isinstance(node, dict) else node
+        assert prior.lower <= value <= prior.upper, parameter.path
