@@ -58,13 +58,15 @@ def calibrate(
             help="Scenario the observed series is compared with")] = "baseline",
         budget: Annotated[int, typer.Option(min=0, max=10_000,
                                             help="Candidates in the search")] = 30,
-        seeds: Annotated[int, typer.Option(min=1, max=100,
-                                           help="Common seeds per candidate")] = 3,
+        seeds: Annotated[int | None, typer.Option(
+            min=1, max=100, help="Common seeds per candidate (default 3; abc: seeds per "
+            "particle, default 1)")] = None,
         seed: Annotated[int, typer.Option(min=0)] = 2015,
         workers: Annotated[int | None, typer.Option(
             min=1, help="Local worker processes (default and most: every core)")] = None,
-        scale: Annotated[float, typer.Option(min=0.001, max=1.0,
-                                             help="Population scale while fitting")] = 1 / 3,
+        scale: Annotated[float | None, typer.Option(
+            min=0.001, max=1.0, help="Population scale while fitting (default 1/3; abc: 0.1)")]
+        = None,
         fixed_point_iterations: Annotated[int, typer.Option(min=0, max=100)] = 8,
         polish_iterations: Annotated[int, typer.Option(min=0, max=100)] = 3,
         report_seeds: Annotated[int, typer.Option(min=1, max=100)] = 4,
@@ -84,8 +86,49 @@ def calibrate(
         dask_local: Annotated[int | None, typer.Option(
             "--dask-local", metavar="N", min=1, max=256,
             help="Run candidates on a Dask LocalCluster of N worker processes")] = None,
+        method: Annotated[str, typer.Option(
+            help="msm: simulated moments (Optuna), one best point → fitted.toml; abc: a "
+                 "posterior (ABC-SMC, pyABC) → posterior.parquet")] = "msm",
+        priors: Annotated[Path, typer.Option(help="abc: priors of the uncertain parameters")]
+        = CALIBRATION / "priors.toml",
+        population: Annotated[int, typer.Option(min=10, max=100_000,
+                                                help="abc: particles per generation")] = 120,
+        generations: Annotated[int, typer.Option(min=1, max=100,
+                                                 help="abc: most generations")] = 10,
+        max_simulations: Annotated[int, typer.Option(
+            min=10, max=10_000_000, help="abc: stop after a generation that brings the "
+            "simulations to this many")] = 1200,
+        min_epsilon: Annotated[float | None, typer.Option(
+            min=0.0, help="abc: stop at this ε (default: half the square root of the fit rows' "
+            "summed weights)")] = None,
+        ppc_draws: Annotated[int, typer.Option(
+            min=0, max=1000, help="abc: posterior draws in the predictive checks")] = 12,
+        abc_db: Annotated[Path, typer.Option(
+            help="abc: folder of the pyABC histories; rerunning the command resumes its run")]
+        = Path("pilotsim-results") / "calibration",
         ) -> None:
-    """Fit parameters to target moments (simulated moments, Optuna) and write a fit report."""
+    """Fit parameters to target moments (simulated moments, Optuna) and write a fit report;
+    with --method abc, a posterior of the uncertain parameters (ABC-SMC) and its report."""
+    if method not in ("msm", "abc"):
+        raise UsageError(f"--method: must be msm or abc, got {method!r}")
+    if method == "abc":
+        from simulation.cli.calibrate_abc import calibrate_abc
+
+        input_file(targets, "--targets")
+        input_file(priors, "--priors")
+        if observed is not None:
+            input_file(observed, "--observed")
+        if not check:
+            output_folder(out_dir, "--out")
+            output_folder(abc_db, "--abc-db")
+        calibrate_abc(rows=_load_targets(targets, observed, observed_scenario), priors=priors,
+                      population=population, generations=generations,
+                      max_simulations=max_simulations, min_epsilon=min_epsilon,
+                      seeds=seeds or 1, seed=seed,
+                      scale=scale if scale is not None else 0.1, workers=workers,
+                      ppc_draws=ppc_draws, report_scale=report_scale, out_dir=out_dir,
+                      abc_db=abc_db, check=check, dask=dask, dask_local=dask_local)
+        return
     from calibration.fitted_file import write_fitted
     from calibration.inputs import Settings, read_params
     from calibration.msm import calibrate as run_calibration
@@ -109,7 +152,8 @@ def calibrate(
         out.print(f"ok: {len(rows)} targets ({sum(t.use == 'fit' for t in rows)} fit), "
                   f"{sum(p.role == 'fit' for p in free)} free parameters", markup=False)
         return
-    settings = Settings(budget=budget, seeds=seeds, seed=seed, scale=scale,
+    settings = Settings(budget=budget, seeds=seeds or 3, seed=seed,
+                        scale=scale if scale is not None else 1 / 3,
                         workers=dask_local or capped_workers(workers),
                         fixed_point_iterations=fixed_point_iterations,
                         polish_iterations=polish_iterations, report_seeds=report_seeds,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from simulation.cli import posterior_effects
 from simulation.cli.common import (
     DEFAULT_STORE,
     DaskLocalOption,
@@ -29,6 +30,7 @@ from simulation.cli.common import (
     language,
     out,
 )
+from simulation.cli.posterior_effects import PosteriorFileOption, PosteriorOption
 from simulation.experiments.compare import plan_comparisons
 from simulation.experiments.outputs import check_output
 from simulation.params.loading import load_scenario
@@ -101,6 +103,9 @@ def report(
         store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
         workers: WorkersOption = None, dask: DaskOption = None,
         dask_local: DaskLocalOption = None, lang: LangOption = "en",
+        posterior: PosteriorOption = None, posterior_file: PosteriorFileOption = None,
+        posterior_replications: Annotated[int, typer.Option(
+            min=1, max=1000, help="With --posterior: paired replications per draw")] = 2,
         ) -> None:
     """Write the planner's report: effects, costs by payer, sources, calibration (one HTML file).
     """
@@ -111,6 +116,9 @@ def report(
 
     w = language(lang)
     check_output(output, force)  # before any replication runs
+    # the posterior is checked before anything runs
+    chosen = posterior_effects.draws(posterior, posterior_file, seed) \
+        if posterior is not None else None
     try:
         size_list = parse_sizes(sizes) if power else []
         check_work(size_list, resamples)
@@ -134,6 +142,9 @@ def report(
         runs[name] = results[position:position + len(batch)]
         position += len(batch)
     sections = build_sections(pairs, to_run, runs, seed)
+    if chosen is not None:
+        posterior_effects.attach(sections, groups, chosen, posterior_replications, seed, weeks,
+                                 store, no_store, workers, dask, dask_local)
     if power:
         for section, (base, name) in zip(sections, pairs, strict=True):
             section.power = _power_results(runs[name], runs[base],

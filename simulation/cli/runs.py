@@ -11,6 +11,7 @@ import typer
 from rich import box
 from rich.table import Table
 
+from simulation.cli import posterior_effects
 from simulation.cli.common import (
     DEFAULT_STORE,
     DaskLocalOption,
@@ -18,6 +19,7 @@ from simulation.cli.common import (
     LangOption,
     NoStoreOption,
     StoreOption,
+    UsageError,
     WorkersOption,
     comparison_groups,
     err,
@@ -28,6 +30,7 @@ from simulation.cli.common import (
     language,
     out,
 )
+from simulation.cli.posterior_effects import PosteriorFileOption, PosteriorOption
 from simulation.engine.catalogue import in_group, metric
 from simulation.experiments.outputs import check_output, write_output
 from simulation.i18n import N_, Words
@@ -43,6 +46,7 @@ def run(scenario: Annotated[str, typer.Argument(help="Library name or path of a 
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout")] = False,
         store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
         dask: DaskOption = None, dask_local: DaskLocalOption = None, lang: LangOption = "en",
+        posterior: PosteriorOption = None, posterior_file: PosteriorFileOption = None,
         ) -> None:
     """Run replications of one scenario and summarise them with 95 % intervals.
 
@@ -52,6 +56,10 @@ def run(scenario: Annotated[str, typer.Argument(help="Library name or path of a 
     from simulation.experiments.statistics import summarise_replications
 
     w = language(lang)
+    if posterior is not None:
+        posterior_effects.run(scenario, posterior, posterior_file, replications, seed, weeks,
+                              store, no_store, workers, dask, dask_local, as_json)
+        return
     resolved = load_scenario(scenario)
     batch = requests(resolved, replications, seed, weeks)
     results = execute_from_cli(batch, resolved.name, store, no_store, workers, dask, dask_local)
@@ -92,6 +100,7 @@ def compare(
             "--detail", help="Every comparison's full tables, not one summary table")] = False,
         store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
         dask: DaskOption = None, dask_local: DaskLocalOption = None, lang: LangOption = "en",
+        posterior: PosteriorOption = None, posterior_file: PosteriorFileOption = None,
         ) -> None:
     """Compare scenarios with a baseline using common random numbers (paired effects, 95 % CI).
 
@@ -104,6 +113,12 @@ def compare(
 
     w = language(lang)
     groups = comparison_groups(baseline, scenarios or [], every)
+    if posterior is not None:
+        if csv is not None:
+            raise UsageError("--csv is not written with --posterior; use --json")
+        posterior_effects.compare(groups, posterior, posterior_file, replications, seed, weeks,
+                                  store, no_store, workers, dask, dask_local, as_json)
+        return
     if csv is not None:
         check_output(csv, force)  # before any replication runs
     # keyed by the name or path the user gave, so files outside the library work too

@@ -38,6 +38,7 @@ from simulation.report.tables import (
     html_table,
     provider_table,
 )
+from simulation.report.uncertainty_block import drivers_block, uncertainty_block
 from simulation.report.wording import summary_paragraphs
 
 STYLE = """
@@ -125,6 +126,9 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
                     + "".join(f"<p>{p}</p>" for p in summary_paragraphs(section, w)) + "</div>")
         body.append(_h(w, 3, N_("Effects with 95 % confidence intervals"))
                     + effects_table(section, w))
+        uncertain = uncertainty_block(section)
+        if uncertain:
+            body.append(_h(w, 3, N_("Effects with parameter uncertainty")) + uncertain)
         body.append(_h(w, 3, N_("Gross change beside net effect"))
                     + _p(w, N_("A programme reports its own change from start to end (gross); "
                                "the baseline shows the change the region would have seen "
@@ -166,6 +170,7 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
             seen.add(section.baseline.name)
             body.append(provenance_block(section.baseline))
         body.append(provenance_block(section.scenario, section.baseline))
+    body += [block for section in sections if (block := drivers_block(section))]
     body.append("</section>")
     scenarios = list({s.name: s for sec in sections
                       for s in (sec.baseline, sec.scenario)}.values())

@@ -16,6 +16,7 @@ from simulation.engine.results import RunResult
 from simulation.experiments.compare import Comparison, compare_runs
 from simulation.experiments.power import PowerResult
 from simulation.experiments.statistics import mean_ci, summarise_replications
+from simulation.experiments.uncertainty import PosteriorEffects
 from simulation.params.schema import Scenario
 
 
@@ -29,6 +30,7 @@ class Section:
     scenario_runs: list[RunResult]
     baseline_runs: list[RunResult]
     power: list[PowerResult] = field(default_factory=list)
+    uncertainty: PosteriorEffects | None = None  # report --posterior K
 
 
 @dataclass

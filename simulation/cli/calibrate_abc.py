@@ -1,0 +1,69 @@
+"""``pilotsim calibrate --method abc``: a posterior of the uncertain parameters (ABC-SMC) with
+its report, instead of one best point. ``calibrate.py`` hands over to this module."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from simulation.cli.common import UsageError, capped_workers, err, out
+
+
+def calibrate_abc(*, rows: list[Any], priors: Path, population: int, generations: int,
+                  max_simulations: int, min_epsilon: float | None, seeds: int, seed: int,
+                  scale: float, workers: int | None, ppc_draws: int, report_scale: float,
+                  out_dir: Path, abc_db: Path, check: bool, dask: str | None,
+                  dask_local: int | None) -> None:
+    """Check the priors, run (or resume) the ABC-SMC and its checks, write the posterior."""
+    from calibration.abc import AbcSettings
+    from calibration.abc import calibrate_abc as run
+    from calibration.posterior_report import marginals, save
+    from calibration.priors import PriorsError, check_priors, read_priors
+
+    if dask and dask_local:
+        raise UsageError("give either --dask SCHEDULER_ADDRESS or --dask-local N, not both")
+    try:
+        checked = check_priors(read_priors(priors), priors)
+    except PriorsError as exc:
+        raise UsageError(str(exc)) from None
+    if check:
+        out.print(f"ok: {len(rows)} targets ({sum(t.use == 'fit' for t in rows)} fit), "
+                  f"{len(checked)} priors", markup=False)
+        return
+    settings = AbcSettings(population=population, generations=generations,
+                           max_simulations=max_simulations, min_epsilon=min_epsilon,
+                           seeds=seeds, seed=seed, scale=scale,
+                           workers=dask_local or capped_workers(workers),
+                           dask=dask, use_dask=dask is not None or dask_local is not None,
+                           ppc_draws=ppc_draws, report_scale=report_scale)
+
+    def log(message: str) -> None:
+        err.print(message, markup=False, highlight=False)
+
+    command = "pilotsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    try:
+        outcome = run(rows, checked, settings, abc_db, log)
+    except ConnectionError as exc:
+        raise UsageError(str(exc)) from None
+    parquet, md, version = save(outcome, out_dir, command.strip())
+    _print(marginals(outcome), outcome)
+    out.print(f"wrote {parquet} ({version})\nreport: {md}\nruntime "
+              f"{sum(outcome.timings.values()) / 60:.1f} min; "
+              f"{outcome.per_simulation:.2f} s per simulation", markup=False, highlight=False)
+
+
+def _print(rows: list[dict[str, Any]], outcome: Any) -> None:
+    g = outcome.smc.generations.iloc[-1]
+    table = Table(title=f"posterior: {outcome.smc.stopped}; ε {g['epsilon']:.3g}, acceptance "
+                        f"{g['acceptance']:.1%}, ESS {g['ess']:.0f}")
+    for column in ("parameter", "prior", "posterior mean", "posterior 90 %", "shrinkage"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        if r["fitted"]:
+            table.add_row(r["parameter"], r["prior"], f"{r['mean']:.4g}",
+                          f"{r['low']:.4g} – {r['high']:.4g}", f"{r['shrinkage']:.2f}")
+    out.print(table)
