@@ -35,13 +35,13 @@ SCENARIO = """
 [scenario]
 extends = "baseline"
 name = "crash"
-weeks = { value = 8, assumption = "tiny test run" }
+weeks = { value = 26, assumption = "long enough that a kill after the pool is up finds it" }
 [region]
 job_seekers = { value = 500, assumption = "tiny test region" }
 firms = { value = 20, assumption = "tiny test region" }
 """
 PARAMS = ("public_office.caseload=60,107",)
-REPLICATIONS = 3
+REPLICATIONS = 6
 
 COORDINATOR = textwrap.dedent("""
     import sys
@@ -127,7 +127,7 @@ def test_a_sweep_killed_at_random_moments_leaves_no_process_and_loses_nothing(
     for kill, seed in enumerate(seeds):
         process = start(scenario, root, [seed], tmp_path / "killed.log")
         if kill % 2 and pool_up(process):
-            moment = f"pool + {draw.uniform(0.0, 1.0):.2f} s"
+            moment = f"pool + {draw.uniform(0.0, 0.5):.2f} s"
             time.sleep(float(moment.split()[2]))
         else:
             moment = f"{draw.uniform(0.2, 6.0):.2f} s"
