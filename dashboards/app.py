@@ -25,6 +25,7 @@ from dashboards import (
     language,
     options,
     page_text,
+    posterior_view,
     queue_view,
     region_form,
     result_sections,
@@ -35,10 +36,12 @@ from dashboards.headline_card import comparison_of, headline_block, scale_of
 from dashboards.jobs import JobQueue, QueueFull
 from dashboards.lever_view import lever_item
 from dashboards.levers import (
+    MAX_DRAWS,
     MAX_JOB_SEEKERS,
     MAX_REPLICATIONS,
     MAX_SEED,
     MAX_WEEKS,
+    MIN_DRAWS,
     MIN_JOB_SEEKERS,
     MIN_WEEKS,
     TARGET_GROUPS,
@@ -48,6 +51,7 @@ from dashboards.levers import (
     WorkshopRequest,
     baseline_name,
     build_request,
+    check_draws,
     levers_for,
     library_scenario,
     parse_query,
@@ -209,6 +213,12 @@ def build_panel() -> html.Div:
              say(N_("1–{high}; at least 5 for reliable intervals"), high=MAX_REPLICATIONS)),
         _row(say(N_("Seed")), _number_input("seed", 2017, 0, MAX_SEED),
              say(N_("replication i of scenario and baseline share seed child i"))),
+        _row(say(N_("Parameter uncertainty [posterior draws]")),
+             _number_input("draws", 0, 0, MAX_DRAWS),
+             say(N_("0 = off, or {low}–{high}: the replications are also run under that many "
+                    "parameter sets drawn from the calibration posterior, and the effects get "
+                    "intervals that include parameter uncertainty (draws × replications more "
+                    "runs)"), low=MIN_DRAWS, high=MAX_DRAWS)),
         design_panel.panel(),
     ], style=CARD, className="build-panel")
 
@@ -249,6 +259,7 @@ def compare_panel() -> html.Div:
         ]),
         dcc.Loading(html.Div(id="results", children=_placeholder()), type="circle",
                     delay_show=400),
+        html.Div(id="posterior-view"),  # effects with parameter uncertainty (posterior_view)
     ], style=CARD, className="compare-panel")
 
 
@@ -279,6 +290,7 @@ def layout() -> html.Div:
         dcc.Store(id="own-query"),
         dcc.Interval(id="poll", interval=POLL_MS, disabled=True),
         dcc.Interval(id="options-poll", interval=2 * POLL_MS, disabled=True),
+        dcc.Interval(id="posterior-poll", interval=2 * POLL_MS, disabled=True),
         dcc.Download(id="download"),
         html.Div([
             language.picker(),
@@ -537,16 +549,16 @@ def create_app(queue: JobQueue) -> Dash:
         State("target", "value"), State("replications", "value"), State("seed", "value"),
         State("scope", "value"), State({"type": "lever", "key": ALL}, "value"),
         State({"type": "lever", "key": ALL}, "id"), State("lang", "value"),
-        prevent_initial_call=True)
+        State("draws", "value"), prevent_initial_call=True)
     def run(_clicks: int, scenario: Any, job_seekers: Any, weeks: Any, target: Any,
             replications: Any, seed: Any, scope: Any, values: list[Any], ids: list[Any],
-            lang: Any = "en") -> tuple[Any, ...]:
+            lang: Any = "en", draws: Any = 0) -> tuple[Any, ...]:
         """Validate, then queue the scenario and its baseline (or serve them from the store)."""
         nothing = (no_update,) * 5
         raw: dict[str, Any] = {"scenario": scenario, "job_seekers": job_seekers,
                                "weeks": weeks, "target": target,
                                "replications": replications, "seed": seed, "scope": scope,
-                               "lang": language.known(lang)}
+                               "lang": language.known(lang), "draws": draws}
         for id_, value in zip(ids or [], values or [], strict=False):
             key = id_.get("key") if isinstance(id_, dict) else None
             if isinstance(key, str) and key not in raw:
@@ -554,9 +566,13 @@ def create_app(queue: JobQueue) -> Dash:
         try:
             request = build_request(raw)
             resolved = resolve(request)
+            uncertain = (posterior_view.runs_for_query(request.query()) if request.draws
+                         else None)
             job = queue.submit(resolved.scenario, resolved.baseline, seed=request.seed,
                                replications=request.replications, weeks=request.weeks,
                                session=queue_view.current_session())
+            if uncertain is not None:  # after the job itself: its first answer comes first
+                posterior_view.submit(queue, uncertain, queue_view.current_session())
         except RequestError as error:
             return (*nothing, _box(["Not run:", *error.messages], ERROR, "run-error"),
                     no_update, "")
@@ -607,6 +623,35 @@ def create_app(queue: JobQueue) -> Dash:
             return [_box(f"Results cannot be shown: {' '.join(str(error).split())[:300]}",
                          ERROR, "results-error")], no_update
 
+    @app.callback(Output("posterior-view", "children"), Output("posterior-poll", "disabled"),
+                  Input("ready", "data"), Input("posterior-poll", "n_intervals"),
+                  Input("lang", "value"), State("request-query", "data"))
+    def show_posterior(ready: Any, _n: Any, lang: Any, query: str | None) -> tuple[Any, bool]:
+        """Effects with parameter uncertainty under the results, polled while runs go on."""
+        if not isinstance(ready, str) or not query:
+            return [], True
+        try:
+            children, running = posterior_view.section(queue, query,
+                                                       language.page_words(lang))
+        except Exception as error:  # a store problem must not break the page
+            return [_box(f"Parameter uncertainty cannot be shown: "
+                         f"{' '.join(str(error).split())[:300]}", ERROR, "posterior-error")
+                    ], True
+        return children, not running
+
+    @app.callback(Output("draws", "value"), Input("url", "search"))
+    def draws_from_link(search: str | None) -> Any:
+        """The parameter-uncertainty setting from a link (sync sets the other controls)."""
+        if not search:
+            return no_update
+        pairs = dict(parse_qsl(search.lstrip("?"), keep_blank_values=True))
+        if "scenario" not in pairs:
+            return no_update
+        try:
+            return check_draws(pairs.get("draws"))
+        except ValueError:
+            return no_update
+
     @app.callback(Output("url", "search", allow_duplicate=True),
                   Output("own-query", "data", allow_duplicate=True),
                   Output("request-query", "data", allow_duplicate=True),
@@ -654,11 +699,11 @@ def create_app(queue: JobQueue) -> Dash:
         Input("scenario", "value"), Input("job_seekers", "value"), Input("weeks", "value"),
         Input("target", "value"), Input("replications", "value"), Input("seed", "value"),
         Input({"type": "lever", "key": ALL}, "value"), Input("ready", "data"),
-        Input("job", "data"), State({"type": "lever", "key": ALL}, "id"),
-        State("request-query", "data"))
+        Input("job", "data"), Input("draws", "value"),
+        State({"type": "lever", "key": ALL}, "id"), State("request-query", "data"))
     def out_of_date(scenario: Any, job_seekers: Any, weeks: Any, target: Any,
                     replications: Any, seed: Any, values: list[Any], ready: Any, job: Any,
-                    ids: list[Any], shown: str | None) -> tuple[Any, str]:
+                    draws: Any, ids: list[Any], shown: str | None) -> tuple[Any, str]:
         """Mark the result when the controls no longer say what it was computed from."""
         if not isinstance(ready, str):
             return None, ""
@@ -666,7 +711,7 @@ def create_app(queue: JobQueue) -> Dash:
             return _box("Out of date: these are the previous settings' results; the new run "
                         "is under way.", WARN, "stale-marker"), "stale"
         raw = {"scenario": scenario, "job_seekers": job_seekers, "weeks": weeks,
-               "target": target, "replications": replications, "seed": seed}
+               "target": target, "replications": replications, "seed": seed, "draws": draws}
         for id_, value in zip(ids or [], values or [], strict=False):
             key = id_.get("key") if isinstance(id_, dict) else None
             if isinstance(key, str) and key not in raw:

@@ -76,6 +76,9 @@ class Job:
     finished_runs: set[str] = field(default_factory=set)
     session: str = ""  # whose turn it takes: a browser's session cookie
     answered: float | None = None  # when the first answer was ready
+    # labels of its runs in the store beyond source and job: a posterior draw's tags
+    # (``posterior``, ``posterior_draw``, ``posterior_k``) as ``--posterior K`` writes them
+    tags: dict[str, Any] = field(default_factory=dict)
 
     @property
     def first_replications(self) -> int:
@@ -101,7 +104,7 @@ class Job:
         return len(ids & self.finished_runs), len(ids)
 
     def batch(self) -> list[RunRequest]:
-        tags = {"source": "dashboard", "job": self.id}
+        tags = {"source": "dashboard", "job": self.id, **self.tags}
         return [*requests(self.scenario, self.replications, self.seed, self.weeks,
                           batch="dashboard", tags=tags),
                 *requests(self.baseline, self.replications, self.seed, self.weeks,
@@ -144,10 +147,12 @@ class Wait:
 
 
 def job_id(scenario: Scenario, baseline: Scenario, seed: int, replications: int,
-           weeks: int) -> str:
-    """Same resolved contents, seeds and weeks: the same job."""
-    identity = [content_hash(scenario), content_hash(baseline), seed, replications, weeks,
-                code_version()]
+           weeks: int, tags: dict[str, Any] | None = None) -> str:
+    """Same resolved contents, seeds and weeks (and tags, if any): the same job."""
+    identity: list[Any] = [content_hash(scenario), content_hash(baseline), seed, replications,
+                           weeks, code_version()]
+    if tags:
+        identity.append(sorted((str(k), str(v)) for k, v in tags.items()))
     return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:16]
 
 
@@ -210,18 +215,18 @@ class JobQueue:
         return self.wait(job).position
 
     def submit(self, scenario: Scenario, baseline: Scenario, *, seed: int, replications: int,
-               weeks: int, session: str = "") -> Job:
+               weeks: int, session: str = "", tags: dict[str, Any] | None = None) -> Job:
         """Queue a job in its session's turn (or return the identical one); ``QueueFull``
         when too many jobs wait."""
         version = code_version()
-        key = job_id(scenario, baseline, seed, replications, weeks)
+        key = job_id(scenario, baseline, seed, replications, weeks, tags)
         with self._lock:
             known = self._jobs.get(key)
             if known is not None and known.status != "failed":
                 return known
         job = Job(id=key, scenario=scenario, baseline=baseline, seed=seed,
                   replications=replications, weeks=weeks, scenario_runs=[], baseline_runs=[],
-                  session=session)
+                  session=session, tags=dict(tags or {}))
         runs = [run_meta(r, version).run_id for r in job.batch()]
         job.scenario_runs, job.baseline_runs = runs[:replications], runs[replications:]
         stored = self._stored(job.run_ids)
@@ -246,14 +251,15 @@ class JobQueue:
         return job
 
     def lookup(self, scenario: Scenario, baseline: Scenario, *, seed: int, replications: int,
-               weeks: int) -> Job | None:
+               weeks: int, tags: dict[str, Any] | None = None) -> Job | None:
         """The job for these runs if it is known or all its runs are stored; never queues."""
-        key = job_id(scenario, baseline, seed, replications, weeks)
+        key = job_id(scenario, baseline, seed, replications, weeks, tags)
         known = self.get(key)
         if known is not None and known.status != "failed":
             return known
         job = Job(id=key, scenario=scenario, baseline=baseline, seed=seed,
-                  replications=replications, weeks=weeks, scenario_runs=[], baseline_runs=[])
+                  replications=replications, weeks=weeks, scenario_runs=[], baseline_runs=[],
+                  tags=dict(tags or {}))
         version = code_version()
         runs = [run_meta(r, version).run_id for r in job.batch()]
         job.scenario_runs, job.baseline_runs = runs[:replications], runs[replications:]

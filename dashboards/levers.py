@@ -55,6 +55,8 @@ DEFAULT_REPLICATIONS = 5
 RELIABLE_REPLICATIONS = 5
 MAX_SEED = 2**32 - 1
 DEFAULT_SEED = 2017
+# parameter uncertainty: K posterior draws (0 = off), each run with the replications
+MIN_DRAWS, MAX_DRAWS = 5, 20
 MAX_QUERY_CHARS = 4_000
 MAX_QUERY_FIELDS = 200
 SCOPES = ("target", "region")
@@ -96,6 +98,7 @@ class WorkshopRequest:
     # only values that differ; ``contract.template`` (a name) when another template is chosen
     levers: dict[str, Any] = field(default_factory=dict)
     lang: str = "en"  # the page's language, kept in the link (``dashboards.language``)
+    draws: int = 0  # parameter uncertainty: K posterior draws, 0 = off (``posterior_view``)
 
     def query(self) -> str:
         """The URL query string (with leading ``?``) that restores this request."""
@@ -103,6 +106,8 @@ class WorkshopRequest:
             ("scenario", self.scenario), ("job_seekers", self.job_seekers),
             ("weeks", self.weeks), ("target", self.target),
             ("replications", self.replications), ("seed", self.seed), ("scope", self.scope)]
+        if self.draws:  # only when on: links made before the setting stay as they were
+            items.append(("draws", self.draws))
         items += [(path, _fmt_plain(value)) for path, value in sorted(self.levers.items())]
         if self.lang != "en":
             items.append(("lang", self.lang))
@@ -260,6 +265,24 @@ def _shared_int(raw: Any, label: str, low: int, high: int, unit: str = "") -> in
     return int(number)
 
 
+def check_draws(raw: Any) -> int:
+    """K posterior draws from the page or a link: 0 (off) or MIN_DRAWS–MAX_DRAWS, else a
+    one-line ``ValueError``."""
+    if raw is None or raw == "":
+        return 0
+    message = N_("Parameter uncertainty: draws must be 0 (off) or {low}–{high} (got {got})")
+    try:
+        number = _parse_number(raw, "Parameter uncertainty")
+    except ValueError:
+        number = math.nan
+    if number == 0:
+        return 0
+    if not math.isfinite(number) or number != math.floor(number) \
+            or not MIN_DRAWS <= number <= MAX_DRAWS:
+        raise ValueError(message.format(low=MIN_DRAWS, high=MAX_DRAWS, got=_shown(raw)))
+    return int(number)
+
+
 def build_request(raw: dict[str, Any]) -> WorkshopRequest:
     """Validate untrusted values (from the page or a URL) into a request, or ``RequestError``.
 
@@ -283,6 +306,10 @@ def build_request(raw: dict[str, Any]) -> WorkshopRequest:
             shared[key] = _shared_int(raw.get(key, defaults[key]), label, low, high, unit)
         except ValueError as error:
             errors.append(str(error))
+    try:
+        shared["draws"] = check_draws(raw.get("draws"))
+    except ValueError as error:
+        errors.append(str(error))
     target = raw.get("target", "scenario")
     if target not in TARGET_GROUPS:
         errors.append(f"unknown target group {_shown(target)}")
@@ -298,7 +325,7 @@ def build_request(raw: dict[str, Any]) -> WorkshopRequest:
         errors.append(f"unknown contract template {_shown(template)} for scenario {name!r}")
         template = OWN
     levers = {lever.path: lever for lever in levers_for(name, str(template))}
-    reserved = {"scenario", "target", "scope", "lang", TEMPLATE, *defaults}
+    reserved = {"scenario", "target", "scope", "lang", "draws", TEMPLATE, *defaults}
     values: dict[str, Any] = {} if template == OWN else {TEMPLATE: str(template)}
     for key, value in raw.items():
         if key in reserved:

@@ -131,17 +131,20 @@ class PosteriorPlan:
 
 def plan(draws: Sequence[Draw], groups: Mapping[str, Sequence[str]], replications: int,
          seed: int, weeks: int | None = None, batch: str | None = None,
-         single: str | None = None) -> PosteriorPlan:
+         single: str | None = None,
+         overrides: Mapping[str, Mapping[str, object]] | None = None) -> PosteriorPlan:
     """Requests for comparisons (``groups``: baseline -> scenarios) or, with ``single``, for
     one scenario's own levels, under every draw; scenario and baseline share each draw's
-    parameters and seeds."""
+    parameters and seeds. ``overrides`` (by scenario name, nested) are applied on top of each
+    draw, as ``apply_draw`` applies them (the dashboard's population, weeks and levers)."""
     out = PosteriorPlan(list(draws), replications, [], [])
+    extra = overrides or {}
     for k, draw in enumerate(draws):
         if single is not None:
-            to_run, pairs = {single: apply_draw(draw, single)}, []
+            to_run, pairs = {single: apply_draw(draw, single, overrides=extra.get(single))}, []
         else:
-            loaded = {arg: apply_draw(draw, arg) for base, names in groups.items()
-                      for arg in (base, *names)}
+            loaded = {arg: apply_draw(draw, arg, overrides=extra.get(arg))
+                      for base, names in groups.items() for arg in (base, *names)}
             to_run, pairs = plan_comparisons(groups, loaded)
         if k == 0:
             out.keys, out.pairs = list(to_run), pairs
