@@ -29,8 +29,7 @@ from dashboards.levers import (
     parse_query,
     scenario_overrides,
 )
-from simulation.cli.posterior_effects import headline
-from simulation.engine.catalogue import metric
+from simulation.engine.catalogue import in_group, metric
 from simulation.experiments.drivers import chance_level, top
 from simulation.experiments.posterior import Draw, PosteriorError, read_posterior
 from simulation.experiments.store.reader import StoreReader
@@ -45,6 +44,11 @@ from simulation.experiments.uncertainty import (
 from simulation.i18n import N_, Words
 from simulation.params.loading import ScenarioError
 from simulation.report.wording import fmt_effect, number_format
+
+
+def headline(prefix: str = "target_") -> list[str]:
+    """The headline metrics with a scope prefix (as ``pilotsim compare --posterior`` shows)."""
+    return [f"{prefix}{n}" for n in in_group("headline")]
 
 SMALL = {"fontSize": "12px", "color": "#5d6d7e", "lineHeight": "1.35"}
 POSTERIOR_FILE: Path | None = None  # None: calibration/posterior.parquet (tests set another)
