@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from calibration.targets import TargetsError
+
+# the scenario-tree helpers are the posterior's (one copy); msm, evaluation and fitted_file use
+# them through this module
+from simulation.experiments.posterior import get_path, nested  # noqa: F401
 from simulation.params.loading import load_scenario
 
 PARAM_COLUMNS = ("parameter", "lower", "upper", "start", "role", "source")
@@ -107,27 +111,6 @@ def _check_paths(path: Path, params: list[FreeParameter]) -> None:
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise TargetsError(path, None, "parameter",
                                f"{p.path!r} is not a number in the baseline scenario")
-
-
-def get_path(tree: dict[str, Any], dotted: str) -> Any:
-    node: Any = tree
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def nested(values: dict[str, Any]) -> dict[str, Any]:
-    """{"a.b": 1} → {"a": {"b": 1}}."""
-    out: dict[str, Any] = {}
-    for dotted, value in values.items():
-        node = out
-        *head, last = dotted.split(".")
-        for part in head:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return out
 
 
 def without(tree: dict[str, Any], paths: list[str]) -> dict[str, Any]:
