@@ -82,12 +82,17 @@ def create_app(queue: JobQueue) -> Dash:
         Output("target", "value"), Output("replications", "value"), Output("seed", "value"),
         Output("scope", "value"), Output("levers", "children"),
         Output("scenario-info", "children"), Output("link-message", "children"),
-        Output("ready", "data"), Output("request-query", "data"),
+        Output("ready", "data"), Output("request-query", "data"), Output("run", "disabled"),
         Input("url", "search"), Input("scenario", "value"), State("own-query", "data"),
         State(language.LANG_KEY, "value"))
     def sync(search: str | None, scenario: str | None, own: str | None, lang: Any = "en"
              ) -> tuple[Any, ...]:
-        """Controls from the link on load; the levers of a newly chosen scenario."""
+        """Controls from the link on load; the levers of a newly chosen scenario. Run is
+        enabled only once the controls say what the link says."""
+        return (*_sync(search, scenario, own, lang), False)
+
+    def _sync(search: str | None, scenario: str | None, own: str | None, lang: Any
+              ) -> tuple[Any, ...]:
         # the link's language first: on load the picker may not have taken it yet
         w = language.page_words(language.lang_of(search) or lang)
         keep = (no_update,) * 7

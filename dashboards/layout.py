@@ -162,7 +162,9 @@ def build_panel() -> html.Div:
     # (sticky): on a laptop screen they stay in view beside the results however long the
     # lever list is; on a narrow screen the bar is fixed to the bottom of the window
     run_bar = html.Div([
-        html.Button(say(N_("Run")), id="run", n_clicks=0, style=RUN_BUTTON),
+        # disabled until the page has taken its settings from the link (dashboards.app.sync):
+        # a Run pressed before would run the defaults and leave the result out of date
+        html.Button(say(N_("Run")), id="run", n_clicks=0, style=RUN_BUTTON, disabled=True),
         html.Div(id="run-message"),
         html.Div(id="progress", style={"marginTop": "4px", "fontSize": "13px"}),
     ], className="run-bar")
