@@ -55,15 +55,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    store = tmp_path_factory.mktemp("dashboard-store")
+def dashboard_server(tmp_path_factory, name: str, env: dict[str, str] | None = None):
+    """A ``pilotsim dashboard`` on a free loopback port with its own temporary store: yields
+    its URL, stops it afterwards (shared by the browser test modules)."""
+    store = tmp_path_factory.mktemp(name)
     port = _free_port()
     command = [sys.executable, "-c", "from simulation.cli.main import main; main()", "dashboard",
                "--port", str(port), "--workers", "2", "--store", str(store)]
     log = (store.parent / "server.log").open("w")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                               cwd=str(store.parent))
+                               cwd=str(store.parent), env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 90
     while True:
@@ -85,6 +86,11 @@ def server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from dashboard_server(tmp_path_factory, "dashboard-store")
 
 
 @pytest.fixture(scope="module")

@@ -8,92 +8,28 @@ and Swedish with no message missing from the catalogue (the server runs with
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-RUN_TIMEOUT_MS = 180_000
+import tests.test_dashboard_browser as shared  # skips this module too without Chromium
+from tests.test_dashboard_browser import RUN_TIMEOUT_MS, dashboard_server
+
+Page, expect = shared.Page, shared.expect  # Playwright, once the shared module found it
+browser = shared.browser  # a module-scoped browser of this module's own
+
 # small and quick: 600 job seekers, 10 weeks, 2 replications
 DESIGN = ("?scenario=pirkanmaa&job_seekers=600&weeks=10&target=scenario&replications=2"
           "&seed=7&scope=target&interventions.coaching.caseload=30")
 
 
-def _missing() -> str | None:
-    if shutil.which("chromium") is None:
-        return "chromium is not installed (apt-get install -y chromium)"
-    try:
-        import dash  # noqa: F401
-        import playwright.sync_api  # noqa: F401
-    except ImportError as error:
-        return f"{error.name} is not installed (pip install -e '.[test]')"
-    return None
-
-
-_reason = _missing()
-if _reason is not None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests cannot run in CI: {_reason}", pytrace=False)
-    pytest.skip(_reason, allow_module_level=True)
-
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    store = tmp_path_factory.mktemp("workshop-store")
-    port = _free_port()
-    command = [sys.executable, "-c", "from simulation.cli.main import main; main()", "dashboard",
-               "--port", str(port), "--workers", "2", "--store", str(store)]
-    log = (store.parent / "server.log").open("w")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                               cwd=str(store.parent),
-                               env={**os.environ, "PILOTSIM_STRICT_WORDS": "1"})
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("dashboard did not start: "
-                               + (store.parent / "server.log").read_text()[-2000:])
-        time.sleep(0.3)
-    yield url
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=shutil.which("chromium"),
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    # strict words: a message missing from the catalogue fails the page
+    yield from dashboard_server(tmp_path_factory, "workshop-store",
+                                {"PILOTSIM_STRICT_WORDS": "1"})
 
 
 def _run(browser, url: str) -> Page:
