@@ -33,9 +33,13 @@ def _open(browser, url: str, width: int = 1400, height: int = 900) -> Page:
 def _run_and_wait(page: Page) -> str:
     before = page.locator("#headline").inner_text() if page.locator("#headline").count() else ""
     page.click("#run")
+    # a new headline, or the same one when the link's result was already shown and the store
+    # serves the run again (the headline then need not change)
     page.wait_for_function(
         "(before) => { const h = document.querySelector('#headline');"
-        " return h && h.innerText !== before && !document.querySelector('#stale-marker'); }",
+        " const served = document.querySelector('#run-info');"
+        " return h && !document.querySelector('#stale-marker') && (h.innerText !== before"
+        " || (served && served.innerText.includes('Served from the results store'))); }",
         arg=before, timeout=RUN_TIMEOUT_MS)
     return page.inner_text("#headline")
 
