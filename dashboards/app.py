@@ -383,15 +383,6 @@ def create_app(queue: JobQueue) -> Dash:
         updated, message = options.pin(fragment, query)
         return updated, html.Span(message, id="pin-info")
 
-    @app.callback(Output("url", "hash", allow_duplicate=True),
-                  Input({"type": "unpin", "index": ALL}, "n_clicks"), State("url", "hash"),
-                  prevent_initial_call=True)
-    def unpin(clicks: list[Any], fragment: str | None) -> Any:
-        trigger = ctx.triggered_id
-        if not isinstance(trigger, dict) or not any(clicks or []):
-            return no_update
-        return options.unpin(fragment, int(trigger.get("index", -1)))
-
     @app.callback(Output("options-view", "children"), Output("options-poll", "disabled"),
                   Input("url", "hash"), Input("options-poll", "n_intervals"))
     def options_view(fragment: str | None, _n: Any) -> tuple[Any, bool]:

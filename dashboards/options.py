@@ -135,9 +135,10 @@ def pin(fragment: str | None, query: str | None) -> tuple[str, str]:
 
 
 def unpin(fragment: str | None, index: int) -> str:
-    pinned = read_fragment(fragment)
-    kept = [o for i, o in enumerate(pinned.options) if i != index]
-    return write_fragment(pinned.view, kept)
+    """The fragment without option ``index``, showing the options (where one removes it; the
+    table may have been drawn from a fragment of a moment earlier, before the tab was chosen)."""
+    kept = [o for i, o in enumerate(read_fragment(fragment).options) if i != index]
+    return write_fragment("options", kept)
 
 
 def with_view(fragment: str | None, view: str) -> str:
@@ -276,9 +277,13 @@ def comparison_table(options: Sequence[Option], fragment: str) -> html.Table:
         link = dcc.Link(option.name, href=option.request.query() + with_view(fragment,
                                                                             "workshop"),
                         title="Open this option's levers and results (read from the store)")
-        remove = html.Button("remove", id={"type": "unpin", "index": index},
-                             title=f"Remove “{option.name}” from the options",
-                             style={"fontSize": "11px", "padding": "1px 6px"})
+        # a link to the fragment without this option, not a button with a callback: a click
+        # that lands while the table is drawn again (the queue's poll) is not lost
+        remove = dcc.Link("remove", href=unpin(fragment, index), className="unpin",
+                          title=f"Remove “{option.name}” from the options",
+                          style={"fontSize": "11px", "padding": "1px 6px",
+                                 "border": "1px solid #999", "borderRadius": "3px",
+                                 "textDecoration": "none", "color": "inherit"})
         if c is None:
             cells = [html.Td(option.message or option.status, colSpan=len(COLUMNS),
                              style={**OPTION_STYLE, "textAlign": "left"})]

@@ -86,7 +86,7 @@ def test_three_pinned_options_are_side_by_side_after_a_reload(server, browser) -
     assert {"caseload 60", "caseload 30"} <= set(ticks)
 
     # removing one updates the link and the table
-    fresh.locator("#options-table .option-row").nth(1).get_by_role("button").click()
+    fresh.locator("#options-table .option-row").nth(1).get_by_role("link", name="remove").click()
     expect(fresh.locator("#options-table .option-row")).to_have_count(2, timeout=30_000)
     assert fresh.url.count("option=") == 2
     # an option's name opens its levers and its result, read back from the store
