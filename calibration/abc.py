@@ -136,7 +136,7 @@ class Simulator:
         began = time.perf_counter()
         batch: list[RunRequest] = []
         for j, theta in enumerate(thetas):
-            draw = Draw(-1, theta, self.specs)
+            draw = self.draw(t, first + j, theta)
             for name in self.scenarios:
                 scenario = apply_draw(draw, name, base_fit=self.base_fit,
                                       overrides=self.sizes[name])
@@ -152,6 +152,10 @@ class Simulator:
         self.simulations += len(batch)
         self.seconds += time.perf_counter() - began
         return out
+
+    def draw(self, t: int, index: int, theta: dict[str, float]) -> Draw:
+        """The parameter set particle ``index`` of generation ``t`` runs under."""
+        return Draw(-1, theta, self.specs)
 
     def moments(self, grouped: dict[str, list[Any]]) -> dict[str, float]:
         values = {}

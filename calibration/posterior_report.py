@@ -94,6 +94,7 @@ def markdown(outcome: AbcOutcome, command: str, version: str) -> str:
     checked = [r for r in outcome.ppc if r["status"] == "checked"]
     fit = [r for r in checked if r["use"] == "fit"]
     val = [r for r in checked if r["use"] == "validate"]
+    pilot = [r for r in checked if r["use"] == "pilot"]
 
     def coverage(rows: list[dict[str, Any]]) -> str:
         if not rows:
@@ -126,7 +127,8 @@ def markdown(outcome: AbcOutcome, command: str, version: str) -> str:
         f"- Parameters fitted: {len(outcome.fitted)}; kept at their prior (no fit row "
         f"informs them): {len(outcome.priors) - len(outcome.fitted)}.",
         f"- Posterior predictive checks ({s.ppc_draws} draws, scale {s.report_scale:g}): fit "
-        f"rows: {coverage(fit)}; validate rows: {coverage(val)}.", "",
+        f"rows: {coverage(fit)}; validate rows: {coverage(val)}; pilots' reported figures "
+        f"(with their levers' prior; the second stage below fits them): {coverage(pilot)}.", "",
         "## Generations", "",
         "| generation | ε | simulations | acceptance | ESS |", "|---|---|---|---|---|"]
     for _, r in g.iterrows():

@@ -45,7 +45,9 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
 def markdown(outcome: Outcome, command: str) -> str:
     s = outcome.settings
     fit = [r for r in outcome.rows if r["use"] == "fit" and r["status"] != "not yet simulated"]
-    val = [r for r in outcome.rows if r["use"] == "validate"
+    # a pilot's reported figures are fitted only by the posterior's second stage (its levers):
+    # to this fit they are checks like the validate rows
+    val = [r for r in outcome.rows if r["use"] in ("validate", "pilot")
            and r["status"] != "not yet simulated"]
     pending = [r for r in outcome.rows if r["status"] == "not yet simulated"]
 
@@ -105,7 +107,7 @@ def figure(outcome: Outcome) -> go.Figure:
                         subplot_titles=("Simulated − target, in tolerances (band = ±1)",
                                         "Search: distance by candidate"))
     for use, colour in (("fit", "#1f77b4"), ("validate", "#ff7f0e")):
-        sel = [r for r in rows if r["use"] == use]
+        sel = [r for r in rows if r["use"] == use or (use == "validate" and r["use"] == "pilot")]
         dev = [(r["simulated"] - r["target"]) / r["tolerance"] for r in sel]
         lo = [(r["simulated"] - r["ci_low"]) / r["tolerance"] for r in sel]
         hi = [(r["ci_high"] - r["simulated"]) / r["tolerance"] for r in sel]

@@ -23,7 +23,9 @@ TARGET_REQUIRED = ("target_id", "scenario", "metric", "value", "tolerance", "use
 OBSERVED_COLUMNS = ("date", "metric", "value", "scope", "period", "tolerance", "weight", "use",
                     "source")
 OBSERVED_REQUIRED = ("date", "metric", "value")
-USES = ("fit", "validate")
+# fit: the baseline's fit (msm, and ABC's first stage); pilot: a pilot's reported figure, fitted
+# by that pilot's levers in ABC's second stage (calibration/levers.py); validate: never fitted
+USES = ("fit", "validate", "pilot")
 SCOPES = ("region", "target")
 STATUSES = ("", "pending")
 # the job seekers' weekly columns that count events in a week (an observed series of one is

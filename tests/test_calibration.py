@@ -129,7 +129,8 @@ def _targets(tmp_path: Path) -> list:
     return read_targets(write(tmp_path, HEADER
                               + "a,baseline,activation_rate_mean,region,0.3,,0.02,1,fit,,s\n"
                               + "b,baseline,placements,region,100,,10,2,fit,,s\n"
-                              + "c,baseline,unemployed_end,region,5,,1,1,validate,,s\n"))
+                              + "c,baseline,unemployed_end,region,5,,1,1,validate,,s\n"
+                              + "d,pirkanmaa,activation_rate_mean,region,0.4,,0.02,1,pilot,,s\n"))
 
 
 def test_distance_is_zero_at_the_targets_and_grows_away(tmp_path):
@@ -143,11 +144,12 @@ def test_distance_is_zero_at_the_targets_and_grows_away(tmp_path):
     assert distance(targets, {**at, "a": math.nan}) > 1e5
 
 
-def test_validate_rows_never_enter_the_distance(tmp_path):
+def test_validate_and_pilot_rows_never_enter_the_distance(tmp_path):
     targets = _targets(tmp_path)
-    at = {"a": 0.3, "b": 100.0, "c": 5.0}
+    at = {"a": 0.3, "b": 100.0, "c": 5.0, "d": 0.4}
     assert distance(targets, {**at, "c": 1e9}) == distance(targets, at) == 0.0
-    assert distance(targets, {**at, "c": math.nan}) == 0.0
+    assert distance(targets, {**at, "c": math.nan, "d": math.nan}) == 0.0
+    assert distance(targets, {**at, "d": 0.9}) == 0.0  # only the levers' stage fits it
 
 
 LABORE = "\n".join(

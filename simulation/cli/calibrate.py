@@ -106,11 +106,23 @@ def calibrate(
         abc_db: Annotated[Path, typer.Option(
             help="abc: folder of the pyABC histories; rerunning the command resumes its run")]
         = Path("pilotsim-results") / "calibration",
+        stage: Annotated[str, typer.Option(
+            help="abc: baseline (first stage: the fit rows → posterior.parquet) or levers "
+                 "(second stage: each pilot's levers fitted to its reported figures, the "
+                 "baseline drawn from --out's posterior.parquet, which it updates)")]
+        = "baseline",
+        pilot: Annotated[list[str] | None, typer.Option(
+            help="abc --stage levers: only this pilot (repeatable; default: every pilot "
+                 "with rows of use 'pilot')")] = None,
         ) -> None:
     """Fit parameters to target moments (simulated moments, Optuna) and write a fit report;
     with --method abc, a posterior of the uncertain parameters (ABC-SMC) and its report."""
     if method not in ("msm", "abc"):
         raise UsageError(f"--method: must be msm or abc, got {method!r}")
+    if stage not in ("baseline", "levers"):
+        raise UsageError(f"--stage: must be baseline or levers, got {stage!r}")
+    if (stage != "baseline" or pilot) and method != "abc":
+        raise UsageError("--stage and --pilot go with --method abc")
     if method == "abc":
         from simulation.cli.calibrate_abc import calibrate_abc
 
@@ -121,6 +133,16 @@ def calibrate(
         if not check:
             output_folder(out_dir, "--out")
             output_folder(abc_db, "--abc-db")
+        if stage == "levers":
+            from simulation.cli.calibrate_abc import calibrate_levers
+
+            calibrate_levers(rows=_load_targets(targets, observed, observed_scenario),
+                             priors=priors, population=population, generations=generations,
+                             max_simulations=max_simulations, min_epsilon=min_epsilon,
+                             seeds=seeds or 1, seed=seed, workers=workers, ppc_draws=ppc_draws,
+                             out_dir=out_dir, abc_db=abc_db, check=check, dask=dask,
+                             dask_local=dask_local, pilots=pilot or [])
+            return
         calibrate_abc(rows=_load_targets(targets, observed, observed_scenario), priors=priors,
                       population=population, generations=generations,
                       max_simulations=max_simulations, min_epsilon=min_epsilon,

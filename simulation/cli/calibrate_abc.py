@@ -67,3 +67,75 @@ def _print(rows: list[dict[str, Any]], outcome: Any) -> None:
             table.add_row(r["parameter"], r["prior"], f"{r['mean']:.4g}",
                           f"{r['low']:.4g} – {r['high']:.4g}", f"{r['shrinkage']:.2f}")
     out.print(table)
+
+
+def calibrate_levers(*, rows: list[Any], priors: Path, population: int, generations: int,
+                     max_simulations: int, min_epsilon: float | None, seeds: int, seed: int,
+                     workers: int | None, ppc_draws: int, out_dir: Path, abc_db: Path,
+                     check: bool, dask: str | None, dask_local: int | None,
+                     pilots: list[str]) -> None:
+    """The second stage: each pilot's levers fitted to its reported figures, the baseline
+    drawn from ``out_dir``'s posterior; the posterior file and its report are updated."""
+    from calibration.abc import AbcSettings, settings_record
+    from calibration.levers import (
+        LeversError,
+        fit_levers,
+        markdown,
+        pilot_stages,
+        summary,
+        with_levers,
+        with_section,
+    )
+    from calibration.priors import PriorsError, check_priors, read_priors
+    from simulation.experiments.posterior import PosteriorError, read_posterior, write_posterior
+
+    if dask and dask_local:
+        raise UsageError("give either --dask SCHEDULER_ADDRESS or --dask-local N, not both")
+    path = out_dir / "posterior.parquet"
+    try:
+        checked = check_priors(read_priors(priors), priors)
+        posterior = read_posterior(path)
+        stages = pilot_stages(rows, checked, pilots)
+    except (PriorsError, PosteriorError, LeversError) as exc:
+        raise UsageError(str(exc)) from None
+    if check:
+        out.print("ok: " + "; ".join(f"{s.scenario}: {len(s.priors)} levers, {len(s.rows)} "
+                                     "reported figures" for s in stages), markup=False)
+        return
+    settings = AbcSettings(population=population, generations=generations,
+                           max_simulations=max_simulations, min_epsilon=min_epsilon,
+                           seeds=seeds, seed=seed, scale=1.0,
+                           workers=dask_local or capped_workers(workers),
+                           dask=dask, use_dask=dask is not None or dask_local is not None,
+                           ppc_draws=ppc_draws)
+
+    def log(message: str) -> None:
+        err.print(message, markup=False, highlight=False)
+
+    command = "pilotsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    try:
+        outcomes = fit_levers(rows, checked, posterior, settings, abc_db, pilots, log)
+    except LeversError as exc:
+        raise UsageError(str(exc)) from None
+    except ConnectionError as exc:
+        raise UsageError(str(exc)) from None
+    earlier = {s["scenario"]: s for s in posterior.meta.get("levers", [])}
+    earlier.update({o.stage.scenario: summary(o) for o in outcomes})
+    stages_done = [earlier[k] for k in sorted(earlier)]
+    meta = {k: v for k, v in posterior.meta.items() if k not in ("version", "parameters")}
+    meta.update({"levers": stages_done, "levers_command": command.strip(),
+                 "levers_settings": settings_record(settings)})
+    version = write_posterior(path, posterior.specs, with_levers(posterior, outcomes, seed),
+                              posterior.weights, meta)
+    md = out_dir / "posterior.md"
+    old = md.read_text(encoding="utf-8") if md.exists() else ""
+    md.write_text(with_section(old, markdown(stages_done, command.strip(), version)),
+                  encoding="utf-8")
+    for o in outcomes:
+        s = summary(o)
+        last = s["generations"][-1]
+        out.print(f"{s['scenario']}: {s['stopped']}; ε {last['epsilon']:.3g}, ESS "
+                  f"{last['ess']:.0f}; " + ", ".join(
+                      f"{m['parameter']} {m['mean']:.3g} ({m['low']:.3g}–{m['high']:.3g})"
+                      for m in s["marginals"]), markup=False, highlight=False)
+    out.print(f"wrote {path} ({version})\nreport: {md}", markup=False, highlight=False)
