@@ -100,3 +100,26 @@ def test_paired_draws_make_a_zero_effect_scenarios_interval_collapse(tmp_path):
     levels = [p.runs(results, k, base)[0].summary["placements"] for k in range(4)]
     assert len(set(levels)) > 1
     assert effects.drivers["placements"]["index"].eq(0).all()
+
+
+def test_provider_incentives_come_with_parameter_uncertainty_only_where_there_are_providers(
+        tmp_path):
+    base = tiny_scenario(tmp_path, "tiny_base")
+    contracted = tiny_scenario(tmp_path, "tiny_contract", extends="outsourcing_generic")
+    draws = read_posterior(posterior_file(tmp_path)).sample(3, seed=2)
+    p = plan(draws, {base: [contracted, base]}, replications=2, seed=5, weeks=30)
+    results = run_many(p.batch, workers=1)
+    keys = {name: base_key for base_key, name in p.pairs}  # scenario key -> its baseline
+    with_providers = next(k for k in keys if "contract" in k)
+    effects = posterior_effects(p, results, keys[with_providers], with_providers,
+                                ["placements"], [])
+    assert {"provider_profit_eur", "provider_exits"} <= set(effects.providers)
+    profit = effects.providers["provider_profit_eur"]
+    levels = [[r.summary["provider_profit_eur"] for r in p.runs(results, k, with_providers)]
+              for k in range(3)]
+    assert profit["mean"] == pytest.approx(np.mean(levels))  # levels, not differences
+    assert profit["low"] <= profit["mean"] <= profit["high"]
+    if "provider_deadweight_share" in effects.providers:
+        assert 0 <= effects.providers["provider_deadweight_share"]["mean"] <= 1
+    plain = next(k for k in keys if k != with_providers)
+    assert posterior_effects(p, results, keys[plain], plain, ["placements"], []).providers == {}

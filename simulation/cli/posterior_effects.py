@@ -107,7 +107,8 @@ def _json(found: list[Any], p: Any, seed: int) -> dict[str, Any]:
                 "baseline": e.baseline,
                 "effects": {m: {**s, "sentence": _sentence(m, s)} for m, s in e.effects.items()},
                 "drivers": {m: frame.to_dict(orient="records")
-                            for m, frame in e.drivers.items()}} for e in found}}
+                            for m, frame in e.drivers.items()},
+                "providers": e.providers} for e in found}}
 
 
 def _label(name: str) -> tuple[str, str]:
@@ -143,6 +144,8 @@ def _print(e: Any) -> None:
                       "–" if not math.isfinite(share) else f"{share:.0%}",
                       f"{s['p_positive']:.2f}" if e.baseline else "")
     out.print(table)
+    if e.providers:
+        _print_providers(e)
     if e.baseline:
         for name in headline():
             if name in e.effects:
@@ -156,6 +159,23 @@ def _print(e: Any) -> None:
     if e.replications < 2:
         err.print("warning: one replication per draw: the split into parameters and noise "
                   "needs --replications 2 or more", markup=False)
+
+
+def _print_providers(e: Any) -> None:
+    table = Table(title=f"{e.scenario}: provider incentives (levels of the scenario's runs; "
+                        "deadweight against the same-seed baseline run)")
+    table.add_column("metric")
+    for column in ("mean", "95 % with parameters", "simulation noise only",
+                   "from parameters"):
+        table.add_column(column, justify="right")
+    for name, s in e.providers.items():
+        share = s["share_parameters"]
+        label = "deadweight share of paid outcomes" if name == "provider_deadweight_share" \
+            else _label(name)[0]
+        table.add_row(label, fmt(s["mean"]), f"{fmt(s['low'])} … {fmt(s['high'])}",
+                      f"{fmt(s['noise_low'])} … {fmt(s['noise_high'])}",
+                      "–" if not math.isfinite(share) else f"{share:.0%}")
+    out.print(table)
 
 
 def attach(sections: list[Any], groups: dict[str, list[str]], chosen: list[Any],

@@ -184,6 +184,37 @@ def levels(p: PosteriorPlan, results: Sequence[RunResult], key: str,
     return out
 
 
+# provider incentives under a contract: levels of the scenario's runs (the baseline has no
+# providers) and the deadweight share of paid outcomes against the same-seed baseline run
+PROVIDER_LEVELS = ("provider_profit_eur", "provider_exits", "provider_creaming_gap",
+                   "provider_parked_share")
+
+
+def provider_levels(p: PosteriorPlan, results: Sequence[RunResult], base: str, name: str
+                    ) -> dict[str, np.ndarray]:
+    """Metric -> K × R values of the provider incentives of a scenario with a procurement
+    (nothing for one without, or where a value is missing)."""
+    if p.scenarios[0][name].interventions.procurement is None:
+        return {}
+    from simulation.experiments.counterfactuals import deadweight
+
+    out = levels(p, results, name, PROVIDER_LEVELS)
+    shares = []
+    for k in range(len(p.draws)):
+        row = []
+        for run, baseline in zip(p.runs(results, k, name), p.runs(results, k, base),
+                                 strict=True):
+            if run.provider_clients is None or baseline.person_events is None:
+                return out
+            row.append(deadweight(run.provider_clients, baseline.person_events)
+                       ["deadweight_share"])
+        shares.append(row)
+    values = np.array(shares, float)
+    if values.size and np.isfinite(values).all():
+        out["provider_deadweight_share"] = values
+    return out
+
+
 @dataclass
 class PosteriorEffects:
     """One scenario against its baseline (or, without a baseline, its own levels) under K
@@ -195,6 +226,7 @@ class PosteriorEffects:
     replications: int
     effects: dict[str, dict[str, float]]
     drivers: dict[str, pd.DataFrame] = field(default_factory=dict)
+    providers: dict[str, dict[str, float]] = field(default_factory=dict)  # levels, see above
 
 
 def draw_values(p: PosteriorPlan) -> pd.DataFrame:
@@ -218,6 +250,7 @@ def posterior_effects(p: PosteriorPlan, results: Sequence[RunResult], base: str 
                if m in values}
     scenario = p.scenarios[0][name].name
     baseline = p.scenarios[0][base].name if base is not None else None
+    providers = provider_levels(p, results, base, name) if base is not None else {}
     return PosteriorEffects(scenario, baseline, p.draws[0].version, len(p.draws),
                             p.replications, {m: uncertainty(v) for m, v in values.items()},
-                            drivers)
+                            drivers, {m: uncertainty(v) for m, v in providers.items()})
