@@ -196,7 +196,7 @@ def rows(u: PosteriorEffects, w: Words) -> list[dict[str, str]]:
                     "with_parameters": _interval(s["low"], s["high"], kind),
                     "share": "–" if not math.isfinite(share) else f"{share:.0%}",
                     "p_positive": f"{s['p_positive']:.2f}",
-                    "sentence": sentence(f"{metric(name).label} ({english})", s),
+                    "sentence": sentence(f"{label} ({scope})", s, w),
                     "drivers": named})
     return out
 

@@ -59,6 +59,26 @@ def test_sentences_say_which_dominates():
         "X: no effect under any of the 3 parameter draws."
 
 
+@pytest.mark.parametrize("lang", ["fi", "sv"])
+def test_every_sentence_has_its_finnish_and_swedish_wording(lang):
+    from simulation.i18n.words import TranslatedWords
+
+    w = TranslatedWords(lang, strict=True)  # a missing translation raises
+    cases = [np.array([[10.0, 10.1], [11.0, 11.1], [12.0, 12.1], [13.0, 13.1]]),
+             -np.array([[10.0, 10.1], [11.0, 11.1], [12.0, 12.1], [13.0, 13.1]]),
+             np.array([[1.0, 9.0], [2.0, 8.0], [1.5, 7.0], [3.0, 9.5]]),
+             np.array([[-3.0, 5.0], [4.0, -2.0], [-1.0, 2.5], [3.0, -3.5]]),
+             np.array([[-0.1, -0.1], [-1.0, -1.0], [-0.2, -0.2], [-4.0, -4.0]]),
+             np.array([[0.1, 0.1], [1.0, 1.0], [0.2, 0.2], [4.0, 4.0]]),
+             np.array([[1.0], [2.0], [-1.0]]), np.zeros((3, 2))]
+    texts = {sentence("X", uncertainty(x), w) for x in cases}
+    assert len(texts) == len(cases)  # every branch worded apart
+    for text in texts:
+        assert text.startswith("X: ")
+        assert not {"the model", "parameter draws", "replications", "noise"} & set(
+            text.split()) and "parameter draws" not in text, text
+
+
 def test_a_parameter_with_no_influence_gets_a_near_zero_index():
     rng = np.random.default_rng(4)
     x = pd.DataFrame(rng.uniform(size=(400, 3)), columns=["strong", "curved", "idle"])

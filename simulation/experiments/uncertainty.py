@@ -37,6 +37,8 @@ from simulation.experiments.drivers import rank_drivers
 from simulation.experiments.posterior import Draw, apply_draw
 from simulation.experiments.runner import RunRequest, requests
 from simulation.experiments.statistics import metric_value
+from simulation.i18n.catalogues import N_
+from simulation.i18n.words import Words
 from simulation.params.schema import Scenario
 
 
@@ -77,39 +79,56 @@ def uncertainty(values: np.ndarray) -> dict[str, float]:
             "draw_high": float(np.quantile(means, 0.975))}
 
 
-def sentence(label: str, s: Mapping[str, float]) -> str:
-    """Which dominates, in plain words; and whether the model is sure of the direction."""
+def sentence(label: str, s: Mapping[str, float], w: Words | None = None) -> str:
+    """Which dominates, in plain words; and whether the model is sure of the direction.
+    Whole clauses from templates, so each language can word them (``w``: English)."""
+    w = w or Words()
     k, positive = int(s["draws"]), round(s["p_positive"] * s["draws"])
+    fields = {"label": label, "k": str(k), "positive": str(positive),
+              "negative": str(k - positive), "p": f"{s['p_positive']:.2f}"}
     if s["mean"] == 0 and s["low"] == 0 and s["high"] == 0:
-        return f"{label}: no effect under any of the {k} parameter draws."
+        return w.text(N_("{label}: no effect under any of the {k} parameter draws."), **fields)
     if s["low"] > 0 or s["high"] < 0:
-        sign = "positive" if s["low"] > 0 else "negative"
-        count = positive if s["low"] > 0 else k - positive
-        head = f"{label}: the model is sure of the direction ({sign} under {count} of {k} " \
-               "parameter draws)"
-        head += " but not of the size" if abs(s["high"] - s["low"]) > abs(s["mean"]) else ""
-    elif s["p_positive"] <= 0.1 or s["p_positive"] >= 0.9:
+        unsure_size = abs(s["high"] - s["low"]) > abs(s["mean"])
+        if s["low"] > 0:
+            head = w.text(N_("{label}: the model is sure of the direction (positive under "
+                             "{positive} of {k} parameter draws) but not of the size")
+                          if unsure_size else
+                          N_("{label}: the model is sure of the direction (positive under "
+                             "{positive} of {k} parameter draws)"), **fields)
+        else:
+            head = w.text(N_("{label}: the model is sure of the direction (negative under "
+                             "{negative} of {k} parameter draws) but not of the size")
+                          if unsure_size else
+                          N_("{label}: the model is sure of the direction (negative under "
+                             "{negative} of {k} parameter draws)"), **fields)
+    elif s["p_positive"] >= 0.9:
         # the draws agree on a sign but the interval for a new draw (t · sd · sqrt(1 + 1/K))
         # still reaches zero: saying "not sure" next to "0 of 20" read as a contradiction
-        sign = "positive" if s["p_positive"] >= 0.9 else "negative"
-        count = positive if sign == "positive" else k - positive
-        head = (f"{label}: most likely {sign} ({sign} under {count} of {k} parameter draws, "
-                f"P(effect > 0) = {s['p_positive']:.2f}), but its 95 % interval reaches zero")
+        head = w.text(N_("{label}: most likely positive (positive under {positive} of {k} "
+                         "parameter draws, P(effect > 0) = {p}), but its 95 % interval reaches "
+                         "zero"), **fields)
+    elif s["p_positive"] <= 0.1:
+        head = w.text(N_("{label}: most likely negative (negative under {negative} of {k} "
+                         "parameter draws, P(effect > 0) = {p}), but its 95 % interval reaches "
+                         "zero"), **fields)
     else:
-        head = (f"{label}: the model is not sure of the direction (positive under {positive} "
-                f"of {k} parameter draws, P(effect > 0) = {s['p_positive']:.2f})")
+        head = w.text(N_("{label}: the model is not sure of the direction (positive under "
+                         "{positive} of {k} parameter draws, P(effect > 0) = {p})"), **fields)
     share = s["share_parameters"]
     if not math.isfinite(share):
-        return head + "; one replication per draw cannot tell parameters from noise."
-    if not s["p_parameters"] <= 0.05:
-        return head + ("; its spread across parameter draws is within what simulation noise "
-                       f"alone gives (F-test p = {s['p_parameters']:.2f}): more replications "
-                       "per draw would tell how much the parameters matter.")
-    if share >= 0.5:
-        return head + (f"; {share:.0%} of its uncertainty comes from the parameters, so more "
-                       "replications would not narrow it.")
-    return head + (f"; {1 - share:.0%} of its uncertainty is simulation noise: more "
-                   "replications would narrow it.")
+        tail = w.gettext(N_("; one replication per draw cannot tell parameters from noise."))
+    elif not s["p_parameters"] <= 0.05:
+        tail = w.text(N_("; its spread across parameter draws is within what simulation noise "
+                         "alone gives (F-test p = {p}): more replications per draw would tell "
+                         "how much the parameters matter."), p=f"{s['p_parameters']:.2f}")
+    elif share >= 0.5:
+        tail = w.text(N_("; {share} of its uncertainty comes from the parameters, so more "
+                         "replications would not narrow it."), share=f"{share:.0%}")
+    else:
+        tail = w.text(N_("; {share} of its uncertainty is simulation noise: more replications "
+                         "would narrow it."), share=f"{1 - share:.0%}")
+    return head + tail
 
 
 @dataclass
