@@ -185,6 +185,9 @@ def create_app(queue: JobQueue) -> Dash:
             resolved = resolve(request)
             uncertain = (posterior_view.runs_for_query(request.query()) if request.draws
                          else None)
+            if uncertain is not None:  # all of it or none: not the run without its draws
+                posterior_view.check_room(queue, uncertain, queue_view.current_session(),
+                                          extra=1)
             job = queue.submit(resolved.scenario, resolved.baseline, seed=request.seed,
                                replications=request.replications, weeks=request.weeks,
                                session=queue_view.current_session())

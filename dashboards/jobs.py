@@ -160,10 +160,15 @@ class JobQueue:
     """A bounded, fair run queue served by one worker thread (see the module docstring)."""
 
     def __init__(self, store_root: Path | str, *, workers: int = 2, max_queue: int = 32,
-                 run: Callable[..., Any] = execute, busy_wait: float = 120.0) -> None:
+                 run: Callable[..., Any] = execute, busy_wait: float = 120.0,
+                 max_per_session: int | None = None) -> None:
         self.store_root = Path(store_root)
         self.workers = max(1, int(workers))
         self.max_queue = max(1, int(max_queue))
+        # one browser may hold at most this many waiting jobs (default two thirds of the
+        # queue: parameter uncertainty's 20 draws and a run fit, and others keep a third)
+        self.max_per_session = max(1, int(max_per_session) if max_per_session is not None
+                                   else (2 * self.max_queue) // 3)
         self.busy_wait = busy_wait
         self._run = run
         self._recovered = False
@@ -210,6 +215,17 @@ class JobQueue:
         with self._lock:
             return len(self._waiting_jobs())
 
+    def room(self, session: str = "") -> int:
+        """How many more jobs this session may queue now: the queue's free places, and no
+        more than its own share (``max_per_session``)."""
+        with self._lock:
+            return self._room(session)
+
+    def _room(self, session: str) -> int:
+        own = {piece.job.id for piece in self._turns.get(session, ())}
+        return max(0, min(self.max_queue - len(self._waiting_jobs()),
+                          self.max_per_session - len(own)))
+
     def position(self, job: Job) -> int:
         """1 if the job's next slice is the next one taken; 0 if it is not waiting."""
         return self.wait(job).position
@@ -243,6 +259,10 @@ class JobQueue:
                 if len(self._waiting_jobs()) >= self.max_queue:
                     raise QueueFull(f"the run queue is full ({self.max_queue} jobs waiting); "
                                     "try again in a minute")
+                if self._room(session) == 0:
+                    raise QueueFull(f"this browser already has {self.max_per_session} runs "
+                                    "waiting, its share of the queue; try again when they "
+                                    "are done")
                 job.finished_runs = stored & job.run_ids
                 turn = self._turns.setdefault(session, deque())  # a newcomer goes last
                 turn.extend(job.slices())

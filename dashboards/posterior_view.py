@@ -19,7 +19,7 @@ from typing import Any
 
 from dash import dash_table, html
 
-from dashboards.jobs import Job, JobQueue
+from dashboards.jobs import Job, JobQueue, QueueFull
 from dashboards.levers import (
     RequestError,
     WorkshopRequest,
@@ -113,8 +113,21 @@ def runs_for_query(query: str) -> PosteriorRuns:
     return _runs_for(query, POSTERIOR_FILE)
 
 
+def check_room(queue: JobQueue, runs: PosteriorRuns, session: str = "", extra: int = 0
+               ) -> None:
+    """``QueueFull`` unless the queue (and this browser's share of it) has room for every draw
+    not already known or stored, and ``extra`` more jobs (the run that asked for them)."""
+    new = sum(queue.lookup(**args) is None for args in runs.job_arguments()) + extra
+    room = queue.room(session)
+    if new > room:
+        raise QueueFull(f"parameter uncertainty needs {new} runs in the queue and {room} "
+                        "places are free for this browser now: choose fewer draws or try "
+                        "again when the queue is shorter")
+
+
 def submit(queue: JobQueue, runs: PosteriorRuns, session: str = "") -> list[Job]:
-    """Queue every draw's job (``QueueFull`` when the queue is at its limit)."""
+    """Queue every draw's job, or none (``check_room``)."""
+    check_room(queue, runs, session)
     return [queue.submit(**args, session=session) for args in runs.job_arguments()]
 
 

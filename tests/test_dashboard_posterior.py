@@ -108,3 +108,18 @@ def test_the_section_shows_uncertainty_py_numbers_for_the_same_runs(tmp_path) ->
     assert table.data == rows and len(rows) >= 1
     assert {"noise", "with_parameters", "share", "p_positive", "sentence", "drivers"} \
         <= set(rows[0])
+
+
+def test_draws_that_do_not_fit_the_browsers_share_are_refused_whole(tmp_path) -> None:
+    from dashboards.jobs import QueueFull
+
+    runs = posterior_view.posterior_runs(build_request(TINY))  # 5 draws
+    queue = JobQueue(tmp_path, workers=1, max_queue=6)  # not started: nothing is taken
+    assert queue.max_per_session == 4
+    with pytest.raises(QueueFull, match="needs 5 runs in the queue and 4 places"):
+        posterior_view.submit(queue, runs, "room")
+    assert queue.queued() == 0  # none of the draws was queued
+    with pytest.raises(QueueFull, match="needs 6 runs"):  # the run that asked, too
+        posterior_view.check_room(JobQueue(tmp_path, workers=1, max_queue=8), runs, "room",
+                                  extra=1)
+    posterior_view.check_room(JobQueue(tmp_path, workers=1, max_queue=8), runs, "room")

@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("dash")
 
-from dashboards.jobs import JobQueue, Slice  # noqa: E402
+from dashboards.jobs import JobQueue, QueueFull, Slice  # noqa: E402
 from dashboards.levers import build_request, resolve  # noqa: E402
 
 
@@ -133,5 +133,30 @@ def test_the_page_is_told_its_position_and_a_wait_that_grows_down_the_line(tmp_p
             runner.go.release()
         _until(lambda: all(j.status == "done" for j in jobs))
         assert queue.wait(jobs[-1]).position == 0
+    finally:
+        queue.stop()
+
+
+def test_one_browser_cannot_take_every_place_in_the_queue(tmp_path) -> None:
+    runner = HeldRunner()
+    queue = JobQueue(tmp_path, workers=1, run=runner, max_queue=6).start()
+    try:
+        _blocked(queue)
+        assert queue.max_per_session == 4 and queue.room("greedy") == 4
+        for seed in range(4):
+            _submit(queue, seed, 2, "greedy")
+        assert queue.room("greedy") == 0 and queue.room("quiet") == 2
+        with pytest.raises(QueueFull, match="already has 4 runs waiting"):
+            _submit(queue, 50, 2, "greedy")
+        # the same job again is not a new one: it is returned, not refused
+        assert _submit(queue, 0, 2, "greedy").session == "greedy"
+        _submit(queue, 100, 2, "quiet")
+        _submit(queue, 101, 2, "quiet")
+        with pytest.raises(QueueFull, match="the run queue is full"):
+            _submit(queue, 102, 2, "third")
+        for _ in range(30):
+            runner.go.release()
+        _until(lambda: queue.queued() == 0)
+        assert queue.room("greedy") == 4  # done jobs give their places back
     finally:
         queue.stop()
