@@ -71,3 +71,25 @@ def test_the_report_shows_effects_with_parameter_uncertainty_and_their_drivers(t
     sources = text[text.index('id="sources"'):text.index('id="calibration"')]
     assert "What drives each answer: tiny_pilot vs tiny_base" in sources
     assert "chance level" in sources and "Activation rate at the end" in sources
+
+
+def test_the_reports_parameter_uncertainty_is_in_finnish_with_lang_fi(tmp_path):
+    import re
+
+    base = tiny_scenario(tmp_path, "tiny_base")
+    pilot = tiny_scenario(tmp_path, "tiny_pilot", "pirkanmaa")
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(app, [
+        "report", base, pilot, "--replications", "2", "--weeks", "4", "--workers", "1",
+        "--no-store", "--out", str(out), "--posterior", "4", "--posterior-replications", "2",
+        "--posterior-file", str(posterior_file(tmp_path)), "--lang", "fi"])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    block = text[text.index("parametrien epävarmuus huomioiden"):]
+    block = block[:block.index("</ul>") if "</ul>" in block else len(block)]
+    assert "4 posteriorijakaumasta poimittua parametrijoukkoa" in block
+    for english in ("parameter sets drawn", "simulation noise only", "the model is",
+                    "parameter draws", "target group)", " to "):
+        assert english not in block, english
+    assert re.search(r"malli (on|ei ole) (varma|varma suunnasta)|ei vaikutusta", block)
+    assert "Mikä ratkaisee kunkin vastauksen: tiny_pilot vs. tiny_base" in text

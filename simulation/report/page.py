@@ -126,7 +126,7 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
                     + "".join(f"<p>{p}</p>" for p in summary_paragraphs(section, w)) + "</div>")
         body.append(_h(w, 3, N_("Effects with 95 % confidence intervals"))
                     + effects_table(section, w))
-        uncertain = uncertainty_block(section)
+        uncertain = uncertainty_block(section, w)
         if uncertain:
             body.append(_h(w, 3, N_("Effects with parameter uncertainty")) + uncertain)
         body.append(_h(w, 3, N_("Gross change beside net effect"))
@@ -170,7 +170,7 @@ def render(sections: Sequence[Section], repro: Reproducibility, title: str | Non
             seen.add(section.baseline.name)
             body.append(provenance_block(section.baseline))
         body.append(provenance_block(section.scenario, section.baseline))
-    body += [block for section in sections if (block := drivers_block(section))]
+    body += [block for section in sections if (block := drivers_block(section, w=w))]
     body.append("</section>")
     scenarios = list({s.name: s for sec in sections
                       for s in (sec.baseline, sec.scenario)}.values())
