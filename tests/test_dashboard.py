@@ -97,7 +97,8 @@ def _fake_runner(delay: float, calls: list[int], release: threading.Event | None
 def test_queue_is_bounded_and_refuses_with_a_message(tmp_path) -> None:
     release = threading.Event()
     calls: list[int] = []
-    queue = JobQueue(tmp_path, workers=1, max_queue=2,
+    # one session may fill this queue: the bound on the whole queue is what is tested here
+    queue = JobQueue(tmp_path, workers=1, max_queue=2, max_per_session=2,
                      run=_fake_runner(0.0, calls, release)).start()
     try:
         jobs = []
