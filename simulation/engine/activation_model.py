@@ -30,7 +30,16 @@ import pandas as pd
 from simulation.engine.clock import week_of
 from simulation.engine.interface import Mechanism
 from simulation.engine.meetings import refer
-from simulation.engine.seekers import NO_ONE, Benefit, JobSeekers, State, in_states
+from simulation.engine.seekers import (
+    EMPLOYED,
+    IN_SERVICE,
+    NO_BENEFIT,
+    NO_ONE,
+    SUBSIDISED,
+    UNEMPLOYED,
+    JobSeekers,
+    in_states,
+)
 
 if TYPE_CHECKING:
     from simulation.engine.interface import Region
@@ -93,7 +102,7 @@ class ActivationModel(Mechanism):
         s, days = region.seekers, region.scenario.benefits.days_per_week
         near = rule.review_paid_days - rule.response_weeks * days
         candidates = np.flatnonzero(
-            (s.view("state") == State.UNEMPLOYED) & (s.view("benefit") != Benefit.NONE)
+            (s.view("state") == UNEMPLOYED) & (s.view("benefit") != NO_BENEFIT)
             & (s.view("review_paid_days") >= near) & ~s.view("review_worked")
             & (s.view("review_service_days") < rule.required_service_days))
         draw = self.rng.random((2, len(candidates)))
@@ -114,10 +123,10 @@ class ActivationModel(Mechanism):
             return
         state = s.view("state")
         index = np.arange(s.n)
-        paid = in_states(state, State.UNEMPLOYED, State.IN_SERVICE) & (
-            s.view("benefit") != Benefit.NONE)
-        week = ReviewWeek(paid=paid, in_service=paid & (state == State.IN_SERVICE),
-                          working=in_states(state, State.EMPLOYED, State.SUBSIDISED))
+        paid = in_states(state, UNEMPLOYED, IN_SERVICE) & (
+            s.view("benefit") != NO_BENEFIT)
+        week = ReviewWeek(paid=paid, in_service=paid & (state == IN_SERVICE),
+                          working=in_states(state, EMPLOYED, SUBSIDISED))
         # payments ran first this week: a running cut there is what this week withheld
         self.cut_this_week = int((paid & (s.view("cut_days_left") > 0)).sum())
         cut = review_week(s, index, week, region.scenario.benefits.days_per_week, self.rule)

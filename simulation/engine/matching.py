@@ -15,7 +15,7 @@ import numpy as np
 
 from simulation.engine.actions import fill, leave_for_work, place
 from simulation.engine.firms import Firm, draw_firm_sizes
-from simulation.engine.seekers import State, in_states
+from simulation.engine.seekers import IN_SERVICE, UNEMPLOYED, in_states
 from simulation.params.schema import SERVICE_NAMES, WEEKS_PER_MONTH, Scenario
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def search_intensity(region: Region) -> tuple[np.ndarray, np.ndarray]:
     search intensity s_i (0 for someone locked in completely)."""
     s, week, scenario = region.seekers, region.week, region.scenario
     state = s.view("state")
-    index = np.flatnonzero(in_states(state, State.UNEMPLOYED, State.IN_SERVICE))
+    index = np.flatnonzero(in_states(state, UNEMPLOYED, IN_SERVICE))
     market, office = scenario.labour_market, scenario.public_office
     hazard = np.asarray(market.work_hazard_by_band)[s.band(s.weeks_since_work[index])]
     intensity = (s.employability[index] * hazard * s.search_effort[index]
@@ -47,7 +47,7 @@ def search_intensity(region: Region) -> tuple[np.ndarray, np.ndarray]:
     boosted = s.boost_until[index] >= week
     intensity = intensity * np.where(boosted, s.boost[index], 1.0)
     lock_in = service_array(scenario, "lock_in", 1.0)[s.service[index]]
-    return index, intensity * np.where(state[index] == State.UNEMPLOYED, 1.0, lock_in)
+    return index, intensity * np.where(state[index] == UNEMPLOYED, 1.0, lock_in)
 
 
 def effective_search(region: Region) -> np.ndarray:
@@ -107,7 +107,7 @@ def match(region: Region) -> None:
                             minlength=region.n_sectors)
     chance = hire_chances(intensity, sector, vacancies, region.tightness_0,
                           market.matching_efficiency, market.matching_elasticity)
-    unemployed = s.state[searching] == State.UNEMPLOYED
+    unemployed = s.state[searching] == UNEMPLOYED
     region.metrics.count_at_risk(searching[unemployed])
     hired = searching[rng.random(len(searching)) < chance]
     if len(hired) == 0:

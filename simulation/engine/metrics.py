@@ -21,7 +21,7 @@ import pandas as pd
 
 from simulation.engine.catalogue import in_group
 from simulation.engine.ledger import Ledger
-from simulation.engine.seekers import JobSeekers, State
+from simulation.engine.seekers import IN_SERVICE, SUBSIDISED, UNEMPLOYED, JobSeekers, State
 from simulation.params.fields import PAYERS
 from simulation.params.schema import N_BANDS
 
@@ -91,14 +91,14 @@ class WeeklyMetrics:
     def count_exits_to_services(self, index: np.ndarray) -> None:
         s = self.seekers
         # a follow-on service continues a chain: no exit from open unemployment
-        from_open = index[(s.state[index] == State.UNEMPLOYED) & ~s.chained[index]]
+        from_open = index[(s.state[index] == UNEMPLOYED) & ~s.chained[index]]
         s.chained[index] = False
         self.duration_exits[2] += self._band_counts(from_open)
 
     def count_completed_spells(self, index: np.ndarray) -> None:
         """Add the spells of those of ``index`` leaving open unemployment for a job."""
         s = self.seekers
-        weeks = s.spell_weeks[index[s.state[index] == State.UNEMPLOYED]]
+        weeks = s.spell_weeks[index[s.state[index] == UNEMPLOYED]]
         if len(weeks) == 0:
             return
         counts = np.bincount(weeks, minlength=len(self.completed_spells))
@@ -116,7 +116,7 @@ class WeeklyMetrics:
         counts = np.bincount(state + len(State) * target, minlength=2 * len(State))
         by_scope = {"region": counts[:len(State)] + counts[len(State):],
                     "target": counts[len(State):]}
-        long_term = (state == State.UNEMPLOYED) & (s.view("spell_weeks") >= LONG_TERM_WEEKS)
+        long_term = (state == UNEMPLOYED) & (s.view("spell_weeks") >= LONG_TERM_WEEKS)
         waiting = s.view("waiting_service") >= 0
         admitted, waits, starts = service_counters
         names = service_names
@@ -125,8 +125,8 @@ class WeeklyMetrics:
             mask = slice(None) if scope == "region" else target
             row: dict[str, float] = {"week": week, "scope": scope}
             row.update(zip(STATE_COLUMNS, (int(x) for x in stock), strict=True))
-            active = stock[State.UNEMPLOYED] + stock[State.IN_SERVICE] + stock[State.SUBSIDISED]
-            in_services = stock[State.IN_SERVICE] + stock[State.SUBSIDISED]
+            active = stock[UNEMPLOYED] + stock[IN_SERVICE] + stock[SUBSIDISED]
+            in_services = stock[IN_SERVICE] + stock[SUBSIDISED]
             row["job_seekers"] = int(active)
             row["activation_rate"] = in_services / active if active else 0.0
             row["long_term_unemployed"] = int(long_term[mask].sum())

@@ -21,7 +21,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.engine.ledger import municipal_passive_days
-from simulation.engine.seekers import Benefit, State, in_states
+from simulation.engine.seekers import (
+    BASIC_ALLOWANCE,
+    EARNINGS_RELATED,
+    EMPLOYED,
+    IN_SERVICE,
+    LABOUR_MARKET_SUBSIDY,
+    NO_BENEFIT,
+    SUBSIDISED,
+    UNEMPLOYED,
+    in_states,
+)
 
 if TYPE_CHECKING:
     from simulation.engine.interface import Region
@@ -50,13 +60,13 @@ def _pay_benefits(model: Region) -> None:
     rules = model.scenario.benefits
     days = rules.days_per_week
     state, benefit = s.view("state"), s.view("benefit")
-    paid = np.flatnonzero(in_states(state, State.UNEMPLOYED, State.IN_SERVICE)
-                          & (benefit != Benefit.NONE))
+    paid = np.flatnonzero(in_states(state, UNEMPLOYED, IN_SERVICE)
+                          & (benefit != NO_BENEFIT))
     kind, target = benefit[paid], s.target[paid]
-    passive = state[paid] == State.UNEMPLOYED
+    passive = state[paid] == UNEMPLOYED
     basic_week = rules.basic_daily_eur * days
 
-    er = kind == Benefit.EARNINGS_RELATED
+    er = kind == EARNINGS_RELATED
     er_extra = (rules.earnings_related_daily_eur - rules.basic_daily_eur) * days
     counts = _by_scope(er, target)
     ledger.pay_counts(week, "state", "job_seekers", "earnings_related_allowance", basic_week,
@@ -64,9 +74,9 @@ def _pay_benefits(model: Region) -> None:
     ledger.pay_counts(week, "other", "job_seekers", "earnings_related_allowance", er_extra,
                       *counts)
     ledger.pay_counts(week, "state", "job_seekers", "basic_allowance", basic_week,
-                      *_by_scope(kind == Benefit.BASIC_ALLOWANCE, target))
+                      *_by_scope(kind == BASIC_ALLOWANCE, target))
 
-    lms = kind == Benefit.LABOUR_MARKET_SUBSIDY
+    lms = kind == LABOUR_MARKET_SUBSIDY
     lms_passive = lms & passive
     municipal_days = municipal_passive_days(
         s.lms_days[paid[lms_passive]], days, rules.municipal_share_thresholds,
@@ -95,7 +105,7 @@ def _pay_benefits(model: Region) -> None:
     s.benefit_days[paid] += days
     s.lms_days[paid[lms]] += days
     exhausted = paid[er & (s.benefit_days[paid] >= rules.earnings_related_max_days)]
-    s.benefit[exhausted] = Benefit.LABOUR_MARKET_SUBSIDY
+    s.benefit[exhausted] = LABOUR_MARKET_SUBSIDY
     s.benefit_days[exhausted] = 0
 
 
@@ -106,14 +116,14 @@ def _cut_benefits(model: Region, share: float, kind: np.ndarray, target: np.ndar
     week, ledger, rules = model.week, model.ledger, model.scenario.benefits
     days = rules.days_per_week
     basic_week = rules.basic_daily_eur * days
-    er = kind == Benefit.EARNINGS_RELATED
+    er = kind == EARNINGS_RELATED
     er_extra = (rules.earnings_related_daily_eur - rules.basic_daily_eur) * days
     item = "activation_model_cut"
     ledger.pay_counts(week, "state", "job_seekers", item, -share * basic_week,
-                      *_by_scope(er | (kind == Benefit.BASIC_ALLOWANCE), target))
+                      *_by_scope(er | (kind == BASIC_ALLOWANCE), target))
     ledger.pay_counts(week, "other", "job_seekers", item, -share * er_extra,
                       *_by_scope(er, target))
-    lms = kind == Benefit.LABOUR_MARKET_SUBSIDY
+    lms = kind == LABOUR_MARKET_SUBSIDY
     municipal = municipal_days * rules.basic_daily_eur * share
     municipal_target = float(municipal[lms & target].sum())
     municipal_other = float(municipal[lms].sum()) - municipal_target
@@ -128,7 +138,7 @@ def _cut_benefits(model: Region, share: float, kind: np.ndarray, target: np.ndar
 def _pay_services(model: Region) -> None:
     s, week, ledger = model.seekers, model.week, model.ledger
     scenario = model.scenario
-    inside = np.flatnonzero(in_states(s.view("state"), State.IN_SERVICE, State.SUBSIDISED))
+    inside = np.flatnonzero(in_states(s.view("state"), IN_SERVICE, SUBSIDISED))
     if len(inside) == 0:
         return
     pools = model.services.pool_of(inside)
@@ -177,8 +187,8 @@ def working(model: Region) -> np.ndarray:
     """Who is paid a wage this week: open-market jobs and wage-subsidised jobs (not start-ups)."""
     s = model.seekers
     state = s.view("state")
-    paid = state == State.EMPLOYED
-    subsidised = np.flatnonzero(state == State.SUBSIDISED)
+    paid = state == EMPLOYED
+    subsidised = np.flatnonzero(state == SUBSIDISED)
     if len(subsidised):
         kinds = np.array([p.service.kind == "subsidised_job" for p in model.services.pools])
         paid[subsidised] = kinds[model.services.pool_of(subsidised)]

@@ -8,7 +8,6 @@ operations. ``JobSeeker`` is the Mesa agent: a thin view that reads its row.
 
 from __future__ import annotations
 
-import functools
 from enum import IntEnum
 
 import mesa
@@ -38,6 +37,11 @@ class Benefit(IntEnum):
     LABOUR_MARKET_SUBSIDY = 2
     NONE = 3
 
+
+# The states and benefits as plain ints for the weekly array code: on Python 3.11 each
+# ``State.X`` goes through EnumType.__getattr__, thousands of times a run.
+UNEMPLOYED, IN_SERVICE, EMPLOYED, SUBSIDISED, STUDYING, OUT_OF_LABOUR_FORCE = map(int, State)
+EARNINGS_RELATED, BASIC_ALLOWANCE, LABOUR_MARKET_SUBSIDY, NO_BENEFIT = map(int, Benefit)
 
 NO_ONE = -1
 BAND_EDGES_WEEKS = np.array([m * WEEKS_PER_MONTH for m in DURATION_BANDS_MONTHS[1:]])
@@ -140,17 +144,14 @@ class JobSeeker(mesa.Agent):
         return State(int(self.state)).name.lower()
 
 
-def in_states(state: np.ndarray, *states: State) -> np.ndarray:
-    """Whether each entry of ``state`` is one of ``states`` (a lookup, cheaper than np.isin)."""
-    return _state_table(tuple(int(x) for x in states))[state]
-
-
-@functools.cache
-def _state_table(states: tuple[int, ...]) -> np.ndarray:
-    table = np.zeros(len(State), dtype=bool)
-    table[list(states)] = True
-    table.flags.writeable = False
-    return table
+def in_states(state: np.ndarray, *states: int) -> np.ndarray:
+    """Whether each entry of ``state`` is one of ``states``: one shift of a bit mask of the
+    states, several times cheaper than a table lookup (``table[state]``) or np.isin."""
+    mask = 0
+    for x in states:
+        mask |= 1 << x
+    hit = (np.int8(mask) >> state) & 1
+    return hit.view(np.bool_) if hit.dtype == np.int8 else hit.astype(np.bool_)
 
 
 def age_group(age: np.ndarray) -> np.ndarray:

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
-from simulation.engine.seekers import NO_ONE, JobSeekers, State, in_states
+from simulation.engine.seekers import (
+    IN_SERVICE,
+    NO_ONE,
+    SUBSIDISED,
+    UNEMPLOYED,
+    JobSeekers,
+    in_states,
+)
 from simulation.params.schema import SERVICE_NAMES, Scenario, Service
 
 if TYPE_CHECKING:
@@ -206,7 +213,7 @@ class ServiceCatalogue:
         yield pool.places.get(len(cohort))
         if waiting:
             still = ((seekers.episode[cohort] == episode)
-                     & (seekers.state[cohort] == State.UNEMPLOYED))
+                     & (seekers.state[cohort] == UNEMPLOYED))
             unused = int(len(cohort) - still.sum())
             if unused:
                 pool.places.put(unused)
@@ -216,7 +223,7 @@ class ServiceCatalogue:
             self._admit(cohort, pool)
         yield self.env.timeout(duration if duration is not None else pool.service.duration_weeks)
         members = cohort[(seekers.episode[cohort] == episode)
-                         & in_states(seekers.state[cohort], State.IN_SERVICE, State.SUBSIDISED)]
+                         & in_states(seekers.state[cohort], IN_SERVICE, SUBSIDISED)]
         if len(members):
             pool.places.put(len(members))
             self.on_complete(members, pool.service_id, pool.service)
@@ -235,7 +242,7 @@ class ServiceCatalogue:
         seekers = self.seekers
         kind = pool.service.kind
         self._unwait(cohort)
-        seekers.state[cohort] = State.IN_SERVICE if kind == "service" else State.SUBSIDISED
+        seekers.state[cohort] = IN_SERVICE if kind == "service" else SUBSIDISED
         seekers.service[cohort] = pool.service_id
         seekers.waiting_service[cohort] = NO_ONE
         seekers.served[cohort] = served
