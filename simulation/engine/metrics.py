@@ -111,26 +111,31 @@ class WeeklyMetrics:
         counters (admissions, waiting weeks, starts by service; by scope) and ``extra``
         region columns (the firm side)."""
         s = self.seekers
-        state = s.view("state").astype(np.int64)
+        state = s.view("state")
         target = s.view("target")
-        counts = np.bincount(state + len(State) * target, minlength=2 * len(State))
+        # state and scope in one small int (at most 11) counted once
+        counts = np.bincount(state + np.int8(len(State)) * target, minlength=2 * len(State))
         by_scope = {"region": counts[:len(State)] + counts[len(State):],
                     "target": counts[len(State):]}
         long_term = (state == UNEMPLOYED) & (s.view("spell_weeks") >= LONG_TERM_WEEKS)
         waiting = s.view("waiting_service") >= 0
+        # counts by scope without boolean-mask copies
+        long_term_n = {"region": np.count_nonzero(long_term),
+                       "target": np.count_nonzero(long_term & target)}
+        waiting_n = {"region": np.count_nonzero(waiting),
+                     "target": np.count_nonzero(waiting & target)}
         admitted, waits, starts = service_counters
         names = service_names
         week = self.clock.week
         for scope, stock in by_scope.items():
-            mask = slice(None) if scope == "region" else target
             row: dict[str, float] = {"week": week, "scope": scope}
             row.update(zip(STATE_COLUMNS, (int(x) for x in stock), strict=True))
             active = stock[UNEMPLOYED] + stock[IN_SERVICE] + stock[SUBSIDISED]
             in_services = stock[IN_SERVICE] + stock[SUBSIDISED]
             row["job_seekers"] = int(active)
             row["activation_rate"] = in_services / active if active else 0.0
-            row["long_term_unemployed"] = int(long_term[mask].sum())
-            row["waiting"] = int(waiting[mask].sum())
+            row["long_term_unemployed"] = int(long_term_n[scope])
+            row["waiting"] = int(waiting_n[scope])
             pick = (0, 1) if scope == "region" else (1,)
             n_admitted = sum(int(admitted[i]) for i in pick)
             row["admissions"] = n_admitted

@@ -60,8 +60,8 @@ def _pay_benefits(model: Region) -> None:
     rules = model.scenario.benefits
     days = rules.days_per_week
     state, benefit = s.view("state"), s.view("benefit")
-    paid = np.flatnonzero(in_states(state, UNEMPLOYED, IN_SERVICE)
-                          & (benefit != NO_BENEFIT))
+    paid_mask = in_states(state, UNEMPLOYED, IN_SERVICE) & (benefit != NO_BENEFIT)
+    paid = np.flatnonzero(paid_mask)
     kind, target = benefit[paid], s.target[paid]
     passive = state[paid] == UNEMPLOYED
     basic_week = rules.basic_daily_eur * days
@@ -102,9 +102,12 @@ def _pay_benefits(model: Region) -> None:
         _cut_benefits(model, rule.cut_share, kind[cut], target[cut], municipal[cut])
 
     # entitlements advance; an exhausted earnings-related allowance turns into LMS
-    s.benefit_days[paid] += days
-    s.lms_days[paid[lms]] += days
-    exhausted = paid[er & (s.benefit_days[paid] >= rules.earnings_related_max_days)]
+    # whole columns plus mask × days: far cheaper than writing through the index
+    benefit_days = s.view("benefit_days")
+    benefit_days += paid_mask * np.int32(days)
+    s.view("lms_days")[:] += (paid_mask & (benefit == LABOUR_MARKET_SUBSIDY)) * np.int32(days)
+    exhausted = np.flatnonzero(paid_mask & (benefit == EARNINGS_RELATED)
+                               & (benefit_days >= rules.earnings_related_max_days))
     s.benefit[exhausted] = LABOUR_MARKET_SUBSIDY
     s.benefit_days[exhausted] = 0
 
