@@ -59,7 +59,7 @@ class WeeklyMetrics:
         return np.uint32(1 << (year - self.start_date.year))
 
     def count_flow(self, name: str, index: np.ndarray) -> None:
-        in_target = int(self.seekers.target[index].sum())
+        in_target = int(np.count_nonzero(self.seekers.target[index]))
         self.flows[name] += (len(index) - in_target, in_target)
         if name in PERSON_FLOWS and len(index):
             self.person_log.append((name, self.clock.week, np.array(index, dtype=np.int64)))
@@ -93,7 +93,8 @@ class WeeklyMetrics:
         # a follow-on service continues a chain: no exit from open unemployment
         from_open = index[(s.state[index] == UNEMPLOYED) & ~s.chained[index]]
         s.chained[index] = False
-        self.duration_exits[2] += self._band_counts(from_open)
+        if len(from_open):
+            self.duration_exits[2] += self._band_counts(from_open)
 
     def count_completed_spells(self, index: np.ndarray) -> None:
         """Add the spells of those of ``index`` leaving open unemployment for a job."""

@@ -129,7 +129,8 @@ class JobSeekers:
     def band(self, weeks: np.ndarray) -> np.ndarray:
         """Labore duration band (0..6) of a spell length in weeks."""
         if weeks.dtype.kind in "iu":  # whole weeks: look the band up
-            return BAND_OF_WEEK.take(np.clip(weeks, 0, len(BAND_OF_WEEK) - 1))
+            # (minimum of maximum: np.clip's Python wrapper costs more on small cohorts)
+            return BAND_OF_WEEK.take(np.minimum(np.maximum(weeks, 0), len(BAND_OF_WEEK) - 1))
         return np.searchsorted(BAND_EDGES_WEEKS, weeks, side="right")
 
 

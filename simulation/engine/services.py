@@ -109,12 +109,9 @@ class ServiceCatalogue:
         places free now. The target group may use its reserved places and the
         shared ones.
         """
-        room = self._pool_room()
-        by_service = np.zeros(len(self.names), dtype=np.int64)
-        for sid in range(len(self.names)):
-            pools = [self.shared_pool[sid]] + ([self.reserved_pool[sid]] if target else [])
-            by_service[sid] = sum(int(room[p]) for p in pools if p >= 0)
-        return by_service
+        room = np.append(self._pool_room(), 0)  # a service without such a pool (-1): no room
+        by_service = room[self.shared_pool]
+        return by_service + room[self.reserved_pool] if target else by_service
 
     def _pool_room(self) -> np.ndarray:
         waiting = self._waiting_by_pool()
@@ -214,7 +211,7 @@ class ServiceCatalogue:
         if waiting:
             still = ((seekers.episode[cohort] == episode)
                      & (seekers.state[cohort] == UNEMPLOYED))
-            unused = int(len(cohort) - still.sum())
+            unused = len(cohort) - int(np.count_nonzero(still))
             if unused:
                 pool.places.put(unused)
             cohort = cohort[still]
@@ -232,9 +229,11 @@ class ServiceCatalogue:
         seekers = self.seekers
         waits = self.clock.week - seekers.waiting_since[cohort]
         in_target = seekers.target[cohort]
-        for scope, mask in ((0, ~in_target), (1, in_target)):
-            self.admitted[scope] += int(mask.sum())
-            self.wait_weeks[scope] += float(waits[mask].sum())
+        # by scope [other, target]; the weeks are whole numbers, so other = all - target exactly
+        n_target = int(np.count_nonzero(in_target))
+        target_wait = int(waits[in_target].sum()) if n_target else 0
+        self.admitted += (len(cohort) - n_target, n_target)
+        self.wait_weeks += (float(int(waits.sum()) - target_wait), float(target_wait))
         self.metrics.count_exits_to_services(cohort)
         self.begin(cohort, pool)
 
@@ -248,7 +247,7 @@ class ServiceCatalogue:
         seekers.served[cohort] = served
         seekers.spell_weeks[cohort] = 0  # a service interrupts the registered spell
         if served:
-            in_target = int(seekers.target[cohort].sum())
+            in_target = int(np.count_nonzero(seekers.target[cohort]))
             self.starts[:, pool.service_id] += (len(cohort) - in_target, in_target)
 
     def release(self, index: np.ndarray) -> None:
