@@ -14,6 +14,7 @@ import math
 import mesa
 import numpy as np
 
+from simulation.engine.payments import WEEKS_PER_YEAR
 from simulation.engine.seekers import JobSeekers
 from simulation.params.schema import Scenario
 
@@ -120,6 +121,12 @@ class Office:
         self.providers_guide = (procurement is not None
                                 and procurement.office_meetings == "replaced")
         self.assign(np.arange(s.n))
+        # the week's salaries by scope and payer split, summed once: the coaches are fixed
+        self.weekly_salaries: dict[tuple[str, tuple[float, ...]], float] = {}
+        for coach in self.coaches:
+            key = ("target" if coach.pilot else "other", tuple(coach.payer_shares))
+            self.weekly_salaries[key] = (self.weekly_salaries.get(key, 0.0)
+                                         + coach.cost_per_year / WEEKS_PER_YEAR)
 
     def assign(self, index: np.ndarray) -> None:
         """Give each of ``index`` a coach: the target group a pilot coach, if there are any."""

@@ -178,11 +178,7 @@ def _pay_services(model: Region) -> None:
 
 def _pay_staff(model: Region) -> None:
     """Coach salaries, summed over coaches that share a scope and payer split."""
-    groups: dict[tuple[str, tuple[float, ...]], float] = {}
-    for coach in model.office.coaches:
-        key = ("target" if coach.pilot else "other", tuple(coach.payer_shares))
-        groups[key] = groups.get(key, 0.0) + coach.cost_per_year / WEEKS_PER_YEAR
-    for (scope, shares), cost in groups.items():
+    for (scope, shares), cost in model.office.weekly_salaries.items():
         model.ledger.pay_split(model.week, shares, "staff", "coach_staff", cost, scope)
 
 

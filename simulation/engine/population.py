@@ -167,8 +167,8 @@ def separations_and_exits(region: Region) -> None:
         s.benefit[requalified] = EARNINGS_RELATED
         s.benefit_days[requalified] = 0
         by_firm = np.bincount(s.firm[lost][s.firm[lost] >= 0], minlength=len(region.firms))
-        for number in np.flatnonzero(by_firm):
-            region.firms[number].separate(int(by_firm[number]))
+        losing = np.flatnonzero(by_firm)
+        region.firm_table.separate(losing, by_firm[losing])
         s.state[lost] = UNEMPLOYED
         s.firm[lost] = NO_ONE
         s.employed_since[lost] = NO_ONE
