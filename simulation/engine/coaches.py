@@ -114,6 +114,9 @@ class Office:
         # meets nobody leaves everyone else's draws (and paths) as in its baseline
         self.pilot_rng = model.rng.spawn(1)[0] if len(self.pilot_coaches) else None
         self.interval = np.array([c.interval_weeks for c in self.coaches])
+        # one interval for all (no pilot coaches, or the same): compared without a lookup
+        self.common_interval = (int(self.interval[0])
+                                if (self.interval == self.interval[0]).all() else None)
         self.effect = np.array([c.meeting_effect for c in self.coaches])
         self.referral = np.array([c.referral_multiplier for c in self.coaches])
         procurement = scenario.interventions.procurement

@@ -81,7 +81,8 @@ def hold_meetings(region: Region) -> None:
         unemployed = unemployed[s.provider[unemployed] == NO_ONE]
     coach = s.coach[unemployed]
     overdue = week - s.last_meeting[unemployed]
-    due = overdue >= office.interval[coach]
+    due = overdue >= (office.interval[coach] if office.common_interval is None
+                      else office.common_interval)
     candidates, coach, overdue = unemployed[due], coach[due], overdue[due]
     met = candidates[allocate_meetings(coach, overdue, slots,
                                        rng.random(len(candidates)))]

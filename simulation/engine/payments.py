@@ -158,6 +158,8 @@ def _pay_services(model: Region) -> None:
                                  "service_purchases",
                                  count * pool.service.cost_per_week_eur, scope)
         kind = pool.service.kind
+        if kind not in ("subsidised_job", "enterprise"):
+            continue  # only these pay per member
         members = inside[pools == pool_id]
         if kind == "subsidised_job" and len(members):
             tier = np.digitize(s.weeks_since_work[members], [52, 104])
