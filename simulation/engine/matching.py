@@ -102,8 +102,10 @@ def match(region: Region) -> None:
         factor = mechanism.search_factor()  # e.g. skills match with growth firms' vacancies
         if factor is not None:
             intensity = intensity * factor[index]
-    positive = intensity > 0
-    searching, intensity = index[positive], intensity[positive]
+    # positions, not a boolean index: over tens of thousands of mixed values flatnonzero and
+    # take are several times faster (the same arrays)
+    positive = np.flatnonzero(intensity > 0)
+    searching, intensity = index.take(positive), intensity.take(positive)
     for mechanism in region.mechanisms:
         mechanism.count_searchers(searching)
     sector = s.sector[searching]
@@ -114,8 +116,8 @@ def match(region: Region) -> None:
                             minlength=region.n_sectors)
     chance = hire_chances(intensity, sector, vacancies, region.tightness_0,
                           market.matching_efficiency, market.matching_elasticity)
-    unemployed = s.state[searching] == UNEMPLOYED
-    region.metrics.count_at_risk(searching[unemployed])
+    unemployed = np.flatnonzero(s.state[searching] == UNEMPLOYED)
+    region.metrics.count_at_risk(searching.take(unemployed))
     hired = searching[rng.random(len(searching)) < chance]
     if len(hired) == 0:
         return

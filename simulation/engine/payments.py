@@ -46,6 +46,12 @@ def pay_week(model: Region) -> None:
     _collect_taxes(model)
 
 
+def _where(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``values[mask]``, several times faster for large masks mixed true and false (a
+    boolean index mispredicts its branches; flatnonzero and take do not)."""
+    return values.take(np.flatnonzero(mask))
+
+
 def _by_scope(mask: np.ndarray, target: np.ndarray) -> tuple[int, int]:
     """How many of ``mask`` are in the target group, and how many are not."""
     in_target = int(np.count_nonzero(mask & target))
@@ -77,11 +83,11 @@ def _pay_benefits(model: Region) -> None:
                       *_by_scope(kind == BASIC_ALLOWANCE, target))
 
     lms = kind == LABOUR_MARKET_SUBSIDY
-    lms_passive = lms & passive
+    lms_passive = np.flatnonzero(lms & passive)  # positions in paid
     municipal_days = municipal_passive_days(
-        s.lms_days[paid[lms_passive]], days, rules.municipal_share_thresholds,
+        s.lms_days[paid.take(lms_passive)], days, rules.municipal_share_thresholds,
         rules.municipal_shares)
-    municipal_target = float(municipal_days[target[lms_passive]].sum())
+    municipal_target = float(_where(municipal_days, target.take(lms_passive)).sum())
     municipal_other = float(municipal_days.sum()) - municipal_target
     ledger.pay_by_scope_totals(week, "municipality", "job_seekers", "labour_market_subsidy",
                                municipal_target * rules.basic_daily_eur,
@@ -99,7 +105,9 @@ def _pay_benefits(model: Region) -> None:
     if rule.enabled and cut.any():
         municipal = np.zeros(len(paid))
         municipal[lms_passive] = municipal_days
-        _cut_benefits(model, rule.cut_share, kind[cut], target[cut], municipal[cut])
+        cut = np.flatnonzero(cut)
+        _cut_benefits(model, rule.cut_share, kind.take(cut), target.take(cut),
+                      municipal.take(cut))
 
     # entitlements advance; an exhausted earnings-related allowance turns into LMS
     # whole columns plus mask × days: far cheaper than writing through the index
@@ -128,8 +136,8 @@ def _cut_benefits(model: Region, share: float, kind: np.ndarray, target: np.ndar
                       *_by_scope(er, target))
     lms = kind == LABOUR_MARKET_SUBSIDY
     municipal = municipal_days * rules.basic_daily_eur * share
-    municipal_target = float(municipal[lms & target].sum())
-    municipal_other = float(municipal[lms].sum()) - municipal_target
+    municipal_target = float(_where(municipal, lms & target).sum())
+    municipal_other = float(_where(municipal, lms).sum()) - municipal_target
     ledger.pay_by_scope_totals(week, "municipality", "job_seekers", item, -municipal_target,
                                -municipal_other)
     lms_target, lms_other = _by_scope(lms, target)
