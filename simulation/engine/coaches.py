@@ -14,7 +14,7 @@ import math
 import mesa
 import numpy as np
 
-from simulation.engine.payments import WEEKS_PER_YEAR
+from simulation.engine.payments import weekly_salaries
 from simulation.engine.seekers import JobSeekers
 from simulation.params.schema import Scenario
 
@@ -124,12 +124,8 @@ class Office:
         self.providers_guide = (procurement is not None
                                 and procurement.office_meetings == "replaced")
         self.assign(np.arange(s.n))
-        # the week's salaries by scope and payer split, summed once: the coaches are fixed
-        self.weekly_salaries: dict[tuple[str, tuple[float, ...]], float] = {}
-        for coach in self.coaches:
-            key = ("target" if coach.pilot else "other", tuple(coach.payer_shares))
-            self.weekly_salaries[key] = (self.weekly_salaries.get(key, 0.0)
-                                         + coach.cost_per_year / WEEKS_PER_YEAR)
+        # summed once, not every week: the coaches are fixed
+        self.weekly_salaries = weekly_salaries(self.coaches)
 
     def assign(self, index: np.ndarray) -> None:
         """Give each of ``index`` a coach: the target group a pilot coach, if there are any."""

@@ -16,6 +16,7 @@ Rules (sources in the scenario files):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -190,6 +191,15 @@ def _pay_staff(model: Region) -> None:
     """Coach salaries, summed over coaches that share a scope and payer split."""
     for (scope, shares), cost in model.office.weekly_salaries.items():
         model.ledger.pay_split(model.week, shares, "staff", "coach_staff", cost, scope)
+
+
+def weekly_salaries(coaches: Iterable) -> dict[tuple[str, tuple[float, ...]], float]:
+    """The coaches' weekly salaries summed by scope and payer split, in coach order."""
+    groups: dict[tuple[str, tuple[float, ...]], float] = {}
+    for coach in coaches:
+        key = ("target" if coach.pilot else "other", tuple(coach.payer_shares))
+        groups[key] = groups.get(key, 0.0) + coach.cost_per_year / WEEKS_PER_YEAR
+    return groups
 
 
 def working(model: Region) -> np.ndarray:
