@@ -168,7 +168,8 @@ def separations_and_exits(region: Region) -> None:
         s.benefit_days[requalified] = 0
         by_firm = np.bincount(s.firm[lost][s.firm[lost] >= 0], minlength=len(region.firms))
         losing = np.flatnonzero(by_firm)
-        region.firm_table.separate(losing, by_firm[losing])
+        if len(losing):  # (job losses outside the region's firms touch no firm)
+            region.firm_table.separate(losing, by_firm[losing])
         s.state[lost] = UNEMPLOYED
         s.firm[lost] = NO_ONE
         s.employed_since[lost] = NO_ONE
