@@ -15,6 +15,7 @@ import pandas as pd
 from simulation.engine.clock import Clock
 from simulation.engine.ledger import Ledger
 from simulation.engine.metrics import WeeklyMetrics
+from simulation.engine.payments import weekly_salaries
 from simulation.engine.seekers import Benefit, JobSeekers, State
 from simulation.params.loading import load_scenario
 
@@ -66,7 +67,8 @@ class StandIn:
             pools=pools, pool_of=self._pool_of,
             release=lambda index: self.released.extend(np.asarray(index).tolist()),
             leave_waiting_list=lambda index: self.left_waiting.extend(np.asarray(index).tolist()))
-        self.office = SimpleNamespace(coaches=coaches or [])
+        self.office = SimpleNamespace(coaches=coaches or [],
+                                      weekly_salaries=weekly_salaries(coaches or []))
 
     @property
     def week(self) -> int:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.engine.seekers import NO_ONE, State
+from simulation.engine.seekers import EMPLOYED, IN_SERVICE, NO_ONE, UNEMPLOYED
 
 if TYPE_CHECKING:
     from simulation.engine.firms import Firm
@@ -27,9 +27,9 @@ def leave_for_work(region: Region, index: np.ndarray) -> None:
     """People who found work give up their service place or waiting-list place; exits from
     open unemployment to work are counted (Labore's exit rates)."""
     s, services = region.seekers, region.services
-    services.release(index[s.state[index] == State.IN_SERVICE])
+    services.release(index[s.state[index] == IN_SERVICE])
     services.leave_waiting_list(index[s.waiting_service[index] != NO_ONE])
-    region.metrics.count_exits_to_work(index[s.state[index] == State.UNEMPLOYED])
+    region.metrics.count_exits_to_work(index[s.state[index] == UNEMPLOYED])
 
 
 def fill(region: Region, firms: np.ndarray, hires: np.ndarray, matched: bool = False) -> None:
@@ -63,7 +63,7 @@ def place(region: Region, index: np.ndarray) -> None:
     """Open-market employment starts for these job seekers."""
     s, week = region.seekers, region.week
     region.metrics.count_completed_spells(index)
-    s.state[index] = State.EMPLOYED
+    s.state[index] = EMPLOYED
     s.service[index] = NO_ONE
     s.episode[index] = NO_ONE
     s.employed_since[index] = week
@@ -79,7 +79,7 @@ def leave_service(region: Region, index: np.ndarray) -> None:
     """People drop out of their service: the place is freed and they search again."""
     s = region.seekers
     region.services.release(index)
-    s.state[index] = State.UNEMPLOYED
+    s.state[index] = UNEMPLOYED
     s.spell_weeks[index] = 0
     region.metrics.count_flow("dropouts", index)
 
@@ -95,7 +95,7 @@ def complete_service(region: Region, index: np.ndarray, service_id: int,
     kept, rest = index[keep], index[~keep]
     if service.kind == "subsidised_job":
         s.weeks_since_work[index] = 0  # a subsidised job is work experience
-    s.state[rest] = State.UNEMPLOYED
+    s.state[rest] = UNEMPLOYED
     s.spell_weeks[rest] = 0
     s.boost[rest] = service.post_effect
     s.boost_until[rest] = week + service.post_effect_weeks

@@ -14,6 +14,7 @@ import math
 import mesa
 import numpy as np
 
+from simulation.engine.payments import weekly_salaries
 from simulation.engine.seekers import JobSeekers
 from simulation.params.schema import Scenario
 
@@ -113,6 +114,9 @@ class Office:
         # meets nobody leaves everyone else's draws (and paths) as in its baseline
         self.pilot_rng = model.rng.spawn(1)[0] if len(self.pilot_coaches) else None
         self.interval = np.array([c.interval_weeks for c in self.coaches])
+        # one interval for all (no pilot coaches, or the same): compared without a lookup
+        self.common_interval = (int(self.interval[0])
+                                if (self.interval == self.interval[0]).all() else None)
         self.effect = np.array([c.meeting_effect for c in self.coaches])
         self.referral = np.array([c.referral_multiplier for c in self.coaches])
         procurement = scenario.interventions.procurement
@@ -120,6 +124,8 @@ class Office:
         self.providers_guide = (procurement is not None
                                 and procurement.office_meetings == "replaced")
         self.assign(np.arange(s.n))
+        # summed once, not every week: the coaches are fixed
+        self.weekly_salaries = weekly_salaries(self.coaches)
 
     def assign(self, index: np.ndarray) -> None:
         """Give each of ``index`` a coach: the target group a pilot coach, if there are any."""

@@ -74,6 +74,11 @@ class FirmTable:
         self.size[numbers] += hires
         return from_posted, filled_hidden
 
+    def separate(self, numbers: np.ndarray, leavers: np.ndarray) -> None:
+        """Firms ``numbers`` (each listed once) lose ``leavers`` employees each."""
+        self.separations[numbers] += leavers
+        self.size[numbers] = np.maximum(0, self.size[numbers] - leavers)
+
 
 def _column(name: str) -> property:
     def get(self: Firm):  # noqa: ANN202 - a numpy scalar of the column's type
@@ -123,8 +128,7 @@ class Firm(mesa.Agent):
         return int(posted[0]), int(hidden[0])
 
     def separate(self, leavers: int) -> None:
-        self.separations += leavers
-        self.size = max(0, int(self.size) - leavers)
+        self.table.separate(np.array([self.number]), np.array([leavers]))
 
 
 def post_vacancies(table: FirmTable, market: LabourMarket, rng: np.random.Generator,

@@ -33,7 +33,9 @@ def municipal_passive_days(lms_days_before: np.ndarray, days: int,
     weighted = np.zeros(before.shape, dtype=np.float64)
     for (low, high), share in zip(zip(bounds[:-1], bounds[1:], strict=True), shares,
                                   strict=True):
-        in_band = np.clip(after, low, high) - np.clip(before, low, high)
+        # (minimum of maximum: np.clip's Python wrapper costs more than the work here)
+        in_band = (np.minimum(np.maximum(after, low), high)
+                   - np.minimum(np.maximum(before, low), high))
         weighted += in_band * share
     return weighted
 

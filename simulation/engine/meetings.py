@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.engine.coaches import allocate_meetings, office_slots
-from simulation.engine.seekers import NO_ONE, State
+from simulation.engine.seekers import NO_ONE, UNEMPLOYED
 from simulation.params.schema import PROFILES, SERVICE_NAMES, Scenario
 
 if TYPE_CHECKING:
@@ -76,12 +76,13 @@ def hold_meetings(region: Region) -> None:
     office = region.office
     s, week, rng = region.seekers, region.week, region.rng
     slots = office_slots(office)
-    unemployed = np.flatnonzero(s.view("state") == State.UNEMPLOYED)
+    unemployed = np.flatnonzero(s.view("state") == UNEMPLOYED)
     if office.providers_guide:  # the provider, not the office, guides its clients
         unemployed = unemployed[s.provider[unemployed] == NO_ONE]
     coach = s.coach[unemployed]
     overdue = week - s.last_meeting[unemployed]
-    due = overdue >= office.interval[coach]
+    due = overdue >= (office.interval[coach] if office.common_interval is None
+                      else office.common_interval)
     candidates, coach, overdue = unemployed[due], coach[due], overdue[due]
     met = candidates[allocate_meetings(coach, overdue, slots,
                                        rng.random(len(candidates)))]

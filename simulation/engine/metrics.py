@@ -21,7 +21,7 @@ import pandas as pd
 
 from simulation.engine.catalogue import in_group
 from simulation.engine.ledger import Ledger
-from simulation.engine.seekers import JobSeekers, State
+from simulation.engine.seekers import IN_SERVICE, SUBSIDISED, UNEMPLOYED, JobSeekers, State
 from simulation.params.fields import PAYERS
 from simulation.params.schema import N_BANDS
 
@@ -59,7 +59,7 @@ class WeeklyMetrics:
         return np.uint32(1 << (year - self.start_date.year))
 
     def count_flow(self, name: str, index: np.ndarray) -> None:
-        in_target = int(self.seekers.target[index].sum())
+        in_target = int(np.count_nonzero(self.seekers.target[index]))
         self.flows[name] += (len(index) - in_target, in_target)
         if name in PERSON_FLOWS and len(index):
             self.person_log.append((name, self.clock.week, np.array(index, dtype=np.int64)))
@@ -91,14 +91,15 @@ class WeeklyMetrics:
     def count_exits_to_services(self, index: np.ndarray) -> None:
         s = self.seekers
         # a follow-on service continues a chain: no exit from open unemployment
-        from_open = index[(s.state[index] == State.UNEMPLOYED) & ~s.chained[index]]
+        from_open = index[(s.state[index] == UNEMPLOYED) & ~s.chained[index]]
         s.chained[index] = False
-        self.duration_exits[2] += self._band_counts(from_open)
+        if len(from_open):
+            self.duration_exits[2] += self._band_counts(from_open)
 
     def count_completed_spells(self, index: np.ndarray) -> None:
         """Add the spells of those of ``index`` leaving open unemployment for a job."""
         s = self.seekers
-        weeks = s.spell_weeks[index[s.state[index] == State.UNEMPLOYED]]
+        weeks = s.spell_weeks[index[s.state[index] == UNEMPLOYED]]
         if len(weeks) == 0:
             return
         counts = np.bincount(weeks, minlength=len(self.completed_spells))
@@ -111,26 +112,31 @@ class WeeklyMetrics:
         counters (admissions, waiting weeks, starts by service; by scope) and ``extra``
         region columns (the firm side)."""
         s = self.seekers
-        state = s.view("state").astype(np.int64)
+        state = s.view("state")
         target = s.view("target")
-        counts = np.bincount(state + len(State) * target, minlength=2 * len(State))
+        # state and scope in one small int (at most 11) counted once
+        counts = np.bincount(state + np.int8(len(State)) * target, minlength=2 * len(State))
         by_scope = {"region": counts[:len(State)] + counts[len(State):],
                     "target": counts[len(State):]}
-        long_term = (state == State.UNEMPLOYED) & (s.view("spell_weeks") >= LONG_TERM_WEEKS)
+        long_term = (state == UNEMPLOYED) & (s.view("spell_weeks") >= LONG_TERM_WEEKS)
         waiting = s.view("waiting_service") >= 0
+        # counts by scope without boolean-mask copies
+        long_term_n = {"region": np.count_nonzero(long_term),
+                       "target": np.count_nonzero(long_term & target)}
+        waiting_n = {"region": np.count_nonzero(waiting),
+                     "target": np.count_nonzero(waiting & target)}
         admitted, waits, starts = service_counters
         names = service_names
         week = self.clock.week
         for scope, stock in by_scope.items():
-            mask = slice(None) if scope == "region" else target
             row: dict[str, float] = {"week": week, "scope": scope}
             row.update(zip(STATE_COLUMNS, (int(x) for x in stock), strict=True))
-            active = stock[State.UNEMPLOYED] + stock[State.IN_SERVICE] + stock[State.SUBSIDISED]
-            in_services = stock[State.IN_SERVICE] + stock[State.SUBSIDISED]
+            active = stock[UNEMPLOYED] + stock[IN_SERVICE] + stock[SUBSIDISED]
+            in_services = stock[IN_SERVICE] + stock[SUBSIDISED]
             row["job_seekers"] = int(active)
             row["activation_rate"] = in_services / active if active else 0.0
-            row["long_term_unemployed"] = int(long_term[mask].sum())
-            row["waiting"] = int(waiting[mask].sum())
+            row["long_term_unemployed"] = int(long_term_n[scope])
+            row["waiting"] = int(waiting_n[scope])
             pick = (0, 1) if scope == "region" else (1,)
             n_admitted = sum(int(admitted[i]) for i in pick)
             row["admissions"] = n_admitted

@@ -37,6 +37,7 @@ from simulation.engine.activation_model import build_activation_model
 from simulation.engine.clock import Clock
 from simulation.engine.coaches import Office
 from simulation.engine.firms import FirmTable, post_vacancies
+from simulation.engine.garbage import collection_paused
 from simulation.engine.growth import build_growth
 from simulation.engine.growth.economy import RegionalEconomy
 from simulation.engine.interface import Mechanism
@@ -71,6 +72,10 @@ class RegionalLabourMarket(mesa.Model):
     def __init__(self, scenario: Scenario, rng: np.random.Generator | np.random.SeedSequence
                  | int | None = None) -> None:
         super().__init__(rng=rng)
+        with collection_paused():
+            self._build(scenario)
+
+    def _build(self, scenario: Scenario) -> None:
         # Common random numbers: who lives in the region (initial stock, new registrants,
         # firms) comes from dedicated child streams, so a scenario and its baseline run with
         # the same seed share the same people; everything else draws from self.rng.
@@ -158,8 +163,9 @@ class RegionalLabourMarket(mesa.Model):
     # -- running -----------------------------------------------------------------------
 
     def run(self, weeks: int | None = None) -> None:
-        for _ in range(self.scenario.weeks if weeks is None else weeks):
-            self.step()
+        with collection_paused():
+            for _ in range(self.scenario.weeks if weeks is None else weeks):
+                self.step()
 
     def release(self) -> None:
         """Drop Mesa 3.3's class-level agent-id registry entry so the model can be freed."""

@@ -15,10 +15,16 @@ from simulation.engine.actions import leave_service
 from simulation.engine.matching import service_array
 from simulation.engine.metrics import LONG_TERM_WEEKS
 from simulation.engine.seekers import (
+    EARNINGS_RELATED,
+    EMPLOYED,
+    IN_SERVICE,
+    LABOUR_MARKET_SUBSIDY,
     NO_ONE,
-    Benefit,
+    OUT_OF_LABOUR_FORCE,
+    STUDYING,
+    SUBSIDISED,
+    UNEMPLOYED,
     JobSeeker,
-    State,
     base_employability,
     draw_ages,
     draw_spell_weeks,
@@ -30,7 +36,7 @@ from simulation.engine.targeting import in_target_group
 if TYPE_CHECKING:
     from simulation.engine.interface import Region
 
-ACTIVE = (State.UNEMPLOYED, State.IN_SERVICE, State.SUBSIDISED)  # registered job seekers
+ACTIVE = (UNEMPLOYED, IN_SERVICE, SUBSIDISED)  # registered job seekers
 
 
 def new_seekers(region: Region, count: int, benefit_shares: list[float],
@@ -72,12 +78,12 @@ def build_population(region: Region, n: int) -> None:
     s.weeks_since_work[index] = (spell * rng.uniform(1.0, 1.3, n)).astype(np.int32)
     benefit = s.benefit[index]
     paid_days = spell * scenario.benefits.days_per_week
-    exhausted = (benefit == Benefit.EARNINGS_RELATED) & (
+    exhausted = (benefit == EARNINGS_RELATED) & (
         paid_days >= scenario.benefits.earnings_related_max_days)
-    benefit[exhausted] = Benefit.LABOUR_MARKET_SUBSIDY
+    benefit[exhausted] = LABOUR_MARKET_SUBSIDY
     s.benefit[index] = benefit
-    s.benefit_days[index] = np.where(benefit == Benefit.EARNINGS_RELATED, paid_days, 0)
-    lms = benefit == Benefit.LABOUR_MARKET_SUBSIDY
+    s.benefit_days[index] = np.where(benefit == EARNINGS_RELATED, paid_days, 0)
+    lms = benefit == LABOUR_MARKET_SUBSIDY
     s.lms_days[index] = np.where(
         lms, (s.weeks_since_work[index] * scenario.benefits.days_per_week
               * rng.uniform(0.6, 1.2, n)), 0).astype(np.int32)
@@ -94,7 +100,7 @@ def start_initial_services(region: Region) -> None:
         return
     wanted = scenario.population.initial_activation * scenario.region.job_seekers
     fill = min(1.0, wanted / total_places)
-    free = rng.permutation(np.flatnonzero(s.view("state") == State.UNEMPLOYED))
+    free = rng.permutation(np.flatnonzero(s.view("state") == UNEMPLOYED))
     taken = 0
     for sid, pool in pools:
         count = min(int(round(pool.places.capacity * fill)), len(free) - taken)
@@ -141,7 +147,7 @@ def update_target_group(region: Region) -> None:
 def drop_out(region: Region) -> None:
     """Weekly drop-out from services, drawn on arrays."""
     s = region.seekers
-    inside = np.flatnonzero(in_states(s.view("state"), State.IN_SERVICE, State.SUBSIDISED))
+    inside = np.flatnonzero(in_states(s.view("state"), IN_SERVICE, SUBSIDISED))
     if len(inside) == 0:
         return
     dropout = service_array(region.scenario, "dropout_per_week", 0.0)[s.service[inside]]
@@ -153,23 +159,24 @@ def separations_and_exits(region: Region) -> None:
     pensions, disability and leaving the register); returns from studies."""
     s, rng, flows = region.seekers, region.rng, region.scenario.flows
     state = s.view("state")
-    employed = np.flatnonzero(state == State.EMPLOYED)
+    employed = np.flatnonzero(state == EMPLOYED)
     lost = employed[rng.random(len(employed)) < flows.separation_per_week]
     if len(lost):
         tenure = region.week - s.employed_since[lost]
         requalified = lost[tenure >= 26]  # the work condition renews the entitlement
-        s.benefit[requalified] = Benefit.EARNINGS_RELATED
+        s.benefit[requalified] = EARNINGS_RELATED
         s.benefit_days[requalified] = 0
         by_firm = np.bincount(s.firm[lost][s.firm[lost] >= 0], minlength=len(region.firms))
-        for number in np.flatnonzero(by_firm):
-            region.firms[number].separate(int(by_firm[number]))
-        s.state[lost] = State.UNEMPLOYED
+        losing = np.flatnonzero(by_firm)
+        if len(losing):  # (job losses outside the region's firms touch no firm)
+            region.firm_table.separate(losing, by_firm[losing])
+        s.state[lost] = UNEMPLOYED
         s.firm[lost] = NO_ONE
         s.employed_since[lost] = NO_ONE
         s.placement_week[lost] = NO_ONE
         s.spell_weeks[lost] = 0
         region.metrics.count_flow("job_losses", lost)
-    unemployed = np.flatnonzero(state == State.UNEMPLOYED)
+    unemployed = np.flatnonzero(state == UNEMPLOYED)
     draw = rng.random(len(unemployed))
     study_rate = flows.exit_to_study_per_week * np.where(s.age[unemployed] < 25, 3.0, 1.0)
     olf_rate = flows.exit_out_of_labour_force_per_week + np.where(
@@ -178,13 +185,22 @@ def separations_and_exits(region: Region) -> None:
     to_study = unemployed[(draw >= olf_rate) & (draw < olf_rate + study_rate)]
     leaving = np.concatenate([to_olf, to_study])
     region.services.leave_waiting_list(leaving[s.waiting_service[leaving] != NO_ONE])
-    s.state[to_olf] = State.OUT_OF_LABOUR_FORCE
-    s.state[to_study] = State.STUDYING
-    studying = np.flatnonzero(state == State.STUDYING)
+    s.state[to_olf] = OUT_OF_LABOUR_FORCE
+    s.state[to_study] = STUDYING
+    studying = np.flatnonzero(state == STUDYING)
     back = studying[rng.random(len(studying)) < flows.return_from_study_per_week]
-    back = back[~np.isin(back, to_study)]
-    s.state[back] = State.UNEMPLOYED
+    back = back[~_among(back, to_study)]
+    s.state[back] = UNEMPLOYED
     s.spell_weeks[back] = 0
+
+
+def _among(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_set`` (ascending): np.isin for the few people of a
+    week, without its fixed cost of sorting (~50 µs a call)."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[at] == values
 
 
 def mark_calendar_year(region: Region) -> None:
@@ -194,16 +210,17 @@ def mark_calendar_year(region: Region) -> None:
     state = s.view("state")
     seeking = in_states(state, *ACTIVE)
     year_bit = metrics.year_bit(metrics.calendar_year(region.week))
-    s.view("seeker_years")[seeking] |= year_bit
-    s.view("client_years")[seeking & s.view("target")] |= year_bit
+    # whole columns or-ed with mask × bit: far cheaper than writing through a boolean mask
+    s.view("seeker_years")[:] |= seeking * year_bit
+    s.view("client_years")[:] |= (seeking & s.view("target")) * year_bit
 
 
 def advance_clocks(region: Region) -> None:
     """A week passes: spells and weeks without work grow, people age."""
     s = region.seekers
     state = s.view("state")
-    not_working = in_states(state, State.UNEMPLOYED, State.IN_SERVICE, State.STUDYING,
-                            State.OUT_OF_LABOUR_FORCE)
-    s.view("weeks_since_work")[not_working] += 1
-    s.view("spell_weeks")[state == State.UNEMPLOYED] += 1
+    not_working = in_states(state, UNEMPLOYED, IN_SERVICE, STUDYING, OUT_OF_LABOUR_FORCE)
+    # adding the mask (True is 1) to the whole column: far cheaper than column[mask] += 1
+    s.view("weeks_since_work")[:] += not_working
+    s.view("spell_weeks")[:] += state == UNEMPLOYED
     s.view("age")[:] += np.float32(1 / 52)

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
-from simulation.engine.seekers import NO_ONE, JobSeekers, State, in_states
+from simulation.engine.seekers import (
+    IN_SERVICE,
+    NO_ONE,
+    SUBSIDISED,
+    UNEMPLOYED,
+    JobSeekers,
+    in_states,
+)
 from simulation.params.schema import SERVICE_NAMES, Scenario, Service
 
 if TYPE_CHECKING:
@@ -102,12 +109,9 @@ class ServiceCatalogue:
         places free now. The target group may use its reserved places and the
         shared ones.
         """
-        room = self._pool_room()
-        by_service = np.zeros(len(self.names), dtype=np.int64)
-        for sid in range(len(self.names)):
-            pools = [self.shared_pool[sid]] + ([self.reserved_pool[sid]] if target else [])
-            by_service[sid] = sum(int(room[p]) for p in pools if p >= 0)
-        return by_service
+        room = np.append(self._pool_room(), 0)  # a service without such a pool (-1): no room
+        by_service = room[self.shared_pool]
+        return by_service + room[self.reserved_pool] if target else by_service
 
     def _pool_room(self) -> np.ndarray:
         waiting = self._waiting_by_pool()
@@ -206,8 +210,8 @@ class ServiceCatalogue:
         yield pool.places.get(len(cohort))
         if waiting:
             still = ((seekers.episode[cohort] == episode)
-                     & (seekers.state[cohort] == State.UNEMPLOYED))
-            unused = int(len(cohort) - still.sum())
+                     & (seekers.state[cohort] == UNEMPLOYED))
+            unused = len(cohort) - int(np.count_nonzero(still))
             if unused:
                 pool.places.put(unused)
             cohort = cohort[still]
@@ -216,7 +220,7 @@ class ServiceCatalogue:
             self._admit(cohort, pool)
         yield self.env.timeout(duration if duration is not None else pool.service.duration_weeks)
         members = cohort[(seekers.episode[cohort] == episode)
-                         & in_states(seekers.state[cohort], State.IN_SERVICE, State.SUBSIDISED)]
+                         & in_states(seekers.state[cohort], IN_SERVICE, SUBSIDISED)]
         if len(members):
             pool.places.put(len(members))
             self.on_complete(members, pool.service_id, pool.service)
@@ -225,9 +229,11 @@ class ServiceCatalogue:
         seekers = self.seekers
         waits = self.clock.week - seekers.waiting_since[cohort]
         in_target = seekers.target[cohort]
-        for scope, mask in ((0, ~in_target), (1, in_target)):
-            self.admitted[scope] += int(mask.sum())
-            self.wait_weeks[scope] += float(waits[mask].sum())
+        # by scope [other, target]; the weeks are whole numbers, so other = all - target exactly
+        n_target = int(np.count_nonzero(in_target))
+        target_wait = int(waits[in_target].sum()) if n_target else 0
+        self.admitted += (len(cohort) - n_target, n_target)
+        self.wait_weeks += (float(int(waits.sum()) - target_wait), float(target_wait))
         self.metrics.count_exits_to_services(cohort)
         self.begin(cohort, pool)
 
@@ -235,13 +241,13 @@ class ServiceCatalogue:
         seekers = self.seekers
         kind = pool.service.kind
         self._unwait(cohort)
-        seekers.state[cohort] = State.IN_SERVICE if kind == "service" else State.SUBSIDISED
+        seekers.state[cohort] = IN_SERVICE if kind == "service" else SUBSIDISED
         seekers.service[cohort] = pool.service_id
         seekers.waiting_service[cohort] = NO_ONE
         seekers.served[cohort] = served
         seekers.spell_weeks[cohort] = 0  # a service interrupts the registered spell
         if served:
-            in_target = int(seekers.target[cohort].sum())
+            in_target = int(np.count_nonzero(seekers.target[cohort]))
             self.starts[:, pool.service_id] += (len(cohort) - in_target, in_target)
 
     def release(self, index: np.ndarray) -> None:

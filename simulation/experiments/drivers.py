@@ -19,7 +19,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 SOBOL_FROM = 128
 
@@ -30,6 +29,8 @@ def rank_drivers(parameters: pd.DataFrame, effect: np.ndarray) -> pd.DataFrame:
     ``parameters``: one row per draw, one column per parameter; ``effect``: the draw's mean
     effect. Parameters that do not vary across the draws are left out.
     """
+    from scipy import stats  # only here: importing scipy.stats costs half a second
+
     y = np.asarray(effect, float)
     columns = [c for c in parameters.columns if parameters[c].nunique() > 1]
     rows = []
@@ -63,6 +64,8 @@ def chance_level(draws: int, parameters: int, alpha: float = 0.05) -> float:
     with probability 1 − alpha: ρ is about normal with variance 1/(K − 1) under no relation."""
     if draws < 3 or parameters < 1:
         return 1.0
+    from scipy import stats
+
     z = float(stats.norm.ppf(1 - alpha / (2 * parameters)))
     return min(1.0, z * z / (draws - 1))
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy.stats import qmc
 
 from simulation.experiments.runner import RunRequest, requests
 from simulation.params.loading import content_hash, load_scenario
@@ -140,6 +139,8 @@ def design_points(specs: Sequence[ParameterSpec], design: Design = "grid",
         raise SweepError(f"design is 'grid' or 'lhs', not {design!r}")
     if not samples or samples < 1:
         raise SweepError("--design lhs needs --samples N")
+    from scipy.stats import qmc  # only here: importing scipy.stats costs half a second
+
     unit = qmc.LatinHypercube(len(specs), rng=np.random.default_rng(seed)).random(samples)
     points = []
     for row in unit:

@@ -15,7 +15,7 @@ from simulation.engine.providers.codes import (
     TRAINING_KINDS,
     TRAINING_SERVICE,
 )
-from simulation.engine.seekers import NO_ONE, State
+from simulation.engine.seekers import NO_ONE, State, in_states
 from simulation.params.contracts import OUTCOME_KINDS
 
 
@@ -63,7 +63,7 @@ class Effort:
         s = self.model.seekers
         n = s.n
         clients = np.flatnonzero(self.phase[:n] == ACTIVE)
-        searching = np.isin(s.state[clients], (State.UNEMPLOYED, State.IN_SERVICE))
+        searching = in_states(s.state[clients], State.UNEMPLOYED, State.IN_SERVICE)
         return clients[searching], self.owner[clients[searching]]
 
 

@@ -109,7 +109,7 @@ from simulation.engine.providers.fees import FeeBooks, FeeTable
 from simulation.engine.providers.firm_clients import FirmClients
 from simulation.engine.providers.intake import Intake
 from simulation.engine.providers.summary import Summaries
-from simulation.engine.seekers import NO_ONE, State, risk_class, risk_score
+from simulation.engine.seekers import NO_ONE, State, in_states, risk_class, risk_score
 from simulation.params.contracts import FEEDBACK, OUTCOME_KINDS
 from simulation.params.schema import SERVICE_NAMES
 
@@ -303,7 +303,7 @@ class ProviderMarket(Intake, Effort, FirmClients, FeeBooks, Accounts, Summaries,
         active = np.flatnonzero(phase == ACTIVE)
         state = s.state[active]
         # regression statistics for the star ratings: one row per searching client-week
-        searching = active[np.isin(state, (State.UNEMPLOYED, State.IN_SERVICE, State.EMPLOYED))
+        searching = active[in_states(state, State.UNEMPLOYED, State.IN_SERVICE, State.EMPLOYED)
                            & ((state != State.EMPLOYED) | (s.placement_week[active] == week))]
         placed_now = (s.state[searching] == State.EMPLOYED).astype(float)
         x = self._features(searching)
@@ -337,7 +337,7 @@ class ProviderMarket(Intake, Effort, FirmClients, FeeBooks, Accounts, Summaries,
         finished = monitored[~still | (tenure >= SUSTAIN[-1][1])]
         # clients leaving the programme unplaced (time up, studies, out of the labour force)
         active = np.flatnonzero(self.phase[:n] == ACTIVE)
-        gone = np.isin(s.state[active], (State.STUDYING, State.OUT_OF_LABOUR_FORCE))
+        gone = in_states(s.state[active], State.STUDYING, State.OUT_OF_LABOUR_FORCE)
         ended = active[gone | (self.weeks_served[active] >= p.programme_weeks)]
         leaving = np.concatenate([placed, ended])
         self._feedback(leaving)
