@@ -78,14 +78,18 @@ class Callbacks:
     def __init__(self, base: str) -> None:
         with urllib.request.urlopen(base + "_dash-dependencies", timeout=30) as response:
             deps = json.loads(response.read())
-        self.by_input = {}
+        # several callbacks listen to one input (the result's "ready" drives the view, the
+        # parameter-uncertainty section and the out-of-date marker): a callback is found by
+        # the whole list of its inputs, as the requests below send them
+        self.by_inputs = {}
         for dep in deps:
-            for item in dep["inputs"]:
-                self.by_input.setdefault(f"{item['id']}.{item['property']}", dep["output"])
+            key = tuple(f"{item['id']}.{item['property']}" for item in dep["inputs"])
+            self.by_inputs.setdefault(key, dep["output"])
 
     def body(self, trigger: str, inputs: list[dict[str, Any]], state: list[Any]
              ) -> dict[str, Any]:
-        spec = self.by_input[trigger]
+        key = tuple(f"{item['id']}.{item['property']}" for item in inputs)
+        spec = self.by_inputs[key]
         return {"output": spec, "outputs": _outputs(spec), "inputs": inputs, "state": state,
                 "changedPropIds": [trigger]}
 
@@ -102,7 +106,8 @@ def _cookie(base: str) -> str:
 def _view(base: str, calls: Callbacks, ready: str, cookie: str) -> bool:
     view = _post(base, calls.body("ready.data", [
         {"id": "ready", "property": "data", "value": ready},
-        {"id": "scope", "property": "value", "value": "target"}], []), cookie=cookie)
+        {"id": "scope", "property": "value", "value": "target"},
+        {"id": "lang", "property": "value", "value": "en"}], []), cookie=cookie)
     return "effects-table" in json.dumps(view)
 
 
@@ -121,7 +126,9 @@ def session(base: str, calls: Callbacks, caseload: float, args: argparse.Namespa
              {"id": "scope", "property": "value", "value": "target"},
              [{"id": i, "property": "value", "value": v} for i, v in zip(ids, values,
                                                                          strict=True)],
-             [{"id": i, "property": "id", "value": i} for i in ids]]
+             [{"id": i, "property": "id", "value": i} for i in ids],
+             {"id": "lang", "property": "value", "value": "en"},
+             {"id": "draws", "property": "value", "value": 0}]
     cookie = _cookie(base)
     out: dict[str, Any] = {"error": "", "first": None, "full": None}
     out["start"] = time.monotonic()
@@ -189,6 +196,9 @@ def count_workers(server: psutil.Process) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--caseload", type=float, default=None,
+                        help="every session's caseload (with --store: a lever change against "
+                             "a stored baseline, the workshop's usual step)")
     parser.add_argument("--distinct", type=int, default=None,
                         help="distinct lever settings among the sessions (default: each its "
                              "own)")
@@ -236,6 +246,8 @@ def main() -> int:
         rng = random.Random(8)
         settings = [100.0 - 20.0 * (k - (args.distinct - 1) / 2)
                     if args.distinct <= 5 else 40.0 + 5.0 * k for k in range(args.distinct)]
+        if args.caseload is not None:
+            settings = [args.caseload] * args.distinct
         results: list[dict[str, Any]] = [{"error": "not started", "first": None,
                                           "full": None, "start": math.inf}] * args.sessions
         deadline = time.monotonic() + args.timeout
