@@ -45,6 +45,7 @@ from calibration.abc import (
 from calibration.abc_smc import SmcResult, SmcSettings, run_smc
 from calibration.evaluation import loadable, probe_columns
 from calibration.moments import is_produced, simulated_value
+from calibration.posterior_report import marginal
 from calibration.priors import Prior, sample_prior
 from calibration.targets import Target
 from simulation.experiments.posterior import (
@@ -217,21 +218,8 @@ def summary(o: PilotOutcome) -> dict[str, Any]:
     """What the posterior file records of one pilot's second stage."""
     g = o.smc.generations
     w = o.smc.weights / o.smc.weights.sum()
-    marginals = []
-    for prior in o.stage.priors:
-        x = o.smc.draws[prior.name].to_numpy(float)
-        mean = float(np.sum(w * x))
-        sd = math.sqrt(max(float(np.sum(w * (x - mean) ** 2)), 0.0))
-        order = np.argsort(x)
-        cdf = (np.cumsum(w[order]) - 0.5 * w[order])
-        low, high = np.interp([0.05, 0.95], cdf, x[order])
-        dist = prior.frozen()
-        prior_sd = float(dist.std())
-        marginals.append({"parameter": prior.name, "prior": prior.describe(),
-                          "prior_low": float(dist.ppf(0.05)),
-                          "prior_high": float(dist.ppf(0.95)), "mean": mean, "sd": sd,
-                          "low": float(low), "high": float(high),
-                          "shrinkage": 1 - (sd / prior_sd) ** 2 if prior_sd > 0 else math.nan})
+    marginals = [marginal(prior, o.smc.draws[prior.name].to_numpy(float), w)
+                 for prior in o.stage.priors]
     strip = [{k: v for k, v in r.items() if k != "values"} for r in o.before]
     after = [{k: v for k, v in r.items() if k != "values"} for r in o.after]
     return {"scenario": o.stage.scenario, "rows": [t.target_id for t in o.stage.rows],

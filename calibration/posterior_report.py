@@ -26,29 +26,32 @@ def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: Sequence[float]) -> np.n
     return np.interp(q, cdf, x)
 
 
-def marginals(outcome: AbcOutcome) -> list[dict[str, Any]]:
-    """Per parameter: prior and posterior mean, sd and 90 % interval, and the shrinkage
-    1 − var(posterior)/var(prior) (0: the data said nothing; 1: pinned down)."""
-    rows = []
-    w = outcome.weights / outcome.weights.sum()
-    equal = np.full(len(w), 1 / len(w))
-    for prior in outcome.priors:
-        x = outcome.draws[prior.name].to_numpy(float)
-        # a prior-only column is independent prior draws: its marginal is unweighted
-        w = (outcome.weights / outcome.weights.sum()) if prior.name in outcome.fitted \
-            else equal
-        dist = prior.frozen()
-        mean = float(np.sum(w * x))
-        sd = float(math.sqrt(max(np.sum(w * (x - mean) ** 2), 0.0)))
-        low, high = weighted_quantiles(x, w, [0.05, 0.95])
-        prior_sd = float(dist.std())
-        rows.append({
-            "parameter": prior.name, "group": prior.group, "prior": prior.describe(),
-            "fitted": prior.name in outcome.fitted,
+def marginal(prior: Prior, x: np.ndarray, w: np.ndarray) -> dict[str, Any]:
+    """One parameter's prior and posterior mean, sd and 90 % interval (``x`` its draws, ``w``
+    their weights, summing to 1), and the shrinkage 1 − var(posterior)/var(prior) (0: the data
+    said nothing; 1: pinned down)."""
+    dist = prior.frozen()
+    mean = float(np.sum(w * x))
+    sd = float(math.sqrt(max(np.sum(w * (x - mean) ** 2), 0.0)))
+    low, high = weighted_quantiles(x, w, [0.05, 0.95])
+    prior_sd = float(dist.std())
+    return {"parameter": prior.name, "group": prior.group, "prior": prior.describe(),
             "prior_mean": float(dist.mean()), "prior_sd": prior_sd,
             "prior_low": float(dist.ppf(0.05)), "prior_high": float(dist.ppf(0.95)),
             "mean": mean, "sd": sd, "low": float(low), "high": float(high),
-            "shrinkage": 1 - (sd / prior_sd) ** 2 if prior_sd > 0 else math.nan})
+            "shrinkage": 1 - (sd / prior_sd) ** 2 if prior_sd > 0 else math.nan}
+
+
+def marginals(outcome: AbcOutcome) -> list[dict[str, Any]]:
+    """Per parameter, its ``marginal`` and whether the fit informed it."""
+    weighted = outcome.weights / outcome.weights.sum()
+    equal = np.full(len(weighted), 1 / len(weighted))
+    rows = []
+    for prior in outcome.priors:
+        # a prior-only column is independent prior draws: its marginal is unweighted
+        fitted = prior.name in outcome.fitted
+        rows.append({**marginal(prior, outcome.draws[prior.name].to_numpy(float),
+                                weighted if fitted else equal), "fitted": fitted})
     return rows
 
 

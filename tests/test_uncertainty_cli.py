@@ -56,16 +56,22 @@ def test_bad_posterior_requests_are_one_line_with_exit_2(extra, words):
         assert words in result.output and "Traceback" not in result.output
 
 
-def test_the_report_shows_effects_with_parameter_uncertainty_and_their_drivers(tmp_path):
+def _report(tmp_path, draws: int, *extra: str) -> str:
+    """``report --posterior`` of a tiny pilot against a tiny baseline: the page's text."""
     base = tiny_scenario(tmp_path, "tiny_base")
     pilot = tiny_scenario(tmp_path, "tiny_pilot", "pirkanmaa")
     out = tmp_path / "report.html"
     result = CliRunner().invoke(app, [
         "report", base, pilot, "--replications", "2", "--weeks", "4", "--workers", "1",
-        "--no-store", "--out", str(out), "--posterior", "6", "--posterior-replications", "2",
-        "--posterior-file", str(posterior_file(tmp_path))])
+        "--no-store", "--out", str(out), "--posterior", str(draws),
+        "--posterior-replications", "2", "--posterior-file", str(posterior_file(tmp_path)),
+        *extra])
     assert result.exit_code == 0, result.output
-    text = out.read_text(encoding="utf-8")
+    return out.read_text(encoding="utf-8")
+
+
+def test_the_report_shows_effects_with_parameter_uncertainty_and_their_drivers(tmp_path):
+    text = _report(tmp_path, 6)
     assert "<h3>Effects with parameter uncertainty</h3>" in text
     assert "6 parameter sets drawn from the posterior" in text and "P(&gt; 0)" in text
     sources = text[text.index('id="sources"'):text.index('id="calibration"')]
@@ -76,15 +82,7 @@ def test_the_report_shows_effects_with_parameter_uncertainty_and_their_drivers(t
 def test_the_reports_parameter_uncertainty_is_in_finnish_with_lang_fi(tmp_path):
     import re
 
-    base = tiny_scenario(tmp_path, "tiny_base")
-    pilot = tiny_scenario(tmp_path, "tiny_pilot", "pirkanmaa")
-    out = tmp_path / "report.html"
-    result = CliRunner().invoke(app, [
-        "report", base, pilot, "--replications", "2", "--weeks", "4", "--workers", "1",
-        "--no-store", "--out", str(out), "--posterior", "4", "--posterior-replications", "2",
-        "--posterior-file", str(posterior_file(tmp_path)), "--lang", "fi"])
-    assert result.exit_code == 0, result.output
-    text = out.read_text(encoding="utf-8")
+    text = _report(tmp_path, 4, "--lang", "fi")
     block = text[text.index("parametrien epävarmuus huomioiden"):]
     block = block[:block.index("</ul>") if "</ul>" in block else len(block)]
     assert "4 posteriorijakaumasta poimittua parametrijoukkoa" in block
