@@ -19,7 +19,6 @@ def calibrate_abc(*, rows: list[Any], priors: Path, population: int, generations
                   out_dir: Path, abc_db: Path, check: bool, dask: str | None,
                   dask_local: int | None) -> None:
     """Check the priors, run (or resume) the ABC-SMC and its checks, write the posterior."""
-    from calibration.abc import AbcSettings
     from calibration.abc import calibrate_abc as run
     from calibration.posterior_report import marginals, save
     from calibration.priors import PriorsError, check_priors, read_priors
@@ -34,22 +33,16 @@ def calibrate_abc(*, rows: list[Any], priors: Path, population: int, generations
         out.print(f"ok: {len(rows)} targets ({sum(t.use == 'fit' for t in rows)} fit), "
                   f"{len(checked)} priors", markup=False)
         return
-    settings = AbcSettings(population=population, generations=generations,
-                           max_simulations=max_simulations, min_epsilon=min_epsilon,
-                           seeds=seeds, seed=seed, scale=scale,
-                           workers=dask_local or capped_workers(workers),
-                           dask=dask, use_dask=dask is not None or dask_local is not None,
-                           ppc_draws=ppc_draws, report_scale=report_scale)
-
-    def log(message: str) -> None:
-        err.print(message, markup=False, highlight=False)
-
-    command = "pilotsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    settings = _settings(dask, dask_local, workers, population=population,
+                         generations=generations, max_simulations=max_simulations,
+                         min_epsilon=min_epsilon, seeds=seeds, seed=seed, scale=scale,
+                         ppc_draws=ppc_draws, report_scale=report_scale)
+    command = _command()
     try:
-        outcome = run(rows, checked, settings, abc_db, log)
+        outcome = run(rows, checked, settings, abc_db, _log)
     except ConnectionError as exc:
         raise UsageError(str(exc)) from None
-    parquet, md, version = save(outcome, out_dir, command.strip())
+    parquet, md, version = save(outcome, out_dir, command)
     _print(marginals(outcome), outcome)
     out.print(f"wrote {parquet} ({version})\nreport: {md}\nruntime "
               f"{sum(outcome.timings.values()) / 60:.1f} min; "
@@ -76,7 +69,7 @@ def calibrate_levers(*, rows: list[Any], priors: Path, population: int, generati
                      pilots: list[str]) -> None:
     """The second stage: each pilot's levers fitted to its reported figures, the baseline
     drawn from ``out_dir``'s posterior; the posterior file and its report are updated."""
-    from calibration.abc import AbcSettings, settings_record
+    from calibration.abc import settings_record
     from calibration.levers import (
         LeversError,
         fit_levers,
@@ -102,34 +95,26 @@ def calibrate_levers(*, rows: list[Any], priors: Path, population: int, generati
         out.print("ok: " + "; ".join(f"{s.scenario}: {len(s.priors)} levers, {len(s.rows)} "
                                      "reported figures" for s in stages), markup=False)
         return
-    settings = AbcSettings(population=population, generations=generations,
-                           max_simulations=max_simulations, min_epsilon=min_epsilon,
-                           seeds=seeds, seed=seed, scale=1.0,
-                           workers=dask_local or capped_workers(workers),
-                           dask=dask, use_dask=dask is not None or dask_local is not None,
-                           ppc_draws=ppc_draws)
-
-    def log(message: str) -> None:
-        err.print(message, markup=False, highlight=False)
-
-    command = "pilotsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    settings = _settings(dask, dask_local, workers, population=population,
+                         generations=generations, max_simulations=max_simulations,
+                         min_epsilon=min_epsilon, seeds=seeds, seed=seed, scale=1.0,
+                         ppc_draws=ppc_draws)
+    command = _command()
     try:
-        outcomes = fit_levers(rows, checked, posterior, settings, abc_db, pilots, log)
-    except LeversError as exc:
-        raise UsageError(str(exc)) from None
-    except ConnectionError as exc:
+        outcomes = fit_levers(rows, checked, posterior, settings, abc_db, pilots, _log)
+    except (LeversError, ConnectionError) as exc:
         raise UsageError(str(exc)) from None
     earlier = {s["scenario"]: s for s in posterior.meta.get("levers", [])}
     earlier.update({o.stage.scenario: summary(o) for o in outcomes})
     stages_done = [earlier[k] for k in sorted(earlier)]
     meta = {k: v for k, v in posterior.meta.items() if k not in ("version", "parameters")}
-    meta.update({"levers": stages_done, "levers_command": command.strip(),
+    meta.update({"levers": stages_done, "levers_command": command,
                  "levers_settings": settings_record(settings)})
     version = write_posterior(path, posterior.specs, with_levers(posterior, outcomes, seed),
                               posterior.weights, meta)
     md = out_dir / "posterior.md"
     old = md.read_text(encoding="utf-8") if md.exists() else ""
-    md.write_text(with_section(old, markdown(stages_done, command.strip(), version)),
+    md.write_text(with_section(old, markdown(stages_done, command, version)),
                   encoding="utf-8")
     for o in outcomes:
         s = summary(o)
@@ -139,3 +124,21 @@ def calibrate_levers(*, rows: list[Any], priors: Path, population: int, generati
                       f"{m['parameter']} {m['mean']:.3g} ({m['low']:.3g}–{m['high']:.3g})"
                       for m in s["marginals"]), markup=False, highlight=False)
     out.print(f"wrote {path} ({version})\nreport: {md}", markup=False, highlight=False)
+
+
+def _settings(dask: str | None, dask_local: int | None, workers: int | None,
+              **fields: Any) -> Any:
+    """Both stages' ABC settings: the engine from --workers, --dask or --dask-local."""
+    from calibration.abc import AbcSettings
+
+    return AbcSettings(**fields, workers=dask_local or capped_workers(workers), dask=dask,
+                       use_dask=dask is not None or dask_local is not None)
+
+
+def _log(message: str) -> None:
+    err.print(message, markup=False, highlight=False)
+
+
+def _command() -> str:
+    """The command as typed, for the posterior's record."""
+    return ("pilotsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])).strip()
