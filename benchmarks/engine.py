@@ -1,14 +1,20 @@
 """Engine benchmark: seconds per replication, throughput, peak memory, against bare Mesa.
 
-    python benchmarks/engine.py [--sizes 20000 40000 300000] [--weeks 74] [--providers]
+    python benchmarks/engine.py [--sizes 4000 36000] [--rounds 5] [--weeks 74] [--providers]
+    python benchmarks/engine.py --fresh --sizes 300000      # one fresh process each, peak memory
 
 For each population size, one baseline replication (``region.job_seekers``
-overridden; build + run) runs in a fresh subprocess, which reports its wall
-time and peak resident memory (``ru_maxrss``). In the same way a minimal Mesa
-3.3 model with as many agents does nothing but ``self.agents.shuffle_do("step")``
-with a one-line step for as many weeks. The ratio pilotsim / bare Mesa says what
-the whole engine costs against merely activating the agents one by one.
-Goals (one core): 20,000 ≤ 2 s; 300,000 ≤ 40 s and ≤ 2 GB; ratio < 1.
+overridden; build + run) against a minimal Mesa model with as many agents that
+does nothing but ``self.agents.shuffle_do("step")`` with a one-line step for as
+many weeks. The ratio pilotsim / bare Mesa says what the whole engine costs
+against merely activating the agents one by one.
+
+By default both run in this one process, in alternating rounds (pilotsim, Mesa,
+pilotsim, ...), after one warm-up run of each; the minimum and median of the rounds
+are printed, with the load average, since the machines are shared. With ``--fresh``
+each run is a fresh subprocess instead, which also reports its peak resident memory
+(``ru_maxrss``) and its CPU time including imports.
+Goals (issue 19): ratio ≤ 1.0 at 4,000 and ≤ 0.3 at 36,000; 300,000 ≤ 40 s and ≤ 2 GB.
 With ``--providers`` pilotsim runs the generic outsourcing scenario with 30
 providers taking on 5,000 clients, to show the goals hold with providers in.
 """
@@ -16,8 +22,11 @@ providers taking on 5,000 clients, to show the goals hold with providers in.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -96,18 +105,50 @@ def _measure(kind: str, size: int, weeks: int, seed: int) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _rounds(sizes: list[int], weeks: int, seed: int, rounds: int, providers: bool) -> None:
+    kind = "providers" if providers else "pilotsim"
+    print(f"in one process, {rounds} alternating rounds after a warm-up; "
+          f"load before: {os.getloadavg()[0]:.2f}")
+    print(f"{'seekers':>8} {'pilotsim min':>13} {'median':>7} | {'Mesa min':>9} {'median':>7} | "
+          f"{'ratio min':>9} {'median':>7}")
+    for size in sizes:
+        times: dict[str, list[float]] = {kind: [], "mesa": []}
+        for round_ in range(rounds + 1):
+            for who in (kind, "mesa"):
+                gc.collect()  # start each run from the same heap, not the last run's garbage
+                if who == "mesa":
+                    figures = _bare_mesa(size, weeks, seed)
+                else:
+                    figures = _pilotsim(size, weeks, seed, providers=providers)
+                if round_:  # round 0 warms imports and caches
+                    times[who].append(figures["total_s"])
+        ours, bare = times[kind], times["mesa"]
+        ratios = [a / b for a, b in zip(ours, bare)]
+        print(f"{size:>8,} {min(ours):>13.3f} {statistics.median(ours):>7.3f} | "
+              f"{min(bare):>9.3f} {statistics.median(bare):>7.3f} | "
+              f"{min(ours) / min(bare):>9.2f} {statistics.median(ratios):>7.2f}", flush=True)
+    print(f"load after: {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 40_000, 300_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[4_000, 36_000])
     parser.add_argument("--weeks", type=int, default=74)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--providers", action="store_true",
                         help="30 providers with 5,000 clients in the model")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="alternating rounds in this process (default 5)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="one fresh subprocess per run, with peak memory")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, size, weeks, seed = args.child
         _child(kind, int(size), int(weeks), int(seed))
+        return
+    if not args.fresh:
+        _rounds(args.sizes, args.weeks, args.seed, args.rounds, args.providers)
         return
     print(f"{'seekers':>8} {'build s':>8} {'run s':>8} {'total s':>8} {'cpu s':>7} "
           f"{'seeker-wk/s':>12} {'peak MB':>8} | {'Mesa s':>7} {'cpu s':>7} {'peak MB':>8} | "
