@@ -13,13 +13,20 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "golden"))
 
-from cases import CASES, COMPARISONS, fingerprint, read, run_case, run_comparison  # noqa: E402
+from cases import CASES, COMPARISONS, compute, read  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def computed() -> dict:
+    """Every case and comparison, run once in a child process with numpy's code paths pinned
+    (the same fingerprints on any processor)."""
+    return compute([*CASES, *COMPARISONS])
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_seeded_run_reproduces_its_golden_outputs(name: str) -> None:
+def test_seeded_run_reproduces_its_golden_outputs(name: str, computed: dict) -> None:
     expected = read(name)
-    actual = fingerprint(run_case(name))
+    actual = computed[name]
     changed = {key: (expected["summary"].get(key), value)
                for key, value in actual["summary"].items()
                if expected["summary"].get(key) != value}
@@ -33,9 +40,9 @@ def test_seeded_run_reproduces_its_golden_outputs(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", list(COMPARISONS))
-def test_seeded_comparison_reproduces_its_golden_effects(name: str) -> None:
+def test_seeded_comparison_reproduces_its_golden_effects(name: str, computed: dict) -> None:
     expected = read(name)["effects"]
-    actual = run_comparison(name)["effects"]
+    actual = computed[name]["effects"]
     changed = sorted(k for k in set(expected) | set(actual) if expected.get(k) != actual.get(k))
     assert not changed, (f"{name}: effects differ from tests/golden/{name}.json for {changed[:8]}; "
                          "if on purpose, run python tests/golden/regenerate.py")

@@ -13,6 +13,7 @@ when the table is built, so there is one source of truth for money.
 from __future__ import annotations
 
 import datetime
+import math
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -179,12 +180,18 @@ class WeeklyMetrics:
         with np.errstate(divide="ignore", invalid="ignore"):
             weekly_work = np.where(at_risk > 0, to_work / at_risk, np.nan)
             weekly_services = np.where(at_risk > 0, to_services / at_risk, np.nan)
-        months = 52 / 12
         return pd.DataFrame({
             "band": range(N_BANDS),
             "person_weeks": at_risk.astype(np.int64),
             "exits_to_work": to_work.astype(np.int64),
             "exits_to_services": to_services.astype(np.int64),
-            "monthly_to_work": 1 - (1 - weekly_work) ** months,
-            "monthly_to_services": 1 - (1 - weekly_services) ** months,
+            "monthly_to_work": _monthly(weekly_work),
+            "monthly_to_services": _monthly(weekly_services),
         })
+
+
+def _monthly(weekly: np.ndarray) -> np.ndarray:
+    """Monthly rates from weekly ones. The C library's pow, one band at a time: numpy's own
+    vectorised power differs in the last bit between processors (AVX-512 or not), and the
+    same run must give the same table on any machine."""
+    return np.array([1 - math.pow(1 - w, 52 / 12) for w in weekly.tolist()], dtype=np.float64)

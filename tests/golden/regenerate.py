@@ -12,12 +12,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cases import CASES, COMPARISONS, fingerprint, run_case, run_comparison, write  # noqa: E402
+from cases import CASES, COMPARISONS, compute, write  # noqa: E402
 
 
 def main(names: list[str]) -> None:
-    for name in names or [*CASES, *COMPARISONS]:
-        data = run_comparison(name) if name in COMPARISONS else fingerprint(run_case(name))
+    for name, data in compute(names or [*CASES, *COMPARISONS]).items():
         write(name, data)
         print(f"wrote tests/golden/{name}.json")
 
