@@ -123,7 +123,7 @@ def _rounds(sizes: list[int], weeks: int, seed: int, rounds: int, providers: boo
                 if round_:  # round 0 warms imports and caches
                     times[who].append(figures["total_s"])
         ours, bare = times[kind], times["mesa"]
-        ratios = [a / b for a, b in zip(ours, bare)]
+        ratios = [a / b for a, b in zip(ours, bare, strict=True)]
         print(f"{size:>8,} {min(ours):>13.3f} {statistics.median(ours):>7.3f} | "
               f"{min(bare):>9.3f} {statistics.median(bare):>7.3f} | "
               f"{min(ours) / min(bare):>9.2f} {statistics.median(ratios):>7.2f}", flush=True)

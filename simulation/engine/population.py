@@ -24,10 +24,10 @@ from simulation.engine.seekers import (
     STUDYING,
     SUBSIDISED,
     UNEMPLOYED,
-    JobSeeker,
     base_employability,
     draw_ages,
     draw_spell_weeks,
+    enrol,
     in_states,
     survivor_weights,
 )
@@ -52,8 +52,7 @@ def new_seekers(region: Region, count: int, benefit_shares: list[float],
                                        p=scenario.region.municipality_shares)
     s.sector[index] = rng.choice(region.n_sectors, size=count, p=scenario.region.sector_shares)
     s.registered_week[index] = region.week
-    for i in index:
-        JobSeeker(region, int(i))
+    enrol(region, index)
     return index
 
 

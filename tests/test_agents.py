@@ -1,0 +1,59 @@
+"""Job seekers are Mesa agents: ``model.agents`` tells the truth however they were registered.
+
+``seekers.enrol`` registers new job seekers in bulk on Mesa 3.3 and one by one through Mesa's
+public path otherwise; both must leave the model with the same agents, ids and order.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from simulation.engine import seekers as seekers_module
+from simulation.engine.model import RegionalLabourMarket
+from simulation.engine.seekers import JobSeeker
+from simulation.params.loading import load_scenario
+
+
+def _agents(bulk: bool, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    monkeypatch.setattr(seekers_module, "_bulk_registration", lambda model: bulk)
+    scenario = load_scenario("pirkanmaa", overrides={"region": {"job_seekers": 600}})
+    model = RegionalLabourMarket(scenario, rng=5)
+    try:
+        model.run(12)  # new job seekers register every week
+        listed = [(type(a).__name__, a.unique_id, getattr(a, "index", None))
+                  for a in model.agents]
+        seekers = list(model.agents_by_type[JobSeeker])
+        assert len(seekers) == model.seekers.n
+        assert sorted(a.index for a in seekers) == list(range(model.seekers.n))
+        assert len({a.unique_id for a in model.agents}) == len(model.agents)
+        someone = seekers[-1]  # an agent registered during the run reads its own row
+        assert someone.state == model.seekers.state[someone.index]
+        assert someone.registered_week == model.seekers.registered_week[someone.index]
+        return listed
+    finally:
+        model.release()
+
+
+def test_bulk_registration_gives_the_same_agents_as_mesas_own_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    bulk = _agents(True, monkeypatch)
+    public = _agents(False, monkeypatch)
+    assert bulk == public
+    assert sum(kind == "JobSeeker" for kind, _, _ in bulk) > 600  # registrations in the run
+
+
+def test_bulk_registration_is_used_only_on_the_mesa_it_copies() -> None:
+    import mesa
+
+    model = mesa.Model(rng=1)
+    try:
+        expected = mesa.__version__.split(".")[:2] == ["3", "3"]
+        assert seekers_module._bulk_registration(model) is expected
+
+        class Watching(mesa.Model):  # a model that overrides registration is never bypassed
+            def register_agent(self, agent):
+                super().register_agent(agent)
+
+        assert seekers_module._bulk_registration(Watching(rng=1)) is False
+    finally:
+        getattr(mesa.Agent, "_ids", {}).pop(model, None)
