@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.engine.coaches import allocate_meetings, office_slots
+from simulation.engine.draws import weighted_choice
 from simulation.engine.seekers import NO_ONE, UNEMPLOYED
 from simulation.params.schema import PROFILES, SERVICE_NAMES, Scenario
 
@@ -25,28 +26,32 @@ def refer(region: Region, index: np.ndarray) -> None:
     profile = np.where(s.age[index] < 25, 0, np.where(s.weeks_since_work[index] >= 52, 1, 2))
     target = s.target[index]
     chosen = np.full(len(index), NO_ONE, dtype=np.int64)
+    pool_room = region.services.pool_room()  # nothing joins a list before the end
     for in_target in (False, True):
-        if not (target == in_target).any():
+        group = target if in_target else ~target
+        if not group.any():
             continue  # no draws are skipped: nobody of this group to refer
-        room = region.services.room(in_target)
+        room = region.services.room(in_target, pool_room)
+        open_ = room > 0
         for p, name in enumerate(PROFILES):
-            mask = (profile == p) & (target == in_target)
-            if not mask.any():
+            mask = group & (profile == p)
+            n = int(np.count_nonzero(mask))
+            if n == 0:
                 continue
-            weights = region.referral_mix[name, in_target] * (room > 0)
-            if weights.sum() <= 0:
+            weights = region.referral_mix[name, in_target] * open_
+            total = weights.sum()
+            if total <= 0:
                 continue
-            chosen[mask] = rng.choice(len(SERVICE_NAMES), size=int(mask.sum()),
-                                      p=weights / weights.sum())
+            chosen[mask] = weighted_choice(rng, weights / total, n)
         # within budget: beyond a service's room this week, no referral is made
-        group = np.flatnonzero((target == in_target) & (chosen >= 0))
-        order = group[np.argsort(chosen[group], kind="stable")]
+        members = np.flatnonzero(group & (chosen >= 0))
+        order = members[np.argsort(chosen[members], kind="stable")]
         services = chosen[order]
         starts = np.searchsorted(services, services, side="left")
         rank = np.arange(len(order)) - starts
         chosen[order[rank >= room[services]]] = NO_ONE
     ok = chosen >= 0
-    region.services.refer(index[ok], chosen[ok])
+    region.services.refer(index[ok], chosen[ok], pool_room)
     region.metrics.count_flow("referrals", index[ok])
 
 

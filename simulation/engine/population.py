@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.engine.actions import leave_service
+from simulation.engine.draws import weighted_choice
 from simulation.engine.matching import service_array
 from simulation.engine.metrics import LONG_TERM_WEEKS
 from simulation.engine.seekers import (
@@ -45,12 +46,11 @@ def new_seekers(region: Region, count: int, benefit_shares: list[float],
     scenario, s = region.scenario, region.seekers
     index = s.add(count)
     s.age[index] = draw_ages(rng, count, scenario.population.age_shares)
-    s.education[index] = rng.choice(3, size=count, p=scenario.population.education_shares)
-    s.benefit[index] = rng.choice(4, size=count, p=benefit_shares)
+    s.education[index] = weighted_choice(rng, scenario.population.education_shares, count)
+    s.benefit[index] = weighted_choice(rng, benefit_shares, count)
     s.employability[index] = base_employability(scenario, s.age[index], s.education[index], rng)
-    s.municipality[index] = rng.choice(len(scenario.region.municipality_shares), size=count,
-                                       p=scenario.region.municipality_shares)
-    s.sector[index] = rng.choice(region.n_sectors, size=count, p=scenario.region.sector_shares)
+    s.municipality[index] = weighted_choice(rng, scenario.region.municipality_shares, count)
+    s.sector[index] = weighted_choice(rng, scenario.region.sector_shares, count)
     s.registered_week[index] = region.week
     enrol(region, index)
     return index

@@ -15,9 +15,9 @@ from enum import IntEnum
 import mesa
 import numpy as np
 
+from simulation.engine.draws import weighted_choice
 from simulation.params.schema import (
     DURATION_BANDS_MONTHS,
-    N_BANDS,
     WEEKS_PER_MONTH,
     Scenario,
 )
@@ -131,8 +131,8 @@ class JobSeekers:
     def band(self, weeks: np.ndarray) -> np.ndarray:
         """Labore duration band (0..6) of a spell length in weeks."""
         if weeks.dtype.kind in "iu":  # whole weeks: look the band up
-            # (minimum of maximum: np.clip's Python wrapper costs more on small cohorts)
-            return BAND_OF_WEEK.take(np.minimum(np.maximum(weeks, 0), len(BAND_OF_WEEK) - 1))
+            # take's clip mode bounds the weeks to the table in the same pass
+            return BAND_OF_WEEK.take(weeks, mode="clip")
         return np.searchsorted(BAND_EDGES_WEEKS, weeks, side="right")
 
 
@@ -211,7 +211,7 @@ def age_group(age: np.ndarray) -> np.ndarray:
 
 
 def draw_ages(rng: np.random.Generator, count: int, shares: list[float]) -> np.ndarray:
-    group = rng.choice(3, size=count, p=shares)
+    group = weighted_choice(rng, shares, count)
     low = np.array([18.0, 25.0, 55.0])[group]
     high = np.array([25.0, 55.0, 65.0])[group]
     return (low + rng.random(count) * (high - low)).astype(np.float32)
@@ -229,7 +229,7 @@ def base_employability(scenario: Scenario, age: np.ndarray, education: np.ndarra
 
 def draw_spell_weeks(rng: np.random.Generator, count: int, shares: list[float]) -> np.ndarray:
     """Initial spell lengths, uniform within each Labore band (>24 months: up to 6 years)."""
-    band = rng.choice(N_BANDS, size=count, p=shares)
+    band = weighted_choice(rng, shares, count)
     edges = np.concatenate([[0.0], BAND_EDGES_WEEKS, [6 * 52.0]])
     low, high = edges[band], edges[band + 1]
     return (low + rng.random(count) * (high - low)).astype(np.int32)

@@ -66,6 +66,7 @@ class ServiceCatalogue:
         # waiting-list lengths by pool, kept up to date on every join and leave
         # (a recount over all seekers per referral was the hot path at 300k)
         self.waiting_count = np.zeros(0, dtype=np.int64)
+        self.pool_capacity = np.zeros(0, dtype=np.float64)  # places, for the room arithmetic
         funding = scenario.interventions.service_funding
         for sid, name in enumerate(self.names):
             service = scenario.services.get(name)
@@ -99,32 +100,37 @@ class ServiceCatalogue:
         cohort = max(1, math.ceil(capacity / COHORTS_PER_CAPACITY))
         self.pools.append(PlacePool(sid, service, container, reserved, cohort, payer_shares))
         self.waiting_count = np.append(self.waiting_count, 0)
+        self.pool_capacity = np.append(self.pool_capacity, float(capacity))
         return len(self.pools) - 1
 
-    def room(self, target: bool) -> np.ndarray:
+    def room(self, target: bool, pool_room: np.ndarray | None = None) -> np.ndarray:
         """Referrals each service can still take this week, for one group.
 
         Offices refer within their budget: a pool takes referrals while its
         waiting list is shorter than ``queue_share`` of its places plus the
         places free now. The target group may use its reserved places and the
-        shared ones.
+        shared ones. ``pool_room``: :meth:`pool_room` if already known.
         """
-        room = np.append(self._pool_room(), 0)  # a service without such a pool (-1): no room
+        pools = self.pool_room() if pool_room is None else pool_room
+        room = np.append(pools, 0)  # a service without such a pool (-1): no room
         by_service = room[self.shared_pool]
         return by_service + room[self.reserved_pool] if target else by_service
 
-    def _pool_room(self) -> np.ndarray:
-        waiting = self._waiting_by_pool()
-        room = np.zeros(len(self.pools), dtype=np.int64)
-        for pool_id, pool in enumerate(self.pools):
-            limit = self.queue_share * pool.places.capacity + pool.places.level
-            room[pool_id] = max(0, int(limit) - int(waiting[pool_id]))
-        return room
+    def pool_room(self) -> np.ndarray:
+        """Referrals each pool can still take: its share of places plus the free ones, less
+        its waiting list (never below zero)."""
+        levels = np.array([pool.places.level for pool in self.pools], dtype=np.float64)
+        # int() of a positive float is its floor, as astype(int64) is
+        limit = (self.queue_share * self.pool_capacity + levels).astype(np.int64)
+        return np.maximum(0, limit - self.waiting_count)
 
-    def pools_for(self, service_id: np.ndarray, target: np.ndarray) -> np.ndarray:
+    def pools_for(self, service_id: np.ndarray, target: np.ndarray,
+                  pool_room: np.ndarray | None = None) -> np.ndarray:
         """The pool each referral joins: reserved places first (target group), then shared."""
         pool = self.shared_pool[service_id].astype(np.int64)
-        room = self._pool_room()
+        if not target.any() or (self.reserved_pool < 0).all():
+            return pool
+        room = self.pool_room() if pool_room is None else pool_room
         for sid in np.unique(service_id[target]):
             reserved = self.reserved_pool[sid]
             if reserved < 0:
@@ -132,9 +138,6 @@ class ServiceCatalogue:
             members = np.flatnonzero(target & (service_id == sid))
             pool[members[:room[reserved]]] = reserved
         return pool
-
-    def _waiting_by_pool(self) -> np.ndarray:
-        return self.waiting_count.copy()
 
     def recount_waiting(self) -> np.ndarray:
         """Waiting-list lengths by pool counted from the seekers (checks ``waiting_count``)."""
@@ -152,11 +155,13 @@ class ServiceCatalogue:
 
     # -- referral and episodes -------------------------------------------------------
 
-    def refer(self, index: np.ndarray, service_id: np.ndarray) -> None:
-        """Put referred job seekers on the waiting lists of their services."""
+    def refer(self, index: np.ndarray, service_id: np.ndarray,
+              pool_room: np.ndarray | None = None) -> None:
+        """Put referred job seekers on the waiting lists of their services (``pool_room``:
+        :meth:`pool_room` if known and nothing has changed since)."""
         seekers = self.seekers
         week = self.clock.week
-        pool = self.pools_for(service_id, seekers.target[index])
+        pool = self.pools_for(service_id, seekers.target[index], pool_room)
         self._unwait(index)
         self.waiting_count += np.bincount(pool, minlength=len(self.pools))
         seekers.waiting_service[index] = service_id
