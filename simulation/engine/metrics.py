@@ -42,7 +42,8 @@ class WeeklyMetrics:
                  start_date: str) -> None:
         self.seekers, self.clock, self.ledger = seekers, clock, ledger
         self.rows: list[dict[str, float]] = []
-        self.flows: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(2, dtype=np.int64))
+        # this week's flows by scope [other, target]: plain ints, counted many times a week
+        self.flows: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         # Labore-style exit counts by spell band (region): person-weeks at risk,
         # exits to work, exits to services
         self.duration_exits = np.zeros((3, N_BANDS), dtype=np.int64)
@@ -61,7 +62,9 @@ class WeeklyMetrics:
 
     def count_flow(self, name: str, index: np.ndarray) -> None:
         in_target = int(np.count_nonzero(self.seekers.target[index]))
-        self.flows[name] += (len(index) - in_target, in_target)
+        flow = self.flows[name]
+        flow[0] += len(index) - in_target
+        flow[1] += in_target
         if name in PERSON_FLOWS and len(index):
             self.person_log.append((name, self.clock.week, np.array(index, dtype=np.int64)))
 
@@ -89,10 +92,15 @@ class WeeklyMetrics:
     def count_exits_to_work(self, index: np.ndarray) -> None:
         self.duration_exits[1] += self._band_counts(index)
 
-    def count_exits_to_services(self, index: np.ndarray) -> None:
+    def count_exits_to_services(self, index: np.ndarray, unemployed: bool = False) -> None:
+        """Count those of ``index`` leaving open unemployment for a service (``unemployed``:
+        all of them are known to be unemployed)."""
         s = self.seekers
         # a follow-on service continues a chain: no exit from open unemployment
-        from_open = index[(s.state[index] == UNEMPLOYED) & ~s.chained[index]]
+        open_ = ~s.chained[index]
+        if not unemployed:
+            open_ &= s.state[index] == UNEMPLOYED
+        from_open = index[open_]
         s.chained[index] = False
         if len(from_open):
             self.duration_exits[2] += self._band_counts(from_open)
@@ -147,7 +155,7 @@ class WeeklyMetrics:
                 row[f"starts_{name}"] = int(sum(starts[i, sid] for i in pick))
             for name in FLOWS:
                 flow = self.flows[name]
-                row[name] = int(flow.sum() if scope == "region" else flow[1])
+                row[name] = flow[0] + flow[1] if scope == "region" else flow[1]
             if scope == "region":
                 row.update(extra)
             self.rows.append(row)

@@ -216,13 +216,13 @@ class ServiceCatalogue:
         if waiting:
             still = ((seekers.episode[cohort] == episode)
                      & (seekers.state[cohort] == UNEMPLOYED))
-            unused = len(cohort) - int(np.count_nonzero(still))
-            if unused:
-                pool.places.put(unused)
-            cohort = cohort[still]
-            if len(cohort) == 0:
-                return
-            self._admit(cohort, pool)
+            kept = int(np.count_nonzero(still))
+            if kept < len(cohort):
+                pool.places.put(len(cohort) - kept)
+                if kept == 0:
+                    return
+                cohort = cohort[still]
+            self._admit(cohort, pool_id, pool)
         yield self.env.timeout(duration if duration is not None else pool.service.duration_weeks)
         members = cohort[(seekers.episode[cohort] == episode)
                          & in_states(seekers.state[cohort], IN_SERVICE, SUBSIDISED)]
@@ -230,38 +230,47 @@ class ServiceCatalogue:
             pool.places.put(len(members))
             self.on_complete(members, pool.service_id, pool.service)
 
-    def _admit(self, cohort: np.ndarray, pool: PlacePool) -> None:
+    def _admit(self, cohort: np.ndarray, pool_id: int, pool: PlacePool) -> None:
+        """A waiting cohort (all unemployed, all on this pool's list) takes its places."""
         seekers = self.seekers
+        n = len(cohort)
         waits = self.clock.week - seekers.waiting_since[cohort]
         in_target = seekers.target[cohort]
         # by scope [other, target]; the weeks are whole numbers, so other = all - target exactly
         n_target = int(np.count_nonzero(in_target))
         target_wait = int(waits[in_target].sum()) if n_target else 0
-        self.admitted += (len(cohort) - n_target, n_target)
-        self.wait_weeks += (float(int(waits.sum()) - target_wait), float(target_wait))
-        self.metrics.count_exits_to_services(cohort)
-        self.begin(cohort, pool)
+        self.admitted[0] += n - n_target
+        self.admitted[1] += n_target
+        self.wait_weeks[0] += float(int(waits.sum()) - target_wait)
+        self.wait_weeks[1] += float(target_wait)
+        self.metrics.count_exits_to_services(cohort, unemployed=True)
+        self.waiting_count[pool_id] -= n  # all of them were on its list
+        self._start(cohort, pool, True, n_target)
 
     def begin(self, cohort: np.ndarray, pool: PlacePool, served: bool = True) -> None:
-        seekers = self.seekers
-        kind = pool.service.kind
+        """``cohort`` starts in ``pool`` (off whatever waiting list they were on)."""
         self._unwait(cohort)
-        seekers.state[cohort] = IN_SERVICE if kind == "service" else SUBSIDISED
+        n_target = int(np.count_nonzero(self.seekers.target[cohort])) if served else 0
+        self._start(cohort, pool, served, n_target)
+
+    def _start(self, cohort: np.ndarray, pool: PlacePool, served: bool, n_target: int) -> None:
+        seekers = self.seekers
+        seekers.state[cohort] = IN_SERVICE if pool.service.kind == "service" else SUBSIDISED
         seekers.service[cohort] = pool.service_id
         seekers.waiting_service[cohort] = NO_ONE
         seekers.served[cohort] = served
         seekers.spell_weeks[cohort] = 0  # a service interrupts the registered spell
         if served:
-            in_target = int(np.count_nonzero(seekers.target[cohort]))
-            self.starts[:, pool.service_id] += (len(cohort) - in_target, in_target)
+            self.starts[0, pool.service_id] += len(cohort) - n_target
+            self.starts[1, pool.service_id] += n_target
 
     def release(self, index: np.ndarray) -> None:
         """Hand back the places of people leaving a service early (drop-out, job)."""
         if len(index) == 0:
             return
-        pools = self.pool_of(index)
-        for pool_id, count in zip(*np.unique(pools, return_counts=True), strict=True):
-            self.pools[int(pool_id)].places.put(int(count))
+        counts = np.bincount(self.pool_of(index), minlength=len(self.pools))
+        for pool_id in np.flatnonzero(counts).tolist():  # in pool order, as before
+            self.pools[pool_id].places.put(int(counts[pool_id]))
         self.seekers.episode[index] = NO_ONE
         self.seekers.service[index] = NO_ONE
 
