@@ -59,10 +59,23 @@ def test_a_growth_pilot_is_paired_with_its_firm_side_and_target_group_but_not_it
                                      {pilot.baseline: baseline, "koko_rekry": pilot})
     assert pairs == [(f"{pilot.baseline}@koko_rekry", "koko_rekry")]
     assert to_run[f"{pilot.baseline}@koko_rekry"] == paired
+    # the baseline as loaded is paired with nothing: left out when only pairs are run
+    assert pilot.baseline in to_run
+    only, same_pairs = plan_comparisons({pilot.baseline: ["koko_rekry"]},
+                                        {pilot.baseline: baseline, "koko_rekry": pilot},
+                                        only_paired=True)
+    assert same_pairs == pairs
+    assert list(only) == [k for k in to_run if k != pilot.baseline]
     # a baseline that has its own firm side and the same target group is used as it is
     karelia = load_scenario("north_karelia_1000_jobs")
     area = load_scenario("baseline_north_karelia")
     assert comparison_baseline(area, karelia) is area
+    kept, karelia_pairs = plan_comparisons({"baseline_north_karelia": ["north_karelia_1000_jobs"]},
+                                           {"baseline_north_karelia": area,
+                                            "north_karelia_1000_jobs": karelia},
+                                           only_paired=True)
+    assert karelia_pairs == [("baseline_north_karelia", "north_karelia_1000_jobs")]
+    assert set(kept) == {"baseline_north_karelia", "north_karelia_1000_jobs"}
 
 
 def test_firms_that_exist_anyway_are_not_counted_as_a_pilots_effect():

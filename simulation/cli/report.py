@@ -129,7 +129,7 @@ def report(
         raise UsageError("nothing to compare: name a scenario other than the baseline")
     loaded: dict[str, Scenario] = {name: load_scenario(name) for base, names in groups.items()
                                    for name in (base, *names)}
-    to_run, pairs = plan_comparisons(groups, loaded)
+    to_run, pairs = plan_comparisons(groups, loaded, only_paired=True)
     batches = {name: requests(sc, replications, seed, weeks, batch="report")
                for name, sc in to_run.items()}
     flat = [r for batch in batches.values() for r in batch]

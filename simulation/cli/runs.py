@@ -124,7 +124,9 @@ def compare(
     # keyed by the name or path the user gave, so files outside the library work too
     loaded = {arg: load_scenario(arg) for base, names in groups.items()
               for arg in (base, *names)}
-    to_run, pairs = plan_comparisons(groups, loaded)
+    # the baselines' own levels are printed only in the CSV and JSON outputs
+    levels_shown = csv is not None or as_json
+    to_run, pairs = plan_comparisons(groups, loaded, only_paired=not levels_shown)
     batches = {key: requests(sc, replications, seed, weeks) for key, sc in to_run.items()}
     flat = [r for batch in batches.values() for r in batch]
     results = execute_from_cli(flat, "comparing", store, no_store, workers, dask, dask_local)
@@ -135,7 +137,7 @@ def compare(
         position += len(batch)
     comparisons = []
     baseline_levels = {loaded[base].name: summarise_replications([r.summary for r in by_key[base]])
-                       for base in groups}
+                       for base in groups} if levels_shown else {}
     levels_by_pair = {}
     for base_key, name in pairs:
         comparison = compare_runs(to_run[base_key], loaded[name], by_key[name],

@@ -173,7 +173,8 @@ def enrol(model: mesa.Model, index: np.ndarray) -> None:
     agents = []
     for i in rows:
         agent = object.__new__(JobSeeker)
-        agent.__dict__.update(model=model, unique_id=next(ids), pos=None, index=i)
+        # attribute by attribute: the values stay inline, with no dict object per agent
+        agent.model, agent.unique_id, agent.pos, agent.index = model, next(ids), None, i
         agents.append(agent)
     keys = dict.fromkeys(agents)
     model._agents.update(keys)
