@@ -81,14 +81,21 @@ def hold_meetings(region: Region) -> None:
     office = region.office
     s, week, rng = region.seekers, region.week, region.rng
     slots = office_slots(office)
-    unemployed = np.flatnonzero(s.view("state") == UNEMPLOYED)
+    unemployed = s.view("state") == UNEMPLOYED
     if office.providers_guide:  # the provider, not the office, guides its clients
-        unemployed = unemployed[s.provider[unemployed] == NO_ONE]
-    coach = s.coach[unemployed]
-    overdue = week - s.last_meeting[unemployed]
-    due = overdue >= (office.interval[coach] if office.common_interval is None
-                      else office.common_interval)
-    candidates, coach, overdue = unemployed[due], coach[due], overdue[due]
+        unemployed &= s.view("provider") == NO_ONE
+    if office.common_interval is not None:
+        # one interval for all: due means met on or before a week, a test on whole columns
+        due = unemployed & (s.view("last_meeting") <= week - office.common_interval)
+        candidates = np.flatnonzero(due)
+        coach = s.coach[candidates]
+        overdue = week - s.last_meeting[candidates]
+    else:
+        unemployed = np.flatnonzero(unemployed)
+        coach = s.coach[unemployed]
+        overdue = week - s.last_meeting[unemployed]
+        due = overdue >= office.interval[coach]
+        candidates, coach, overdue = unemployed[due], coach[due], overdue[due]
     met = candidates[allocate_meetings(coach, overdue, slots,
                                        rng.random(len(candidates)))]
     s.last_meeting[met] = week

@@ -177,6 +177,13 @@ def separations_and_exits(region: Region) -> None:
         region.metrics.count_flow("job_losses", lost)
     unemployed = np.flatnonzero(state == UNEMPLOYED)
     draw = rng.random(len(unemployed))
+    # Only a draw under the highest possible rate (young and long-term unemployed) can
+    # leave: the rates are worked out for those few, with the same arithmetic, and the
+    # rest, nearly everyone, is passed over in one comparison.
+    top = ((flows.exit_out_of_labour_force_per_week + flows.long_term_exit_per_week)
+           + flows.exit_to_study_per_week * 3.0)
+    maybe = np.flatnonzero(draw < top)
+    unemployed, draw = unemployed.take(maybe), draw.take(maybe)
     study_rate = flows.exit_to_study_per_week * np.where(s.age[unemployed] < 25, 3.0, 1.0)
     olf_rate = flows.exit_out_of_labour_force_per_week + np.where(
         s.spell_weeks[unemployed] >= LONG_TERM_WEEKS, flows.long_term_exit_per_week, 0.0)
