@@ -15,7 +15,7 @@ import numpy as np
 
 from simulation.engine.actions import fill, leave_for_work, place
 from simulation.engine.firms import Firm, draw_firm_sizes
-from simulation.engine.seekers import IN_SERVICE, UNEMPLOYED, in_states
+from simulation.engine.seekers import BAND_OF_WEEK, IN_SERVICE, UNEMPLOYED, in_states
 from simulation.params.schema import SERVICE_NAMES, WEEKS_PER_MONTH, Scenario
 
 if TYPE_CHECKING:
@@ -36,14 +36,17 @@ def search_intensity(region: Region) -> tuple[np.ndarray, np.ndarray]:
     state = s.view("state")
     index = np.flatnonzero(in_states(state, UNEMPLOYED, IN_SERVICE))
     market, office = scenario.labour_market, scenario.public_office
-    hazard = np.asarray(market.work_hazard_by_band)[s.band(s.weeks_since_work[index])]
+    # the hazard looked up by whole weeks since work: one gather, not a band and then a hazard
+    hazard = np.asarray(market.work_hazard_by_band)[BAND_OF_WEEK].take(
+        s.weeks_since_work[index], mode="clip")
     intensity = s.employability[index] * hazard
     intensity *= s.search_effort[index]
     intensity *= s.provider_effort[index]
     # the factors below are 1 for most searchers: multiplying only the others (by the same
     # values, in the same order) gives the same numbers without whole-array temporaries
     coach = s.coach[index]
-    met = np.flatnonzero(((week - s.last_meeting[index]) < office.meeting_effect_weeks)
+    # met within the effect's weeks: week - last < k, i.e. last > week - k (whole weeks)
+    met = np.flatnonzero((s.last_meeting[index] > week - office.meeting_effect_weeks)
                          & (coach >= 0))
     meeting_factor = 1.0 + (office.meeting_effect * WEEKS_PER_MONTH
                             / office.meeting_effect_weeks * region.office.effect)  # by coach
