@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulation.engine.ledger import PAYERS, Ledger, municipal_passive_days
+from simulation.engine.ledger import PAYERS, Ledger, days_by_band, municipal_passive_days
 from simulation.engine.model import RegionalLabourMarket
 from simulation.engine.payments import pay_week
 from simulation.engine.seekers import Benefit, State
@@ -56,6 +56,9 @@ def test_municipal_days_equal_a_day_by_day_count(before: list[int], days: int,
     got = municipal_passive_days(np.array(before), days, thresholds, shares)
     expected = [_reference(b, days, thresholds, shares) for b in before]
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+    # the one-band shortcut gives the band-by-band sum to the last bit
+    np.testing.assert_array_equal(
+        got, days_by_band(np.array(before, dtype=np.int64), days, thresholds, shares))
 
 
 def test_ledger_payer_rows_sum_to_the_total() -> None:

@@ -29,6 +29,22 @@ def municipal_passive_days(lms_days_before: np.ndarray, days: int,
     """
     before = np.asarray(lms_days_before, dtype=np.int64)
     after = before + days
+    edges = np.asarray(thresholds, dtype=np.int64)
+    band = np.searchsorted(edges, before, side="right")  # thresholds already passed
+    # Nearly everyone's week lies within one band: days × that band's share is exactly what
+    # the band-by-band sum gives (the other bands add 0.0). Only weeks that cross a threshold
+    # are split band by band.
+    weighted = days * np.array([0.0, *shares])[band]
+    crossing = np.flatnonzero(band < np.searchsorted(edges, after, side="left"))
+    if len(crossing):
+        weighted[crossing] = days_by_band(before[crossing], days, thresholds, shares)
+    return weighted
+
+
+def days_by_band(before: np.ndarray, days: int, thresholds: list[int],
+                 shares: list[float]) -> np.ndarray:
+    """:func:`municipal_passive_days` band by band, for any week."""
+    after = before + days
     bounds = [*thresholds, np.iinfo(np.int64).max]
     weighted = np.zeros(before.shape, dtype=np.float64)
     for (low, high), share in zip(zip(bounds[:-1], bounds[1:], strict=True), shares,
