@@ -28,24 +28,36 @@ SCOPES = ("target", "region")
 DISPLACED_OUTCOMES = ("employed_end", "sustained_3m")  # people in work, lasting placements
 
 
-def _at(weekly: pd.DataFrame, scope: str, column: str, week: int) -> float:
-    rows = weekly[(weekly["scope"] == scope) & (weekly["week"] <= week)]
-    if rows.empty or column not in rows:
+def _at(weekly: pd.DataFrame, scope: str, column: str, week: int,
+        rows: dict | None = None) -> float:
+    """The column's value in the scope's last row at or before ``week`` (``rows`` caches which
+    row that is, by table, scope and week, across the columns asked for)."""
+    if column not in weekly:
         return math.nan
-    return float(rows.loc[rows["week"].idxmax(), column])
+    key = (id(weekly), scope, week)
+    label = rows.get(key, _UNSEEN) if rows is not None else _UNSEEN
+    if label is _UNSEEN:
+        chosen = weekly[(weekly["scope"] == scope) & (weekly["week"] <= week)]
+        label = None if chosen.empty else chosen["week"].idxmax()
+        if rows is not None:
+            rows[key] = label
+    return math.nan if label is None else float(weekly.at[label, column])
+
+
+_UNSEEN = object()
 
 
 def changes(scenario_runs: Sequence[RunResult], baseline_runs: Sequence[RunResult],
-            column: str, scope: str, start_week: int, end_week: int
-            ) -> dict[str, dict[str, float]]:
+            column: str, scope: str, start_week: int, end_week: int,
+            rows: dict | None = None) -> dict[str, dict[str, float]]:
     """Gross, trend and net change of a weekly column from ``start_week`` to ``end_week``
     (the last week recorded at or before each)."""
     gross, trend = [], []
     for s, b in zip(scenario_runs, baseline_runs, strict=True):
-        gross.append(_at(s.weekly, scope, column, end_week)
-                     - _at(s.weekly, scope, column, start_week))
-        trend.append(_at(b.weekly, scope, column, end_week)
-                     - _at(b.weekly, scope, column, start_week))
+        gross.append(_at(s.weekly, scope, column, end_week, rows)
+                     - _at(s.weekly, scope, column, start_week, rows))
+        trend.append(_at(b.weekly, scope, column, end_week, rows)
+                     - _at(b.weekly, scope, column, start_week, rows))
     net = [g - t for g, t in zip(gross, trend, strict=True)]
     return {"gross": mean_ci(gross), "trend": mean_ci(trend), "net": mean_ci(net)}
 
@@ -61,11 +73,12 @@ def gross_and_net(scenario_runs: Sequence[RunResult], baseline_runs: Sequence[Ru
     wanted = tuple(columns) if columns is not None else in_group("gross_net")
     present = set(scenario_runs[0].weekly.columns) & set(baseline_runs[0].weekly.columns)
     out: dict[str, dict[str, dict]] = {}
+    rows: dict = {}  # each run's row at the window's ends, found once for all columns
     for scope in SCOPES:
         for column in wanted:
             if column in present and (scope == "region" or _measured_for_target(column)):
                 out.setdefault(scope, {})[column] = changes(
-                    scenario_runs, baseline_runs, column, scope, start_week, end)
+                    scenario_runs, baseline_runs, column, scope, start_week, end, rows)
     return out
 
 

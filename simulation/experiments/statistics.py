@@ -71,10 +71,12 @@ def weekly_bands(weekly: pd.DataFrame, columns: Sequence[str],
             wide = pd.concat([run[column].rename(i) for i, run in enumerate(runs)],
                              axis=1).sort_index()
             values = wide.to_numpy(dtype=float)
+            if np.isnan(values).any():
+                p10, p90 = (np.nanquantile(values, q, axis=1) for q in (0.1, 0.9))
+            else:  # the same numbers; nanquantile loops over the weeks in Python (100× slower)
+                p10, p90 = np.quantile(values, [0.1, 0.9], axis=1)
             frame = pd.DataFrame({"series": column, "week": wide.index.to_numpy(),
-                                  "mean": np.nanmean(values, axis=1),
-                                  "p10": np.nanquantile(values, 0.1, axis=1),
-                                  "p90": np.nanquantile(values, 0.9, axis=1)})
+                                  "mean": np.nanmean(values, axis=1), "p10": p10, "p90": p90})
             for name, value in zip(keys, key, strict=True):
                 frame.insert(keys.index(name), name, value)
             frames.append(frame)
