@@ -13,9 +13,11 @@ import datetime
 import hashlib
 import json
 import os
+import pickle
 import re
 import tomllib
 from collections.abc import Iterable
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -140,6 +142,14 @@ def read_toml(path: Path) -> dict[str, Any]:
         line = raw[:exc.start].count(b"\n") + 1
         raise ScenarioError(label, "file", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} on "
                                            f"line {line}); save the file as UTF-8") from None
+    return pickle.loads(_parsed(text, label))  # a fresh copy: callers may change it
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str, label: str) -> bytes:
+    """A file's parsed tables, pickled, by its text: a scenario library is read again and again
+    (every comparison loads its baseline chain), and tomllib, pure Python, costs more than
+    everything else in loading a scenario. Keyed by the text, so an edited file is read anew."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -152,7 +162,7 @@ def read_toml(path: Path) -> dict[str, Any]:
         too_deep = True
     if too_deep:
         raise ScenarioError(label, "file", f"nested deeper than {MAX_DEPTH} levels")
-    return data
+    return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
