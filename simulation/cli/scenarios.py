@@ -10,13 +10,13 @@ import typer
 from rich.table import Table
 
 from simulation.cli.common import err, guarded, out
-from simulation.params.loading import ScenarioError, library_dir, library_names, load_scenario
-from simulation.params.provenance import flatten
 
 
 @guarded
 def list_scenarios() -> None:
     """The scenario library: name, title and sources."""
+    from simulation.params.loading import library_dir, library_names, load_scenario
+
     table = Table(title=f"Scenarios in {library_dir()}")
     for column in ("name", "extends", "title", "sources"):
         table.add_column(column, overflow="fold")
@@ -30,6 +30,8 @@ def list_scenarios() -> None:
 def validate(files: Annotated[list[Path], typer.Argument(help="Scenario files to check")]
              ) -> None:
     """Check scenario files; the first bad one is reported and the exit status is 2."""
+    from simulation.params.loading import ScenarioError, load_scenario
+
     bad = 0
     for path in files:
         try:
@@ -47,6 +49,9 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario files to
 def show(scenario: Annotated[str, typer.Argument(help="Library name or path")],
          as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Print the fully resolved parameters of a scenario, each with its source."""
+    from simulation.params.loading import load_scenario
+    from simulation.params.provenance import flatten
+
     resolved = load_scenario(scenario)
     values = resolved.model_dump(mode="json", exclude={"provenance"})
     if as_json:

@@ -104,8 +104,9 @@ class Ledger:
             return pd.DataFrame({c: pd.Series(dtype=t) for c, t in (
                 ("week", "int64"), ("payer", "object"), ("payee", "object"),
                 ("item", "object"), ("scope", "object"), ("amount_eur", "float64"))})
-        keys = list(self._rows)
-        frame = pd.DataFrame(keys, columns=["week", "payer", "payee", "item", "scope"])
-        frame["amount_eur"] = list(self._rows.values())
-        return frame.sort_values(["week", "payer", "payee", "item", "scope"],
-                                 ignore_index=True)
+        # the keys are unique, so Python's tuple order is the sort on all five columns
+        keys, amounts = zip(*sorted(self._rows.items()), strict=True)
+        week, payer, payee, item, scope = zip(*keys, strict=True)
+        return pd.DataFrame({"week": np.array(week, dtype=np.int64), "payer": list(payer),
+                             "payee": list(payee), "item": list(item), "scope": list(scope),
+                             "amount_eur": np.array(amounts, dtype=np.float64)})

@@ -161,26 +161,15 @@ class WeeklyMetrics:
             self.rows.append(row)
         self.flows.clear()
 
-    def frame(self) -> pd.DataFrame:
-        """The weekly table with costs by payer and item from the ledger."""
+    def frame(self, ledger: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The weekly table with costs by payer and item from the ledger (``ledger``: its
+        ``to_frame()``, when the caller has it already)."""
         weekly = pd.DataFrame(self.rows)
-        ledger = self.ledger.to_frame()
-        region = ledger.assign(scope="region")
-        target = ledger[ledger["scope"] == "target"]
-        costs = pd.concat([region, target], ignore_index=True)
-        by_payer = costs.pivot_table(index=["week", "scope"], columns="payer",
-                                     values="amount_eur", aggfunc="sum", fill_value=0.0)
-        by_payer = by_payer.reindex(columns=list(PAYERS), fill_value=0.0)
-        by_payer.columns = [f"cost_{p}_eur" for p in by_payer.columns]
-        by_payer["cost_total_eur"] = by_payer.sum(axis=1)
-        by_item = costs.pivot_table(index=["week", "scope"], columns="item",
-                                    values="amount_eur", aggfunc="sum", fill_value=0.0)
-        by_item.columns = [f"cost_{i}_eur" for i in by_item.columns]
-        weekly = weekly.merge(by_payer.join(by_item).reset_index(), on=["week", "scope"],
-                              how="left")
-        cost_columns = [c for c in weekly.columns if c.startswith("cost_")]
-        weekly[cost_columns] = weekly[cost_columns].fillna(0.0)
-        return weekly
+        own = [c for c in weekly.columns if c.startswith("cost_")]  # from ``extra``, if any
+        if own:
+            weekly[own] = weekly[own].fillna(0.0)
+        costs = _weekly_costs(weekly, self.ledger.to_frame() if ledger is None else ledger)
+        return pd.concat([weekly, costs], axis=1)
 
     def duration_exit_frame(self) -> pd.DataFrame:
         """Monthly exit rates by spell band, to work and to services (region)."""
@@ -203,3 +192,55 @@ def _monthly(weekly: np.ndarray) -> np.ndarray:
     vectorised power differs in the last bit between processors (AVX-512 or not), and the
     same run must give the same table on any machine."""
     return np.array([1 - math.pow(1 - w, 52 / 12) for w in weekly.tolist()], dtype=np.float64)
+
+
+def _weekly_costs(weekly: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
+    """Cost columns for the rows of ``weekly``: by payer (``cost_<payer>_eur``), their total
+    and by item (``cost_<item>_eur``, items in name order). A region row sums every ledger
+    row of its week, a target row the week's target rows; a week without ledger rows costs 0.
+    """
+    rows = _weekly_rows(weekly)
+    payer_rank, payers = pd.factorize(ledger["payer"], sort=True)
+    by_payer = _pivot_sums(rows, ledger, payer_rank, len(payers))
+    # every payer has a column, in PAYERS order, paid or not
+    columns = {f"cost_{p}_eur": by_payer[:, list(payers).index(p)] if p in set(payers)
+               else np.zeros(len(weekly)) for p in PAYERS}
+    costs = pd.DataFrame(columns)
+    costs["cost_total_eur"] = costs.sum(axis=1)
+    item_rank, items = pd.factorize(ledger["item"], sort=True)
+    by_item = pd.DataFrame(_pivot_sums(rows, ledger, item_rank, len(items)),
+                           columns=[f"cost_{i}_eur" for i in items])
+    return pd.concat([costs, by_item], axis=1)
+
+
+def _weekly_rows(weekly: pd.DataFrame) -> pd.Series:
+    """The row number of each week and scope of ``weekly``, by ``2 * week + scope`` (scope
+    0 the region, 1 the target group)."""
+    target = (weekly["scope"] == "target").to_numpy()
+    slots = 2 * weekly["week"].to_numpy(dtype=np.int64) + target
+    return pd.Series(np.arange(len(weekly)), index=slots)
+
+
+def _pivot_sums(rows: pd.Series, ledger: pd.DataFrame, rank: np.ndarray, n: int) -> np.ndarray:
+    """Ledger amounts summed by week, scope and a column's value (its ``rank`` of ``n`` in
+    name order): a matrix with a row per weekly row (``rows``, see ``_weekly_rows``).
+
+    The bits are those of ``pivot_table`` over the ledger's rows for the region followed by
+    its target rows. Pandas sums a group in row order, compensated, or by ``reduceat`` when
+    the groups come in order; so the group keys here are numbers in the pivot's key order
+    (week, scope, name), and every ledger row is in, even one of a week ``weekly`` lacks.
+    """
+    out = np.zeros((len(rows), n))
+    if not len(ledger):
+        return out
+    week = ledger["week"].to_numpy(dtype=np.int64)
+    target = (ledger["scope"] == "target").to_numpy()
+    region_keys = 2 * n * week + rank
+    keys = np.concatenate([region_keys, (region_keys + n)[target]])
+    amounts = ledger["amount_eur"].to_numpy()
+    sums = pd.Series(np.concatenate([amounts, amounts[target]])).groupby(keys).sum()
+    key = sums.index.to_numpy()
+    row = rows.reindex(key // n, fill_value=-1).to_numpy()  # -1: a week weekly lacks
+    found = row >= 0
+    out[row[found], key[found] % n] = sums.to_numpy()[found]
+    return out

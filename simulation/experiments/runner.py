@@ -90,11 +90,12 @@ def run_replication(request: RunRequest) -> RunResult:
     try:
         cohort = initial_cohort(model)
         model.run(request.weeks)
-        weekly = model.metrics.frame()
+        ledger = model.ledger.to_frame()
+        weekly = model.metrics.frame(ledger)  # the ledger's table built once, not twice
         return RunResult(
             scenario=request.scenario.name, replication=request.replication,
             entropy=request.entropy, spawn_key=request.spawn_key, weekly=weekly,
-            ledger=model.ledger.to_frame(), duration_exits=model.metrics.duration_exit_frame(),
+            ledger=ledger, duration_exits=model.metrics.duration_exit_frame(),
             summary=summarise(model, weekly), cohort=cohort_outcomes(model, cohort),
             **extra_tables(model))
     finally:

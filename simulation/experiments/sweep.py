@@ -24,14 +24,14 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
+if TYPE_CHECKING:
+    from simulation.experiments.runner import RunRequest
+    from simulation.params.schema import Scenario
 
-from simulation.experiments.runner import RunRequest, requests
-from simulation.params.loading import content_hash, load_scenario
-from simulation.params.schema import Scenario
-
+# the model (runner), the scenario schema and numpy are imported where a sweep is built:
+# the command line reads MAX_RUNS for its options without them
 Design = Literal["grid", "lhs"]
 Value = int | float | bool | str
 
@@ -139,6 +139,7 @@ def design_points(specs: Sequence[ParameterSpec], design: Design = "grid",
         raise SweepError(f"design is 'grid' or 'lhs', not {design!r}")
     if not samples or samples < 1:
         raise SweepError("--design lhs needs --samples N")
+    import numpy as np
     from scipy.stats import qmc  # only here: importing scipy.stats costs half a second
 
     unit = qmc.LatinHypercube(len(specs), rng=np.random.default_rng(seed)).random(samples)
@@ -206,6 +207,8 @@ class Sweep:
 
     def sweep_id(self, base: Scenario) -> str:
         """Stable id: the same sweep of the same scenario content gets the same id."""
+        from simulation.params.loading import content_hash
+
         identity = {
             "scenario": base.name, "content": content_hash(base),
             "parameters": [spec.text() for spec in self.parameters], "design": self.design,
@@ -220,6 +223,9 @@ class Sweep:
         """The sweep id, its points, and the requests (point by point, replication by
         replication). Its size is checked first (:meth:`check_size`), and every point's
         scenario is validated before anything runs."""
+        from simulation.experiments.runner import requests
+        from simulation.params.loading import load_scenario
+
         self.check_size(max_runs)
         base = load_scenario(self.scenario)
         sweep_id = self.sweep_id(base)

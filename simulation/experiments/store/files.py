@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -51,19 +52,32 @@ def check_results(weekly: pd.DataFrame, ledger: pd.DataFrame) -> None:
 def run_tables(run_id: str, scenario: str, weekly: pd.DataFrame,
                summary: Mapping[str, float], ledger: pd.DataFrame) -> dict[str, pa.Table]:
     """The run's weekly, summary and ledger tables, each with run_id and scenario columns."""
-    summary_frame = pd.DataFrame({k: [float(v)] for k, v in summary.items()})
+    # one row of floats; each column an array as from_pandas makes it (NaN as null)
+    summary_table = pa.Table.from_arrays(
+        [pa.array(np.array([float(v)]), from_pandas=True) for v in summary.values()],
+        names=[str(k) for k in summary])
     return {
-        "weekly": _arrow_table(weekly, run_id, scenario),
-        "summary": _arrow_table(summary_frame, run_id, scenario),
-        "ledger": _arrow_table(ledger, run_id, scenario),
+        "weekly": _arrow_table(_from_pandas(weekly), run_id, scenario),
+        "summary": _arrow_table(summary_table, run_id, scenario),
+        "ledger": _arrow_table(_from_pandas(ledger), run_id, scenario),
     }
 
 
-def _arrow_table(frame: pd.DataFrame, run_id: str, scenario: str) -> pa.Table:
-    clash = set(KEY_COLUMNS) & set(map(str, frame.columns))
+def _from_pandas(frame: pd.DataFrame) -> pa.Table:
+    """``pa.Table.from_pandas(frame, preserve_index=False)`` without its pandas metadata:
+    every column converted as from_pandas converts it, without the per-column bookkeeping
+    that cost most of a run's store write."""
+    names = [str(c) for c in frame.columns]
+    if not names or len(set(names)) < len(names):  # from_pandas says what is wrong
+        return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    return pa.Table.from_arrays([pa.array(column, from_pandas=True)
+                                 for _, column in frame.items()], names=names)
+
+
+def _arrow_table(table: pa.Table, run_id: str, scenario: str) -> pa.Table:
+    clash = set(KEY_COLUMNS) & set(table.column_names)
     if clash:
         raise ValueError(f"result tables must not carry their own {sorted(clash)} columns")
-    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
     rows = table.num_rows
     table = table.add_column(0, "scenario", pa.array([scenario] * rows, pa.string()))
     return table.add_column(0, "run_id", pa.array([run_id] * rows, pa.string()))
@@ -74,8 +88,9 @@ def detail_tables(details: Mapping[str, pd.DataFrame | None] | None) -> dict[str
     unknown = set(details or {}) - set(DETAIL_TABLES)
     if unknown:
         raise ValueError(f"unknown per-person tables {sorted(unknown)}")
-    # pandas metadata kept: the tables come back with their dtypes
-    return {f"detail-{name}": pa.Table.from_pandas(frame, preserve_index=False)
+    # pandas metadata kept: the tables come back with their dtypes. One thread: a pool
+    # started for a table of a few thousand rows costs more than it saves
+    return {f"detail-{name}": pa.Table.from_pandas(frame, preserve_index=False, nthreads=1)
             for name, frame in (details or {}).items() if frame is not None}
 
 

@@ -62,9 +62,6 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 Table = Literal["weekly", "summary", "ledger"]
 
 DEFAULT_ROOT = "pilotsim-results"
@@ -139,6 +136,10 @@ def detail_file(name: str) -> str:
 
 def folder_readable(folder: Path, tables: Iterable[str]) -> bool:
     """True when every named table of a data folder has a readable Parquet footer."""
+    # imported here: the layout's names are wanted where Arrow is not (the CLI's options)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         for table in tables:
             pq.read_metadata(folder / f"{table}.parquet")

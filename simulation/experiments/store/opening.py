@@ -22,11 +22,13 @@ import re
 import tempfile
 from contextlib import suppress
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from simulation.experiments.store.layout import MARKER, OWN_ENTRIES, quarantine
 from simulation.experiments.store.registry import REGISTRY_COLUMNS, REGISTRY_DDL, Row
+
+if TYPE_CHECKING:
+    import duckdb
 
 STORE_FORMAT = 1
 _MARK = {"pilotsim": "results store", "format": STORE_FORMAT}
@@ -179,6 +181,8 @@ def open_registry(root: Path) -> tuple[duckdb.DuckDBPyConnection, list[Row], str
     it was fine): a damaged one goes to quarantine/ and an empty one takes its place, which
     ``recover()`` refills from the stored runs. Busy and read-only are refusals.
     """
+    import duckdb  # here: a run without a store, and its refusals, need no DuckDB
+
     path = root / "registry.duckdb"
     con = None
     try:
