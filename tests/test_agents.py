@@ -57,3 +57,21 @@ def test_bulk_registration_is_used_only_on_the_mesa_it_copies() -> None:
         assert seekers_module._bulk_registration(Watching(rng=1)) is False
     finally:
         getattr(mesa.Agent, "_ids", {}).pop(model, None)
+
+
+def test_a_released_model_lets_go_of_its_agents_at_once() -> None:
+    import gc
+    import weakref
+
+    scenario = load_scenario("baseline", overrides={"region": {"job_seekers": 500}})
+    model = RegionalLabourMarket(scenario, rng=2)
+    model.run(3)
+    someone = weakref.ref(next(iter(model.agents_by_type[JobSeeker])))
+    was_enabled = gc.isenabled()
+    gc.disable()  # freed by reference counting, not by the collector
+    try:
+        model.release()
+        assert someone() is None or not seekers_module._bulk_registration(model)
+    finally:
+        if was_enabled:
+            gc.enable()

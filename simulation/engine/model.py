@@ -58,7 +58,7 @@ from simulation.engine.population import (
     update_target_group,
 )
 from simulation.engine.providers import ProviderMarket, build_providers
-from simulation.engine.seekers import JobSeekers, age_group
+from simulation.engine.seekers import JobSeekers, age_group, disband
 from simulation.engine.services import ServiceCatalogue
 from simulation.engine.week import plan
 from simulation.params.schema import Scenario
@@ -168,10 +168,12 @@ class RegionalLabourMarket(mesa.Model):
                 self.step()
 
     def release(self) -> None:
-        """Drop Mesa 3.3's class-level agent-id registry entry so the model can be freed."""
+        """Drop Mesa 3.3's class-level agent-id registry entry so the model can be freed, and
+        its agents at once (``seekers.disband``): call it when the replication is done."""
         ids = getattr(mesa.Agent, "_ids", None)
         if isinstance(ids, dict):
             ids.pop(self, None)
+        disband(self)
 
     def age_groups(self) -> np.ndarray:
         return age_group(self.seekers.view("age"))

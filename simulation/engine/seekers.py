@@ -182,8 +182,26 @@ def enrol(model: mesa.Model, index: np.ndarray) -> None:
     model._all_agents._agents.update(keys)
 
 
+def disband(model: mesa.Model) -> None:
+    """Let go of all of a finished model's agents at once, on Mesa 3.3.
+
+    Agents and model refer to each other, so a model left as it is waits for the cyclic
+    collector, which then traverses every agent and its two weak references (about 0.1 s
+    for a 36,000-seeker run, paid in every worker after every replication). Emptying the
+    model's agent registry frees the agents by reference counting instead. The model has
+    no agents afterwards: only for a model that is done. Other Mesa versions: nothing.
+    """
+    if not _bulk_registration(model):
+        return
+    for agents in model._agents_by_type.values():
+        agents._agents.clear()
+    model._all_agents._agents.clear()
+    model._agents.clear()
+
+
 def _bulk_registration(model: mesa.Model) -> bool:
-    """Whether ``enrol`` may register in bulk: Mesa 3.3's internals, not overridden."""
+    """Whether ``enrol`` may register in bulk (and ``disband`` let go in bulk): Mesa 3.3's
+    internals, not overridden."""
     return (mesa.__version__.split(".")[:2] == ["3", "3"]
             and isinstance(mesa.Agent.__dict__.get("_ids"), defaultdict)
             and type(model).register_agent is mesa.Model.register_agent
