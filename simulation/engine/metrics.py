@@ -203,7 +203,8 @@ def _weekly_costs(weekly: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
     payer_rank, payers = pd.factorize(ledger["payer"], sort=True)
     by_payer = _pivot_sums(rows, ledger, payer_rank, len(payers))
     # every payer has a column, in PAYERS order, paid or not
-    columns = {f"cost_{p}_eur": by_payer[:, list(payers).index(p)] if p in set(payers)
+    column_of = {p: i for i, p in enumerate(payers)}
+    columns = {f"cost_{p}_eur": by_payer[:, column_of[p]] if p in column_of
                else np.zeros(len(weekly)) for p in PAYERS}
     costs = pd.DataFrame(columns)
     costs["cost_total_eur"] = costs.sum(axis=1)

@@ -28,30 +28,26 @@ SCOPES = ("target", "region")
 DISPLACED_OUTCOMES = ("employed_end", "sustained_3m")  # people in work, lasting placements
 
 
-def _at(weekly: pd.DataFrame, scope: str, column: str, week: int,
-        rows: dict | None = None) -> float:
-    """The column's value in the scope's last row at or before ``week`` (``rows`` caches which
-    row that is, by table, scope and week, across the columns asked for)."""
+def _at(weekly: pd.DataFrame, scope: str, column: str, week: int, rows: dict) -> float:
+    """The column's value in the scope's last row at or before ``week``; ``rows`` keeps which
+    row that is, by table, scope and week, for the other columns asked for."""
     if column not in weekly:
         return math.nan
     key = (id(weekly), scope, week)
-    label = rows.get(key, _UNSEEN) if rows is not None else _UNSEEN
-    if label is _UNSEEN:
+    if key not in rows:
         chosen = weekly[(weekly["scope"] == scope) & (weekly["week"] <= week)]
-        label = None if chosen.empty else chosen["week"].idxmax()
-        if rows is not None:
-            rows[key] = label
+        rows[key] = None if chosen.empty else chosen["week"].idxmax()
+    label = rows[key]
     return math.nan if label is None else float(weekly.at[label, column])
-
-
-_UNSEEN = object()
 
 
 def changes(scenario_runs: Sequence[RunResult], baseline_runs: Sequence[RunResult],
             column: str, scope: str, start_week: int, end_week: int,
             rows: dict | None = None) -> dict[str, dict[str, float]]:
     """Gross, trend and net change of a weekly column from ``start_week`` to ``end_week``
-    (the last week recorded at or before each)."""
+    (the last week recorded at or before each). ``rows``: shared by calls over the same runs
+    while those runs are alive (see :func:`_at`)."""
+    rows = {} if rows is None else rows
     gross, trend = [], []
     for s, b in zip(scenario_runs, baseline_runs, strict=True):
         gross.append(_at(s.weekly, scope, column, end_week, rows)
