@@ -29,6 +29,11 @@ def _agents(bulk: bool, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
         someone = seekers[-1]  # an agent registered during the run reads its own row
         assert someone.state == model.seekers.state[someone.index]
         assert someone.registered_week == model.seekers.registered_week[someone.index]
+        # Mesa's own removal works on bulk-registered agents
+        gone = someone.unique_id
+        someone.remove()
+        assert len(model.agents_by_type[JobSeeker]) == model.seekers.n - 1
+        assert gone not in {a.unique_id for a in model.agents}
         return listed
     finally:
         model.release()
@@ -75,3 +80,20 @@ def test_a_released_model_lets_go_of_its_agents_at_once() -> None:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_weak_agent_sets_filled_in_bulk_forget_an_agent_when_it_goes() -> None:
+    import gc
+    import weakref
+
+    class Thing:
+        pass
+
+    things = [Thing() for _ in range(5)]
+    plain, bulk = weakref.WeakKeyDictionary(), weakref.WeakKeyDictionary()
+    plain.update(dict.fromkeys(things))
+    seekers_module._add_weakly(bulk, things)
+    assert list(bulk) == list(plain) == things
+    del things[2]
+    gc.collect()
+    assert list(bulk) == list(plain) and len(bulk) == 4  # the dictionary's own callback ran

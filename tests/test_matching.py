@@ -56,7 +56,7 @@ def _hires(vacancies: int, searchers: int = N, tightness_0: float = 1.0,
         who = everyone[:searchers]
         s.state[who] = State.UNEMPLOYED
         s.sector[who] = 0
-        for name, value in (("employability", 1.0), ("search_effort", 1.0),
+        for name, value in (("employability", 1.0),
                             ("provider_effort", 1.0), ("weeks_since_work", 0),
                             ("last_meeting", -10_000), ("boost_until", -1)):
             getattr(s, name)[who] = value
@@ -126,7 +126,7 @@ def test_effective_search_multiplies_the_meeting_and_service_effects_and_is_zero
     model.clock.week = 20
     s, office = model.seekers, scenario.public_office
     people = np.arange(6)
-    for name, value in (("employability", 2.0), ("search_effort", 1.0),
+    for name, value in (("employability", 2.0),
                         ("provider_effort", 1.0), ("weeks_since_work", 0),
                         ("last_meeting", -10_000), ("boost_until", -1), ("coach", 0)):
         getattr(s, name)[people] = value
@@ -161,3 +161,58 @@ def test_firms_start_with_the_regions_vacancies_and_post_as_many_as_expire_and_f
         expected = v_k / market.vacancy_duration_weeks + market.matching_efficiency * s_k
         assert sum(f.posting_rate for f in firms) == pytest.approx(expected, rel=1e-9)
         assert model.tightness_0[k] == pytest.approx(v_k / s_k, rel=1e-9)
+
+
+def _assign_sector_by_sector(region, hired: np.ndarray, open_weight: np.ndarray) -> None:
+    """The plain rule: sector by sector, one multinomial over its firms, then its fills."""
+    from simulation.engine.actions import fill
+
+    s, rng = region.seekers, region.rng
+    sector_of_firm = region.firm_table.view("sector")
+    for k in range(region.n_sectors):
+        members = hired[s.sector[hired] == k]
+        firms = np.flatnonzero(sector_of_firm == k)
+        if len(members) == 0 or len(firms) == 0:
+            continue
+        weights = open_weight[firms]
+        if weights.sum() <= 0:
+            weights = np.ones(len(firms))
+        counts = rng.multinomial(len(members), weights / weights.sum())
+        s.firm[members] = np.repeat(firms, counts)
+        hiring = np.flatnonzero(counts)
+        fill(region, firms[hiring], counts[hiring], matched=True)
+
+
+@pytest.mark.parametrize("name", ["baseline", "keski_suomi_growth_booster"])
+def test_hires_go_to_the_same_firms_as_with_a_draw_per_sector(name: str) -> None:
+    """All sectors' multinomial draws in one call (shares padded in front with zeros) give
+    the same firms, fills and generator state as one call per sector; a sector with no
+    open vacancies spreads its hires evenly; the growth economy's hidden fills agree too."""
+    from simulation.engine.matching import assign_to_firms
+
+    results = []
+    for assign in (assign_to_firms, _assign_sector_by_sector):
+        scenario = load_scenario(name, overrides={"region": {"job_seekers": 1500}})
+        model = RegionalLabourMarket(scenario, rng=3)
+        try:
+            model.run(6)
+            table = model.firm_table
+            in_sector_1 = table.view("sector") == 1
+            table.posted[: table.n][in_sector_1] = 0  # sector 1: nothing open
+            table.hidden[: table.n][in_sector_1] = 0
+            open_weight = (table.view("posted").astype(np.float64)
+                           + 0.5 * table.view("hidden"))
+            hired = np.flatnonzero(model.seekers.view("state") == State.UNEMPLOYED)[::3]
+            assign(model, hired, open_weight)
+            results.append((model.seekers.view("firm").copy(),
+                            {c: table.view(c).copy() for c in ("posted", "hidden", "hires",
+                                                               "size")},
+                            model.rng.random(3).tolist()))
+        finally:
+            model.release()
+    (firm_a, table_a, next_a), (firm_b, table_b, next_b) = results
+    np.testing.assert_array_equal(firm_a, firm_b)
+    for column in table_a:
+        np.testing.assert_array_equal(table_a[column], table_b[column], err_msg=column)
+    assert next_a == next_b
+    assert (firm_a >= 0).sum() > 100  # hires were made

@@ -86,27 +86,51 @@ def leave_service(region: Region, index: np.ndarray) -> None:
 
 def complete_service(region: Region, index: np.ndarray, service_id: int,
                      service: Service) -> None:
-    """A cohort completes its service: some are kept on, the rest search with a boost and
-    some are referred on once the week's episodes have ended."""
+    """One cohort completes its service (:func:`complete_services`)."""
+    complete_services(region, [index], [service])
+
+
+def complete_services(region: Region, cohorts: list[np.ndarray],
+                      services: list[Service]) -> None:
+    """Cohorts complete their services: some are kept on, the rest search with a boost and
+    some are referred on once the week's episodes have ended.
+
+    The draws are made cohort by cohort in the given order (who is kept, then who of the
+    rest is referred on), exactly as if each cohort completed alone; the rest is done for
+    all of them at once, as each person is in one cohort. Mechanisms then hear of each
+    cohort in turn.
+    """
     s, week, rng = region.seekers, region.week, region.rng
+    follow_share = region.scenario.public_office.follow_on_referral
+    kept_parts, rest_parts, follow_parts = [], [], []
+    for index, service in zip(cohorts, services, strict=True):
+        keep = rng.random(len(index)) < service.retention
+        rest = index[~keep]
+        kept_parts.append(index[keep])
+        rest_parts.append(rest)
+        follow_parts.append(rest[rng.random(len(rest)) < follow_share])
+    index, kept, rest, follow_on = (parts[0] if len(parts) == 1 else np.concatenate(parts)
+                                    for parts in (cohorts, kept_parts, rest_parts,
+                                                  follow_parts))
     s.episode[index] = NO_ONE
     s.service[index] = NO_ONE
-    keep = rng.random(len(index)) < service.retention
-    kept, rest = index[keep], index[~keep]
-    if service.kind == "subsidised_job":
-        s.weeks_since_work[index] = 0  # a subsidised job is work experience
+    for cohort, service in zip(cohorts, services, strict=True):
+        if service.kind == "subsidised_job":
+            s.weeks_since_work[cohort] = 0  # a subsidised job is work experience
     s.state[rest] = UNEMPLOYED
     s.spell_weeks[rest] = 0
-    s.boost[rest] = service.post_effect
-    s.boost_until[rest] = week + service.post_effect_weeks
+    rests = [len(part) for part in rest_parts]
+    s.boost[rest] = np.repeat([service.post_effect for service in services], rests)
+    s.boost_until[rest] = week + np.repeat([service.post_effect_weeks for service in services],
+                                           rests)
     region.metrics.count_flow("completions", index)
     if len(kept):
         place(region, kept)
-    follow_on = rest[rng.random(len(rest)) < region.scenario.public_office.follow_on_referral]
     s.chained[follow_on] = True
     region.follow_on.append(follow_on)
-    for mechanism in region.mechanisms:
-        mechanism.service_completed(index, service)
+    for cohort, service in zip(cohorts, services, strict=True):
+        for mechanism in region.mechanisms:
+            mechanism.service_completed(cohort, service)
 
 
 def reach_milestones(region: Region) -> None:

@@ -67,11 +67,29 @@ def allocate_meetings(coach: np.ndarray, overdue: np.ndarray, slots: np.ndarray,
     """
     if len(coach) == 0:
         return np.zeros(0, dtype=bool)
+    if coach.min() < 0:  # not a coach's caseload: rank them all
+        return _most_overdue(coach, overdue, slots, tie_break)
+    # most coaches have slots for all their due clients: only the others need an order
+    crowded = (np.bincount(coach, minlength=len(slots)) > slots).take(coach)
+    chosen = ~crowded
+    ranked = np.flatnonzero(crowded)
+    if len(ranked):
+        chosen[ranked] = _most_overdue(coach.take(ranked), overdue.take(ranked), slots,
+                                       tie_break.take(ranked))
+    return chosen
+
+
+def _most_overdue(coach: np.ndarray, overdue: np.ndarray, slots: np.ndarray,
+                  tie_break: np.ndarray) -> np.ndarray:
+    """Per coach, the most overdue first (ties by ``tie_break``), up to its slots."""
     order = np.lexsort((tie_break, -overdue, coach))
     sorted_coach = coach[order]
-    starts = np.flatnonzero(np.r_[True, sorted_coach[1:] != sorted_coach[:-1]])
-    group_start = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    rank = np.arange(len(order)) - group_start
+    # rank within the coach: position less the position of the coach's first candidate
+    position = np.arange(len(order))
+    first = np.empty(len(order), dtype=np.bool_)
+    first[0] = True
+    np.not_equal(sorted_coach[1:], sorted_coach[:-1], out=first[1:])
+    rank = position - np.maximum.accumulate(np.where(first, position, 0))
     chosen = np.zeros(len(coach), dtype=bool)
     chosen[order[rank < slots[sorted_coach]]] = True
     return chosen

@@ -28,14 +28,19 @@ def municipal_passive_days(lms_days_before: np.ndarray, days: int,
     Days straddling a threshold in one week are split day by day.
     """
     before = np.asarray(lms_days_before, dtype=np.int64)
-    after = before + days
-    edges = np.asarray(thresholds, dtype=np.int64)
-    band = np.searchsorted(edges, before, side="right")  # thresholds already passed
+    # thresholds already passed, and whether one lies inside this week's days (few
+    # thresholds: a comparison per threshold costs less than two binary searches)
+    band = np.zeros(before.shape, dtype=np.intp)
+    crosses = np.zeros(before.shape, dtype=np.bool_)
+    for threshold in thresholds:
+        passed = before >= threshold
+        band += passed
+        crosses |= ~passed & (before > threshold - days)
     # Nearly everyone's week lies within one band: days × that band's share is exactly what
     # the band-by-band sum gives (the other bands add 0.0). Only weeks that cross a threshold
     # are split band by band.
     weighted = days * np.array([0.0, *shares])[band]
-    crossing = np.flatnonzero(band < np.searchsorted(edges, after, side="left"))
+    crossing = np.flatnonzero(crosses)
     if len(crossing):
         weighted[crossing] = days_by_band(before[crossing], days, thresholds, shares)
     return weighted

@@ -40,7 +40,6 @@ def search_intensity(region: Region) -> tuple[np.ndarray, np.ndarray]:
     hazard = np.asarray(market.work_hazard_by_band)[BAND_OF_WEEK].take(
         s.weeks_since_work[index], mode="clip")
     intensity = s.employability[index] * hazard
-    intensity *= s.search_effort[index]
     intensity *= s.provider_effort[index]
     # the factors below are 1 for most searchers: multiplying only the others (by the same
     # values, in the same order) gives the same numbers without whole-array temporaries
@@ -147,18 +146,39 @@ def hire_chances(intensity: np.ndarray, sector: np.ndarray, vacancies: np.ndarra
 
 def assign_to_firms(region: Region, hired: np.ndarray, open_weight: np.ndarray) -> None:
     """Each sector's hires go to its firms in proportion to their open vacancies
-    (``open_weight``: advertised plus hidden ones at their matching weight, by firm)."""
+    (``open_weight``: advertised plus hidden ones at their matching weight, by firm).
+
+    One multinomial draw per sector with hires and firms, in sector order, made as one call:
+    each sector's shares are a row, its firms at the row's end behind zero shares, which
+    draw nothing (tests/test_matching.py checks this against a call per sector). The firms
+    then fill their vacancies in one call, sector by sector and in firm order within each.
+    """
     s, rng = region.seekers, region.rng
     sector_of_firm = region.firm_table.view("sector")
-    for k in range(region.n_sectors):
-        members = hired[s.sector[hired] == k]
-        firms = np.flatnonzero(sector_of_firm == k)
-        if len(members) == 0 or len(firms) == 0:
-            continue
-        weights = open_weight[firms]
+    sector = s.sector[hired]
+    hires_by_sector = np.bincount(sector, minlength=region.n_sectors)
+    firms_by_sector = np.bincount(sector_of_firm, minlength=region.n_sectors)
+    rows = np.flatnonzero((hires_by_sector > 0) & (firms_by_sector > 0))
+    if len(rows) == 0:
+        return
+    firm_order = np.argsort(sector_of_firm, kind="stable")  # by sector, in firm order
+    first_firm = np.cumsum(firms_by_sector) - firms_by_sector
+    width = int(firms_by_sector[rows].max())
+    shares = np.zeros((len(rows), width))
+    firms = np.zeros((len(rows), width), dtype=np.int64)
+    for row, k in enumerate(rows.tolist()):
+        count = int(firms_by_sector[k])
+        in_k = firm_order[first_firm[k]:first_firm[k] + count]
+        weights = open_weight[in_k]
         if weights.sum() <= 0:
-            weights = np.ones(len(firms))
-        counts = rng.multinomial(len(members), weights / weights.sum())
-        s.firm[members] = np.repeat(firms, counts)
-        hiring = np.flatnonzero(counts)
-        fill(region, firms[hiring], counts[hiring], matched=True)
+            weights = np.ones(count)
+        shares[row, width - count:] = weights / weights.sum()
+        firms[row, width - count:] = in_k
+    counts = rng.multinomial(hires_by_sector[rows], shares).ravel()
+    firms = firms.ravel()
+    # the hires of these sectors, by sector and in their own order within each
+    order = np.argsort(sector, kind="stable")
+    members = hired[order][(firms_by_sector > 0)[sector[order]]]
+    s.firm[members] = np.repeat(firms, counts)
+    hiring = np.flatnonzero(counts)
+    fill(region, firms[hiring], counts[hiring], matched=True)

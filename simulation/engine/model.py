@@ -32,7 +32,7 @@ import mesa
 import numpy as np
 import simpy
 
-from simulation.engine.actions import complete_service, reach_milestones
+from simulation.engine.actions import complete_services, reach_milestones
 from simulation.engine.activation_model import build_activation_model
 from simulation.engine.clock import Clock
 from simulation.engine.coaches import Office
@@ -95,7 +95,7 @@ class RegionalLabourMarket(mesa.Model):
         self.mechanisms: list[Mechanism] = []
         build_population(self, n)
         self.services = ServiceCatalogue(scenario, self.env, self.seekers, self.clock,
-                                         self.metrics, partial(complete_service, self))
+                                         self.metrics, partial(complete_services, self))
         start_initial_services(self)
         join_target_group(self)
         self.office = Office(self, scenario, self.seekers)
@@ -139,7 +139,7 @@ class RegionalLabourMarket(mesa.Model):
                 action()
 
     def _advance_services(self) -> None:
-        self.env.run(until=self.week)
+        self.services.advance(self.week)
 
     def _post_vacancies(self) -> None:
         post_vacancies(self.firm_table, self.scenario.labour_market, self.rng, self.week)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import weakref
 from collections import defaultdict
 from enum import IntEnum
+from itertools import repeat
 
 import mesa
 import numpy as np
@@ -63,7 +64,6 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "benefit_days": (np.int32, 0),         # days paid of the current entitlement
     "lms_days": (np.int32, 0),             # cumulative labour-market subsidy days
     "employability": (np.float32, 1.0),    # latent, mean 1
-    "search_effort": (np.float32, 1.0),
     "risk_class": (np.int8, 1),            # 0 low, 1 medium, 2 high risk of long-term unemployment
     "municipality": (np.int16, 0),
     "sector": (np.int8, 0),
@@ -176,10 +176,15 @@ def enrol(model: mesa.Model, index: np.ndarray) -> None:
         # attribute by attribute: the values stay inline, with no dict object per agent
         agent.model, agent.unique_id, agent.pos, agent.index = model, next(ids), None, i
         agents.append(agent)
-    keys = dict.fromkeys(agents)
-    model._agents.update(keys)
-    model._agents_by_type[JobSeeker]._agents.update(keys)
-    model._all_agents._agents.update(keys)
+    model._agents.update(dict.fromkeys(agents))
+    _add_weakly(model._agents_by_type[JobSeeker]._agents, agents)
+    _add_weakly(model._all_agents._agents, agents)
+
+
+def _add_weakly(agents: weakref.WeakKeyDictionary, new: list[mesa.Agent]) -> None:
+    """``agents.update(dict.fromkeys(new))`` with the weak references made in C, not in
+    the update's Python loop (the same references, with the dictionary's own callback)."""
+    agents.data.update(zip(map(weakref.ref, new, repeat(agents._remove)), repeat(None)))
 
 
 def disband(model: mesa.Model) -> None:

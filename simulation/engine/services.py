@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     from simulation.engine.clock import Clock
     from simulation.engine.metrics import WeeklyMetrics
 
-# what happens when an episode ends: (the cohort still in it, service id, service)
-Completion = Callable[[np.ndarray, int, Service], None]
+# what happens when episodes end: (the cohorts still in them, their services), in the order
+# the episodes ended
+Completion = Callable[[list[np.ndarray], list[Service]], None]
 
 COHORTS_PER_CAPACITY = 20  # a cohort holds at most 1/20 of a pool, so queues stay fair
 
@@ -67,6 +68,15 @@ class ServiceCatalogue:
         # (a recount over all seekers per referral was the hot path at 300k)
         self.waiting_count = np.zeros(0, dtype=np.int64)
         self.pool_capacity = np.zeros(0, dtype=np.float64)  # places, for the room arithmetic
+        # by pool: the state its people are in, and its service id
+        self.pool_state = np.zeros(0, dtype=np.int8)
+        self.pool_service = np.zeros(0, dtype=np.int8)
+        # cohorts given places during this run of the environment, seated together after it
+        self._admitted_cohorts: list[np.ndarray] = []
+        self._admitted_pools: list[int] = []
+        # cohorts whose episodes ended during it, and their services, completed after it
+        self._completed_cohorts: list[np.ndarray] = []
+        self._completed_services: list[Service] = []
         funding = scenario.interventions.service_funding
         for sid, name in enumerate(self.names):
             service = scenario.services.get(name)
@@ -101,6 +111,9 @@ class ServiceCatalogue:
         self.pools.append(PlacePool(sid, service, container, reserved, cohort, payer_shares))
         self.waiting_count = np.append(self.waiting_count, 0)
         self.pool_capacity = np.append(self.pool_capacity, float(capacity))
+        self.pool_state = np.append(self.pool_state, np.int8(
+            IN_SERVICE if service.kind == "service" else SUBSIDISED))
+        self.pool_service = np.append(self.pool_service, np.int8(sid))
         return len(self.pools) - 1
 
     def room(self, target: bool, pool_room: np.ndarray | None = None) -> np.ndarray:
@@ -154,6 +167,19 @@ class ServiceCatalogue:
         return sum(p.places.capacity for p in self.pools)
 
     # -- referral and episodes -------------------------------------------------------
+
+    def advance(self, week: int) -> None:
+        """Run the episodes up to ``week``. Those given places then take them and those whose
+        episodes ended complete them, each group at once: between admission and seating, or
+        an episode's end and its completion, nothing in the run reads or writes these
+        people's rows (each cohort's process reads only its own), and the completions draw in
+        the order the episodes ended."""
+        self.env.run(until=week)
+        self._seat()
+        if self._completed_cohorts:
+            cohorts, services = self._completed_cohorts, self._completed_services
+            self._completed_cohorts, self._completed_services = [], []
+            self.on_complete(cohorts, services)
 
     def refer(self, index: np.ndarray, service_id: np.ndarray,
               pool_room: np.ndarray | None = None) -> None:
@@ -222,20 +248,38 @@ class ServiceCatalogue:
                 if kept == 0:
                     return
                 cohort = cohort[still]
-            self._admit(cohort, pool_id, pool)
-        yield self.env.timeout(duration if duration is not None else pool.service.duration_weeks)
+            self._admit(cohort, pool_id)
+        weeks = duration if duration is not None else pool.service.duration_weeks
+        if waiting and weeks == 0:  # (the schema allows no such service) ends at once: seat it
+            self._seat()
+        yield self.env.timeout(weeks)
         members = cohort[(seekers.episode[cohort] == episode)
                          & in_states(seekers.state[cohort], IN_SERVICE, SUBSIDISED)]
         if len(members):
             pool.places.put(len(members))
-            self.on_complete(members, pool.service_id, pool.service)
+            self._completed_cohorts.append(members)
+            self._completed_services.append(pool.service)
 
-    def _admit(self, cohort: np.ndarray, pool_id: int, pool: PlacePool) -> None:
-        """A waiting cohort (all unemployed, all on this pool's list) takes its places."""
+    def _admit(self, cohort: np.ndarray, pool_id: int) -> None:
+        """A waiting cohort (all unemployed, all on this pool's list) has its places; it takes
+        them in :meth:`_seat`, with the others admitted in the same run of the environment."""
+        self.waiting_count[pool_id] -= len(cohort)  # all of them were on its list
+        self._admitted_cohorts.append(cohort)
+        self._admitted_pools.append(pool_id)
+
+    def _seat(self) -> None:
+        """The admitted cohorts start their services, all at once: the same counts and rows
+        as cohort by cohort (sums of whole numbers, each person in one cohort)."""
+        cohorts, pools = self._admitted_cohorts, self._admitted_pools
+        if not cohorts:
+            return
+        self._admitted_cohorts, self._admitted_pools = [], []
         seekers = self.seekers
-        n = len(cohort)
-        waits = self.clock.week - seekers.waiting_since[cohort]
-        in_target = seekers.target[cohort]
+        index = cohorts[0] if len(cohorts) == 1 else np.concatenate(cohorts)
+        pool = np.repeat(np.array(pools, dtype=np.intp), [len(c) for c in cohorts])
+        n = len(index)
+        waits = self.clock.week - seekers.waiting_since[index]
+        in_target = seekers.target[index]
         # by scope [other, target]; the weeks are whole numbers, so other = all - target exactly
         n_target = int(np.count_nonzero(in_target))
         target_wait = int(waits[in_target].sum()) if n_target else 0
@@ -243,9 +287,16 @@ class ServiceCatalogue:
         self.admitted[1] += n_target
         self.wait_weeks[0] += float(int(waits.sum()) - target_wait)
         self.wait_weeks[1] += float(target_wait)
-        self.metrics.count_exits_to_services(cohort, unemployed=True)
-        self.waiting_count[pool_id] -= n  # all of them were on its list
-        self._start(cohort, pool, True, n_target)
+        self.metrics.count_exits_to_services(index, unemployed=True)
+        service = self.pool_service.take(pool)
+        seekers.state[index] = self.pool_state.take(pool)
+        seekers.service[index] = service
+        seekers.waiting_service[index] = NO_ONE
+        seekers.served[index] = True
+        seekers.spell_weeks[index] = 0  # a service interrupts the registered spell
+        n_services = self.starts.shape[1]
+        self.starts += np.bincount(service + n_services * in_target,
+                                   minlength=2 * n_services).reshape(self.starts.shape)
 
     def begin(self, cohort: np.ndarray, pool: PlacePool, served: bool = True) -> None:
         """``cohort`` starts in ``pool`` (off whatever waiting list they were on)."""

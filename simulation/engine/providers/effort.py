@@ -34,7 +34,7 @@ class Effort:
         lock = np.where(s.state[index] == State.IN_SERVICE,
                         self.lock_in[s.service[index]], 1.0)
         band = s.band(s.weeks_since_work[index])
-        return np.minimum(1.0, estimate * self.hazard[band] * s.search_effort[index] * lock)
+        return np.minimum(1.0, estimate * self.hazard[band] * lock)
 
 
     def _placement_value(self, index: np.ndarray, owner: np.ndarray) -> np.ndarray:
