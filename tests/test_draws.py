@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation.engine.draws import weighted_choice
+from simulation.engine.draws import choice_without_replacement, weighted_choice
 
 weights = st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=1, max_size=12).filter(
     lambda w: sum(w) > 0)
@@ -29,3 +30,24 @@ def test_weighted_choice_takes_shares_as_a_list() -> None:
     ours, numpys = np.random.default_rng(3), np.random.default_rng(3)
     np.testing.assert_array_equal(weighted_choice(ours, shares, 500),
                                   numpys.choice(3, size=500, p=shares))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=1, max_size=40).filter(
+    lambda w: sum(w) > 0), st.integers(0, 40), st.integers(0, 2**32 - 1))
+def test_choice_without_replacement_is_generator_choice(w: list[float], size: int,
+                                                        seed: int) -> None:
+    p = np.array(w) / np.sum(w)
+    ours, numpys = np.random.default_rng(seed), np.random.default_rng(seed)
+    if np.count_nonzero(p > 0) < size:  # refused alike
+        with pytest.raises(ValueError):
+            numpys.choice(len(p), size=size, replace=False, p=p)
+        with pytest.raises(ValueError):
+            choice_without_replacement(ours, p, size)
+        return
+    drawn = choice_without_replacement(ours, p, size)
+    expected = numpys.choice(len(p), size=size, replace=False, p=p)
+    assert drawn.dtype == expected.dtype
+    np.testing.assert_array_equal(drawn, expected)
+    assert len(set(drawn.tolist())) == size
+    assert ours.random() == numpys.random()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import simulation.engine.model as model_module
 from simulation.engine.model import RegionalLabourMarket
@@ -210,3 +212,39 @@ def test_a_first_hire_is_recorded_in_the_week_the_firm_hires() -> None:
         assert recorded == economy.solo_hired.sum() > 0
     finally:
         model.release()
+
+
+def test_the_visits_see_exactly_who_is_free_and_their_skill_match() -> None:
+    """The coordinators' visits read who is free from a by-sector list made as they start,
+    less those hired since, and the skill match of those people only: the same people and
+    values as asking the economy over all job seekers."""
+    from simulation.engine.growth.programme import GrowthProgramme
+
+    model = _run(load_scenario("keski_suomi_growth_booster",
+                               overrides={"region": {"job_seekers": 4000}}), 2, 20)
+    try:
+        programme = model.mechanism(GrowthProgramme)
+        economy, s = programme.economy, model.seekers
+        index = np.flatnonzero(s.view("state") == 0)[::7]
+        np.testing.assert_array_equal(economy.search_factor(index),
+                                      economy.search_factor()[index])
+        programme._free_by_sector = programme._free_people_by_sector()
+        free = np.flatnonzero(s.view("state") == 0)
+        s.state[free[::5]] = 2  # some are hired after the list was made
+        for sector in range(model.n_sectors):
+            expected = economy.available(s.view("sector") == sector)
+            np.testing.assert_array_equal(programme._free_in(sector), expected)
+        assert sum(len(p) for p in programme._free_by_sector) > len(economy.available())
+    finally:
+        programme._free_by_sector = None
+        model.release()
+
+
+@given(st.lists(st.sampled_from([-2.0, -1.0, -0.5, 0.0, 0.25, 1.0, 3.0]), min_size=1,
+                max_size=60), st.integers(1, 70))
+def test_the_first_visits_are_those_a_full_stable_sort_puts_first(keys, count) -> None:
+    from simulation.engine.growth.programme import _first_by_key
+
+    key = np.array(keys)
+    np.testing.assert_array_equal(_first_by_key(key, count),
+                                  np.argsort(key, kind="stable")[:count])

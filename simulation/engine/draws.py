@@ -7,6 +7,9 @@ The draw underneath is ``cdf = p.cumsum(); cdf /= cdf[-1]``, then one uniform pe
 looked up with ``searchsorted(side="right")``: done here the same way, it consumes the same
 uniforms and gives the same indices (tests/test_draws.py checks both against numpy).
 Weights must be valid probabilities: the scenario schema checks shares once, at loading.
+``choice_without_replacement`` does the same for ``choice(n, size, replace=False, p=p)``
+(numpy's rounds of draws, each dropping those already chosen), as a coordinator's visit
+draws its candidates hundreds of times a run.
 """
 
 from __future__ import annotations
@@ -23,3 +26,28 @@ def weighted_choice(rng: np.random.Generator, p: np.ndarray | Sequence[float],
     cdf = np.asarray(p, dtype=np.float64).cumsum()
     cdf /= cdf[-1]
     return cdf.searchsorted(rng.random(size), side="right")
+
+
+def choice_without_replacement(rng: np.random.Generator, p: np.ndarray, size: int
+                               ) -> np.ndarray:
+    """``rng.choice(len(p), size=size, replace=False, p=p)`` without the checks on ``p``:
+    numpy's own rounds (draw for the places still open, drop the indices already chosen,
+    keep each new index once, in the order drawn), so the same indices and generator."""
+    p = np.array(p, dtype=np.float64)  # a copy: chosen entries are zeroed
+    if np.count_nonzero(p > 0) < size:
+        raise ValueError("Fewer non-zero entries in p than size")
+    found = np.zeros(size, dtype=np.int64)
+    n_found = 0
+    while n_found < size:
+        x = rng.random(size - n_found)
+        if n_found > 0:
+            p[found[:n_found]] = 0
+        cdf = np.cumsum(p)
+        cdf /= cdf[-1]
+        new = cdf.searchsorted(x, side="right")
+        _, first = np.unique(new, return_index=True)
+        first.sort()
+        new = new.take(first)
+        found[n_found:n_found + new.size] = new
+        n_found += new.size
+    return found

@@ -145,6 +145,7 @@ class RegionalEconomy(Mechanism):
         chosen = (self.rng.choice(len(firms), size=count, replace=False,
                                   p=weights / weights.sum()) if count else np.zeros(0, int))
         self.growth_firms = [firms[i] for i in sorted(chosen)]
+        self.growth_numbers = np.array([f.number for f in self.growth_firms], dtype=np.intp)
         sigma = p.growth_rate_sigma
         rates = p.growth_rate_per_year * self.rng.lognormal(-sigma**2 / 2, sigma, len(chosen))
         kappa = 4.0  # capability ~ Beta with mean recruitment_capability
@@ -214,14 +215,20 @@ class RegionalEconomy(Mechanism):
         self.abroad = np.concatenate([self.abroad, np.zeros(extra, dtype=bool)])
 
 
-    def search_factor(self) -> np.ndarray:
-        """Each seeker's skill match with the vacancies of their sector (multiplies search)."""
+    def search_factor(self, index: np.ndarray | None = None) -> np.ndarray:
+        """Each seeker's skill match with the vacancies of their sector (multiplies search);
+        of the seekers ``index`` only, if given (the same values)."""
         self._sync_people()
         s = self.model.seekers
-        sector = s.view("sector").astype(np.int64)
-        factor = self.education_match[s.view("education"), sector]
-        trained = self.trained_sector == sector
-        return factor * np.where(trained, 1.0 + self.gain, 1.0)
+        if index is None:
+            sector = s.view("sector").astype(np.int64)
+            education, trained_sector, gain = s.view("education"), self.trained_sector, self.gain
+        else:
+            sector = s.sector[index].astype(np.int64)
+            education = s.education[index]
+            trained_sector, gain = self.trained_sector[index], self.gain[index]
+        factor = self.education_match[education, sector]
+        return factor * np.where(trained_sector == sector, 1.0 + gain, 1.0)
 
 
     def count_searchers(self, searching: np.ndarray) -> None:
@@ -265,18 +272,16 @@ class RegionalEconomy(Mechanism):
     def _growth_needs(self) -> None:
         if not self.growth_firms:
             return
-        p = self.params
+        p, table, numbers = self.params, self.model.firm_table, self.growth_numbers
         scale = self.demand() ** p.demand_elasticity
-        rates = np.array([f.need_rate for f in self.growth_firms]) * scale
+        rates = table.need_rate[numbers] * scale
         needs = self.rng.poisson(rates)
-        capability = np.array([f.capability for f in self.growth_firms])
-        vacancies = self.rng.binomial(needs, capability)
+        vacancies = self.rng.binomial(needs, table.capability[numbers])
         hidden = self.rng.binomial(vacancies, p.growth_hidden_share)
         self.week_counts["growth_needs"] += int(needs.sum())
         self.week_counts["growth_vacancies"] += int(vacancies.sum())
-        for firm, v, h in zip(self.growth_firms, vacancies, hidden, strict=True):
-            firm.posted += int(v - h)
-            firm.hidden += int(h)
+        table.posted[numbers] += vacancies - hidden  # each growth firm once
+        table.hidden[numbers] += hidden
 
 
     def _surface_for_contacts(self) -> None:

@@ -34,7 +34,8 @@ import mesa
 import numpy as np
 
 from simulation.engine.actions import hire, leave_service
-from simulation.engine.firms import Firm
+from simulation.engine.draws import choice_without_replacement, weighted_choice
+from simulation.engine.firms import FIRM_KINDS, Firm
 from simulation.engine.growth.economy import WEEKS_PER_YEAR, RegionalEconomy
 from simulation.engine.interface import Mechanism
 from simulation.engine.seekers import NO_ONE, State
@@ -66,6 +67,16 @@ class GrowthCoordinator(mesa.Agent):
             self.visits += 1
 
 
+def _first_by_key(key: np.ndarray, count: int) -> np.ndarray:
+    """``np.argsort(key, kind="stable")[:count]`` without sorting all of ``key``: only those
+    up to the count-th smallest value (ties included) are sorted."""
+    if count >= len(key):
+        return np.argsort(key, kind="stable")
+    threshold = np.partition(key, count - 1)[count - 1]
+    first = np.flatnonzero(key <= threshold)
+    return first[np.argsort(key[first], kind="stable")][:count]
+
+
 class GrowthProgramme(Mechanism):
     """A growth-company programme's levers: coordinators, training, start-up support, mass
     recruitment and the cross-border pool."""
@@ -86,6 +97,7 @@ class GrowthProgramme(Mechanism):
         self.anchor: Firm | None = None
         self.mass_hired = 0
         self.visit_queue: list[tuple[int, int]] = []
+        self._free_by_sector: list[np.ndarray] | None = None  # while the visits are made
         self._build_programme()
 
     def phases(self) -> dict[str, Callable[[], None]]:
@@ -156,8 +168,12 @@ class GrowthProgramme(Mechanism):
         self._pay_programme_staff()
         if self.coordinators:
             self._plan_visits()
+            # who is free, by sector, as the visits start: a visit's hires only take people
+            # out of it, so each visit's candidates are those of it still free
+            self._free_by_sector = self._free_people_by_sector()
             for coordinator in self.coordinators:
                 coordinator.step()
+            self._free_by_sector = None
         for pool_id in self.training_pools:
             self._training_intake(pool_id)
         if programme.start_up is not None:
@@ -183,11 +199,12 @@ class GrowthProgramme(Mechanism):
         firm_ok = np.flatnonzero(week - self.economy.last_visit >= params.revisit_weeks)
         solo_ok = np.flatnonzero((week - self.economy.solo_last_visit >= params.revisit_weeks)
                                  & ~self.economy.solo_hired)
-        firm_score = np.array([(2.0 if model.firms[i].growth == "growth" else 1.0)
-                               * (2.0 if model.firms[i].sector in priority else 1.0)
-                               for i in firm_ok])
-        firm_score = np.where([model.firms[i].growth == "anchor" for i in firm_ok], 0.0,
-                              firm_score) if len(firm_ok) else firm_score
+        # a firm's number is its row of the firm table and its place in model.firms
+        kind = model.firm_table.kind[firm_ok]
+        firm_score = (np.where(kind == FIRM_KINDS.index("growth"), 2.0, 1.0)
+                      * np.where(np.isin(model.firm_table.sector[firm_ok], list(priority)),
+                                 2.0, 1.0))
+        firm_score = np.where(kind == FIRM_KINDS.index("anchor"), 0.0, firm_score)
         solo_score = np.where(np.isin(self.economy.solo_sector[solo_ok], list(priority)), 2.0, 1.0)
         kind = np.concatenate([np.zeros(len(firm_ok), int), np.ones(len(solo_ok), int)])
         ids = np.concatenate([firm_ok, solo_ok]).astype(int)
@@ -197,7 +214,7 @@ class GrowthProgramme(Mechanism):
         # random order within a priority level (Gumbel keys on log scores)
         keys = np.log(score) + self.programme_rng.gumbel(size=len(score)) * 0.1
         wanted = int(sum(c.credit + c.visits_per_week for c in self.coordinators)) + 1
-        order = np.argsort(-keys, kind="stable")[:wanted]
+        order = _first_by_key(-keys, wanted)
         self.visit_queue = [(int(kind[i]), int(ids[i])) for i in order][::-1]
 
 
@@ -239,20 +256,38 @@ class GrowthProgramme(Mechanism):
         if open_vacancies <= 0 or params.candidates_per_vacancy <= 0:
             return
         s, rng = self.model.seekers, self.programme_rng
-        pool = self.economy.available(s.view("sector") == firm.sector)
+        pool = self._free_in(firm.sector)
         count = min(len(pool), params.max_candidates_per_visit,
                     int(rng.poisson(params.candidates_per_vacancy * open_vacancies)))
         if count == 0:
             return
-        match = self.economy.search_factor()[pool]
+        match = self.economy.search_factor(pool)
         weights = s.employability[pool] * match
-        picked = rng.choice(len(pool), size=count, replace=False, p=weights / weights.sum())
+        picked = choice_without_replacement(rng, weights / weights.sum(), count)
         chance = np.minimum(1.0, params.referral_hire_probability * match[picked])
         hired = pool[picked[rng.random(count) < chance]][:open_vacancies]
         self.week_counts["referred_candidates"] += count
         self.week_counts["referral_hires"] += len(hired)
         hire(self.model, hired, firm)
 
+
+    def _free_people_by_sector(self) -> list[np.ndarray]:
+        """Those free for a programme (``economy.available``), by sector, in index order."""
+        free = self.economy.available()
+        sector = self.model.seekers.sector[free]
+        order = np.argsort(sector, kind="stable")
+        ends = np.cumsum(np.bincount(sector, minlength=self.model.n_sectors))
+        return np.split(free[order], ends[:-1])
+
+    def _free_in(self, sector: int) -> np.ndarray:
+        """Those free for a programme now in ``sector``, in index order (the same people as
+        ``economy.available`` of the sector)."""
+        if self._free_by_sector is None:
+            return self.economy.available(self.model.seekers.view("sector") == sector)
+        people = self._free_by_sector[sector]
+        s = self.model.seekers
+        still = (s.state[people] == State.UNEMPLOYED) & (s.waiting_service[people] == NO_ONE)
+        return people[still]
 
     def _pay_programme_staff(self) -> None:
         params = self.programme.coordinators
@@ -350,7 +385,7 @@ class GrowthProgramme(Mechanism):
         advised = rng.choice(pool, size=count, replace=False)
         stars = self._stars()
         choice_p = np.exp(start.voucher_choice * (stars - stars.max()))
-        provider = rng.choice(len(stars), size=count, p=choice_p / choice_p.sum())
+        provider = weighted_choice(rng, choice_p / choice_p.sum(), count)
         success = rng.random(count) < np.asarray(start.provider_start_shares)[provider]
         np.add.at(self.provider_clients, provider, 1)
         np.add.at(self.provider_starts, provider, success)
