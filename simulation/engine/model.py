@@ -34,6 +34,7 @@ import simpy
 
 from simulation.engine.actions import complete_services, reach_milestones
 from simulation.engine.activation_model import build_activation_model
+from simulation.engine.allocator import keep_freed_memory
 from simulation.engine.clock import Clock
 from simulation.engine.coaches import Office
 from simulation.engine.firms import FirmTable, post_vacancies
@@ -58,7 +59,8 @@ from simulation.engine.population import (
     update_target_group,
 )
 from simulation.engine.providers import ProviderMarket, build_providers
-from simulation.engine.seekers import JobSeekers, age_group, disband
+from simulation.engine.registry import SeekerRegistry, disband
+from simulation.engine.seekers import JobSeekers, age_group
 from simulation.engine.services import ServiceCatalogue
 from simulation.engine.week import plan
 from simulation.params.schema import Scenario
@@ -66,11 +68,12 @@ from simulation.params.schema import Scenario
 M = TypeVar("M", bound=Mechanism)
 
 
-class RegionalLabourMarket(mesa.Model):
+class RegionalLabourMarket(SeekerRegistry):
     """A regional labour market under one scenario; ``step()`` advances one week."""
 
     def __init__(self, scenario: Scenario, rng: np.random.Generator | np.random.SeedSequence
                  | int | None = None) -> None:
+        keep_freed_memory()  # once per process: a week's arrays reuse the last week's memory
         super().__init__(rng=rng)
         with collection_paused():
             self._build(scenario)

@@ -15,6 +15,7 @@ from simulation.engine.actions import leave_service
 from simulation.engine.draws import weighted_choice
 from simulation.engine.matching import service_array
 from simulation.engine.metrics import LONG_TERM_WEEKS
+from simulation.engine.registry import enrol
 from simulation.engine.seekers import (
     EARNINGS_RELATED,
     EMPLOYED,
@@ -28,7 +29,6 @@ from simulation.engine.seekers import (
     base_employability,
     draw_ages,
     draw_spell_weeks,
-    enrol,
     in_states,
     survivor_weights,
 )

@@ -8,10 +8,7 @@ operations. ``JobSeeker`` is the Mesa agent: a thin view that reads its row.
 
 from __future__ import annotations
 
-import weakref
-from collections import defaultdict
 from enum import IntEnum
-from itertools import repeat
 
 import mesa
 import numpy as np
@@ -151,72 +148,6 @@ class JobSeeker(mesa.Agent):
     @property
     def state_name(self) -> str:
         return State(int(self.state)).name.lower()
-
-
-def enrol(model: mesa.Model, index: np.ndarray) -> None:
-    """Make each new row of the table a Mesa agent, in row order.
-
-    On Mesa 3.3 the agents are registered in bulk: what ``Agent.__init__`` and
-    ``Model.register_agent`` do one by one (an id from the model's counter, then the
-    model's dict and two weak-keyed agent sets, and a debug message formatted per agent)
-    is done once for the batch, with the same ids and the same order, at about a third of
-    the cost (tens of thousands of agents a run). Any other Mesa takes the public path.
-    """
-    rows = index.tolist()
-    if rows and not _bulk_registration(model):
-        for i in rows:
-            JobSeeker(model, i)
-        return
-    if rows and JobSeeker not in model._agents_by_type:
-        JobSeeker(model, rows.pop(0))  # Mesa makes the type's agent set with the first one
-    ids = mesa.Agent._ids[model]
-    agents = []
-    for i in rows:
-        agent = object.__new__(JobSeeker)
-        # attribute by attribute: the values stay inline, with no dict object per agent
-        agent.model, agent.unique_id, agent.pos, agent.index = model, next(ids), None, i
-        agents.append(agent)
-    model._agents.update(dict.fromkeys(agents))
-    _add_weakly(model._agents_by_type[JobSeeker]._agents, agents)
-    _add_weakly(model._all_agents._agents, agents)
-
-
-def _add_weakly(agents: weakref.WeakKeyDictionary, new: list[mesa.Agent]) -> None:
-    """``agents.update(dict.fromkeys(new))`` with the weak references made in C, not in
-    the update's Python loop (the same references, with the dictionary's own callback)."""
-    agents.data.update(zip(map(weakref.ref, new, repeat(agents._remove)), repeat(None)))
-
-
-def disband(model: mesa.Model) -> None:
-    """Let go of all of a finished model's agents at once, on Mesa 3.3.
-
-    Agents and model refer to each other, so a model left as it is waits for the cyclic
-    collector, which then traverses every agent and its two weak references (about 0.1 s
-    for a 36,000-seeker run, paid in every worker after every replication). Emptying the
-    model's agent registry frees the agents by reference counting instead. The model has
-    no agents afterwards: only for a model that is done. Other Mesa versions: nothing.
-    """
-    if not _bulk_registration(model):
-        return
-    for agents in model._agents_by_type.values():
-        agents._agents.clear()
-    model._all_agents._agents.clear()
-    model._agents.clear()
-
-
-def _bulk_registration(model: mesa.Model) -> bool:
-    """Whether ``enrol`` may register in bulk (and ``disband`` let go in bulk): Mesa 3.3's
-    internals, not overridden."""
-    return (mesa.__version__.split(".")[:2] == ["3", "3"]
-            and isinstance(mesa.Agent.__dict__.get("_ids"), defaultdict)
-            and type(model).register_agent is mesa.Model.register_agent
-            and JobSeeker.__init__ is _JOB_SEEKER_INIT
-            and isinstance(model.__dict__.get("_agents"), dict)
-            and isinstance(getattr(model._all_agents, "_agents", None),
-                           weakref.WeakKeyDictionary))
-
-
-_JOB_SEEKER_INIT = JobSeeker.__init__
 
 
 ALL_STATES = (1 << len(State)) - 1
