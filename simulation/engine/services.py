@@ -1,13 +1,19 @@
-"""Employment services as SimPy processes: places, waiting lists, episodes.
+"""Employment services on SimPy: places, waiting lists, episodes.
 
 Each service has a pool of places (a ``simpy.Container``); a target-group
 intervention may add a pool of places reserved for its clients. Referred job
-seekers queue in first-come order. One SimPy process carries a whole cohort
-(an index array) through its episode: it waits for places, starts those still
-waiting, holds the places for the service's duration and then completes those
-still in it. Drop-outs and job finds during a service are drawn weekly on
-arrays by the model, which hands their places back here. So an episode costs a
-handful of events however many people it carries.
+seekers queue in first-come order. One episode carries a whole cohort (an index
+array): it asks its pool for places (a SimPy get), starts those still waiting once
+it has them, holds the places for the service's duration (a timeout) and then
+completes those still in it. Drop-outs and job finds during a service are drawn
+weekly on arrays by the model, which hands their places back here. So an episode
+costs two events however many people it carries.
+
+The episode's steps are its two events' callbacks, not a generator process: a
+process would add two more events (its start and its end) and a resume to each
+of the sixty or so episodes of a week. The order of everything is a process's:
+an episode opened during a week asks for its places as the environment next runs,
+before anything else happens then, in the order the episodes were opened.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -74,6 +81,8 @@ class ServiceCatalogue:
         # cohorts given places during this run of the environment, seated together after it
         self._admitted_cohorts: list[np.ndarray] = []
         self._admitted_pools: list[int] = []
+        # episodes opened since it last ran, which ask for their places when it next runs
+        self._opened: list[tuple[int, int, np.ndarray, bool, int | None]] = []
         # cohorts whose episodes ended during it, and their services, completed after it
         self._completed_cohorts: list[np.ndarray] = []
         self._completed_services: list[Service] = []
@@ -172,8 +181,13 @@ class ServiceCatalogue:
         """Run the episodes up to ``week``. Those given places then take them and those whose
         episodes ended complete them, each group at once: between admission and seating, or
         an episode's end and its completion, nothing in the run reads or writes these
-        people's rows (each cohort's process reads only its own), and the completions draw in
+        people's rows (each cohort's episode reads only its own), and the completions draw in
         the order the episodes ended."""
+        opened, self._opened = self._opened, []
+        for pool_id, episode, cohort, waiting, duration in opened:
+            request = self.pools[pool_id].places.get(len(cohort))
+            request.callbacks.append(partial(self._placed, pool_id, episode, cohort, waiting,
+                                             duration))
         self.env.run(until=week)
         self._seat()
         if self._completed_cohorts:
@@ -199,7 +213,7 @@ class ServiceCatalogue:
                 cohort = members[start:start + size]
                 episode = self._new_episode(pool_id)
                 seekers.episode[cohort] = episode
-                self.env.process(self._episode(pool_id, episode, cohort, waiting=True))
+                self._opened.append((pool_id, episode, cohort, True, None))
 
     def start_initial(self, index: np.ndarray, service_id: int, remaining: np.ndarray) -> None:
         """Job seekers already in a service when the run starts, by remaining weeks."""
@@ -209,8 +223,7 @@ class ServiceCatalogue:
             cohort = index[remaining == weeks]
             episode = self._new_episode(pool_id)
             self.seekers.episode[cohort] = episode
-            self.env.process(self._episode(pool_id, episode, cohort, waiting=False,
-                                           duration=int(weeks)))
+            self._opened.append((pool_id, episode, cohort, False, int(weeks)))
 
     def start_episode(self, pool_id: int, cohort: np.ndarray, weeks: int) -> None:
         """A programme's cohort starts at once, without a waiting list, for ``weeks``."""
@@ -219,7 +232,7 @@ class ServiceCatalogue:
         self.begin(cohort, pool)
         episode = self._new_episode(pool_id)
         self.seekers.episode[cohort] = episode
-        self.env.process(self._episode(pool_id, episode, cohort, waiting=False, duration=weeks))
+        self._opened.append((pool_id, episode, cohort, False, weeks))
 
     def _new_episode(self, pool_id: int) -> int:
         if self.n_episodes == len(self._episode_pool):
@@ -234,12 +247,13 @@ class ServiceCatalogue:
         """Pool index of each episode started so far."""
         return self._episode_pool[: self.n_episodes]
 
-    def _episode(self, pool_id: int, episode: int, cohort: np.ndarray, waiting: bool,
-                 duration: int | None = None):
+    def _placed(self, pool_id: int, episode: int, cohort: np.ndarray, waiting: bool,
+                duration: int | None, _request: simpy.Event) -> None:
+        """An episode has its places: those still waiting start (the rest hand theirs back)
+        and it ends after its weeks."""
         pool = self.pools[pool_id]
-        seekers = self.seekers
-        yield pool.places.get(len(cohort))
         if waiting:
+            seekers = self.seekers
             still = ((seekers.episode[cohort] == episode)
                      & (seekers.state[cohort] == UNEMPLOYED))
             kept = int(np.count_nonzero(still))
@@ -252,7 +266,13 @@ class ServiceCatalogue:
         weeks = duration if duration is not None else pool.service.duration_weeks
         if waiting and weeks == 0:  # (the schema allows no such service) ends at once: seat it
             self._seat()
-        yield self.env.timeout(weeks)
+        self.env.timeout(weeks).callbacks.append(partial(self._ended, pool, episode, cohort))
+
+    def _ended(self, pool: PlacePool, episode: int, cohort: np.ndarray,
+               _timeout: simpy.Event) -> None:
+        """An episode's weeks are over: those still in it hand back their places and complete
+        it after this run of the environment."""
+        seekers = self.seekers
         members = cohort[(seekers.episode[cohort] == episode)
                          & in_states(seekers.state[cohort], IN_SERVICE, SUBSIDISED)]
         if len(members):
