@@ -76,12 +76,13 @@ class Mechanism:
 
     # -- hooks of the shared labour-market actions ----------------------------------------
 
-    def search_factor(self) -> np.ndarray | None:
-        """A factor on every seeker's effective search in matching (None: no change)."""
+    def search_factor(self, index: np.ndarray) -> np.ndarray | None:
+        """A factor on the effective search of the job seekers ``index`` in matching (None:
+        no change)."""
         return None
 
-    def count_searchers(self, searching: np.ndarray) -> None:
-        """This week's searchers, as matching found them."""
+    def count_searchers(self, unemployed: np.ndarray) -> None:
+        """This week's searchers in open unemployment, as matching found them."""
 
     def hidden_fills(self, firms: np.ndarray, hires: np.ndarray) -> np.ndarray | None:
         """How many of each firm's hires in matching fill its hidden vacancies (None:

@@ -102,15 +102,16 @@ def match(region: Region) -> None:
     market = region.scenario.labour_market
     index, intensity = search_intensity(region)
     for mechanism in region.mechanisms:
-        factor = mechanism.search_factor()  # e.g. skills match with growth firms' vacancies
+        factor = mechanism.search_factor(index)  # e.g. skills match with growth firms' vacancies
         if factor is not None:
-            intensity = intensity * factor[index]
+            intensity = intensity * factor
     # positions, not a boolean index: over tens of thousands of mixed values flatnonzero and
     # take are several times faster (the same arrays)
     positive = np.flatnonzero(intensity > 0)
     searching, intensity = index.take(positive), intensity.take(positive)
+    unemployed = searching.take(np.flatnonzero(s.state[searching] == UNEMPLOYED))
     for mechanism in region.mechanisms:
-        mechanism.count_searchers(searching)
+        mechanism.count_searchers(unemployed)
     sector = s.sector[searching]
     table = region.firm_table
     open_weight = table.view("posted") + market.hidden_network_efficiency * table.view("hidden")
@@ -119,8 +120,7 @@ def match(region: Region) -> None:
                             minlength=region.n_sectors)
     chance = hire_chances(intensity, sector, vacancies, region.tightness_0,
                           market.matching_efficiency, market.matching_elasticity)
-    unemployed = np.flatnonzero(s.state[searching] == UNEMPLOYED)
-    region.metrics.count_at_risk(searching.take(unemployed))
+    region.metrics.count_at_risk(unemployed)
     hired = searching[rng.random(len(searching)) < chance]
     if len(hired) == 0:
         return

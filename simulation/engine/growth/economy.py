@@ -227,14 +227,16 @@ class RegionalEconomy(Mechanism):
             sector = s.sector[index].astype(np.int64)
             education = s.education[index]
             trained_sector, gain = self.trained_sector[index], self.gain[index]
-        factor = self.education_match[education, sector]
-        return factor * np.where(trained_sector == sector, 1.0 + gain, 1.0)
+        # one gather from the flattened table (the same entries as indexing by both)
+        factor = self.education_match.ravel().take(
+            education.astype(np.int64) * self.education_match.shape[1] + sector)
+        trained = np.flatnonzero(trained_sector == sector)
+        factor[trained] *= 1.0 + gain[trained]  # the others' factor times 1.0: unchanged
+        return factor
 
 
-    def count_searchers(self, searching: np.ndarray) -> None:
-        s = self.model.seekers
-        unemployed = searching[s.state[searching] == State.UNEMPLOYED]
-        self.sector_searcher_weeks += np.bincount(s.sector[unemployed],
+    def count_searchers(self, unemployed: np.ndarray) -> None:
+        self.sector_searcher_weeks += np.bincount(self.model.seekers.sector[unemployed],
                                                   minlength=self.model.n_sectors)
 
 
@@ -285,13 +287,15 @@ class RegionalEconomy(Mechanism):
 
 
     def _surface_for_contacts(self) -> None:
-        week = self.model.week
-        for number in np.flatnonzero(self.contact_until >= week):
-            firm = self.model.firms[number]
-            if firm.hidden:
-                self.week_counts["hidden_surfaced"] += firm.hidden
-                firm.posted += firm.hidden
-                firm.hidden = 0
+        """Firms in contact with the programme advertise their hidden vacancies."""
+        table = self.model.firm_table
+        numbers = np.flatnonzero(self.contact_until >= self.model.week)
+        numbers = numbers[table.hidden[numbers] > 0]
+        if len(numbers):
+            surfaced = table.hidden[numbers]
+            self.week_counts["hidden_surfaced"] += surfaced.sum()
+            table.posted[numbers] += surfaced
+            table.hidden[numbers] = 0
 
 
     def _solo_decisions(self) -> None:
@@ -313,9 +317,9 @@ class RegionalEconomy(Mechanism):
                                self.provider_hire_multiplier, 1.0)
         # only those without a first hire and without an open vacancy decide
         open_vacancy = np.zeros(n, dtype=bool)
-        for j in np.flatnonzero(self.solo_firm >= 0):
-            firm = self.model.firms[self.solo_firm[j]]
-            open_vacancy[j] = (firm.posted + firm.hidden) > 0
+        with_firm = np.flatnonzero(self.solo_firm >= 0)
+        table, numbers = self.model.firm_table, self.solo_firm[with_firm]
+        open_vacancy[with_firm] = (table.posted[numbers] + table.hidden[numbers]) > 0
         deciding = ~self.solo_hired & ~open_vacancy
         decides = np.flatnonzero(deciding & (self.rng.random(n) < np.minimum(1.0, hazard)))
         hidden = self.rng.random(len(decides)) < p.growth_hidden_share
@@ -333,9 +337,9 @@ class RegionalEconomy(Mechanism):
     def detect_first_hires(self) -> None:
         """Solo entrepreneurs whose firm hired this week (in the match or a programme's direct
         hire) made their first hire: recorded the same week, before the providers' accounts."""
-        for j in np.flatnonzero((self.solo_firm >= 0) & ~self.solo_hired):
-            if self.model.firms[self.solo_firm[j]].hires:
-                self._first_hire(j)
+        waiting = np.flatnonzero((self.solo_firm >= 0) & ~self.solo_hired)
+        for j in waiting[self.model.firm_table.hires[self.solo_firm[waiting]] != 0].tolist():
+            self._first_hire(j)
 
 
     def _first_hire(self, j: int) -> None:
@@ -397,15 +401,16 @@ class RegionalEconomy(Mechanism):
 
     def weekly_row(self) -> dict[str, float]:
         """The week's firm-side and economy columns (region scope)."""
-        firms = self.model.firms
         working = self.working()
         jobs = int(working.sum())
         abroad = int((working & self.abroad[: len(working)]).sum())
         p = self.params
         row: dict[str, float] = dict(self.week_counts)
-        row["vacancies_posted"] = sum(f.posted for f in firms)
-        row["vacancies_hidden"] = sum(f.hidden for f in firms)
-        row["growth_firm_jobs"] = sum(f.size for f in self.growth_firms)
+        # every firm is a row of the table, its number its place in model.firms
+        table = self.model.firm_table
+        row["vacancies_posted"] = table.view("posted").sum()
+        row["vacancies_hidden"] = table.view("hidden").sum()
+        row["growth_firm_jobs"] = table.size[self.growth_numbers].sum()
         row["firms_served"] = self.firms_served()
         row["jobs"] = jobs
         row["jobs_abroad"] = abroad
