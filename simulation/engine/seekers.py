@@ -231,3 +231,18 @@ def risk_score(age: np.ndarray, education: np.ndarray, weeks_since_work: np.ndar
 def risk_class(score: np.ndarray) -> np.ndarray:
     """Three classes: under 2 points low, under 4 medium, else high."""
     return np.digitize(score, [2.0, 4.0]).astype(np.int8)
+
+
+def risk_classes(age: np.ndarray, education: np.ndarray, weeks_since_work: np.ndarray,
+                 benefit: np.ndarray) -> np.ndarray:
+    """``risk_class(risk_score(...))`` in whole numbers, for everyone every week.
+
+    In 52nds of a point every term is a whole number (weeks / 26 points is 2 × weeks), so
+    the sum is exact and compares with 104 and 208 (2 and 4 points) as the score does: the
+    score's only inexact term, weeks / 26, lies at least 1/26 of a point from any threshold
+    unless it equals it exactly (tests/test_seekers.py checks all cases against the score).
+    """
+    halves = ((age >= 55) * np.int16(4) + (age < 25) + (education == 0) * np.int16(3)
+              - (education == 2) + (benefit == Benefit.LABOUR_MARKET_SUBSIDY) * np.int16(2))
+    score_52 = halves.astype(np.int32) * 26 + 2 * np.minimum(weeks_since_work, 104)
+    return ((score_52 >= 104).view(np.int8) + (score_52 >= 208).view(np.int8))

@@ -109,7 +109,7 @@ from simulation.engine.providers.fees import FeeBooks, FeeTable
 from simulation.engine.providers.firm_clients import FirmClients
 from simulation.engine.providers.intake import Intake
 from simulation.engine.providers.summary import Summaries
-from simulation.engine.seekers import NO_ONE, State, in_states, risk_class, risk_score
+from simulation.engine.seekers import NO_ONE, State, in_states, risk_classes
 from simulation.params.contracts import FEEDBACK, OUTCOME_KINDS
 from simulation.params.schema import SERVICE_NAMES
 
@@ -191,8 +191,8 @@ class ProviderMarket(Intake, Effort, FirmClients, FeeBooks, Accounts, Summaries,
         if self.model.week + 1 < self.p.start_week:
             return
         s = self.model.seekers
-        s.risk_class[: s.n] = risk_class(risk_score(
-            s.view("age"), s.view("education"), s.view("weeks_since_work"), s.view("benefit")))
+        s.risk_class[: s.n] = risk_classes(
+            s.view("age"), s.view("education"), s.view("weeks_since_work"), s.view("benefit"))
 
     def _work(self) -> None:
         if self.running():
