@@ -14,6 +14,8 @@ pilotsim, ...), after one warm-up run of each; the minimum and median of the rou
 are printed, with the load average, since the machines are shared. With ``--fresh``
 each run is a fresh subprocess instead, which also reports its peak resident memory
 (``ru_maxrss``) and its CPU time including imports.
+Building pilotsim's first model raises glibc's allocator thresholds for the whole process
+(``engine/allocator.py``), so in one process the bare Mesa rounds run with them too.
 Goals (issue 19): ratio ≤ 1.0 at 4,000 and ≤ 0.3 at 36,000; 300,000 ≤ 40 s and ≤ 2 GB.
 With ``--providers`` pilotsim runs the generic outsourcing scenario with 30
 providers taking on 5,000 clients, to show the goals hold with providers in.
