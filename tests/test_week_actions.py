@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from standin import Draws, StandIn
 
-from simulation.engine.actions import complete_service, complete_services, hire
+from simulation.engine.actions import complete_services, hire
 from simulation.engine.ledger import Ledger
 from simulation.engine.metrics import WeeklyMetrics
 from simulation.engine.population import (
@@ -44,7 +44,7 @@ def test_completing_a_subsidised_job_keeps_some_on_and_gives_the_rest_a_boost():
     # retention 0.5: draws 0.1 and 0.2 keep persons 0 and 2; of the rest (1, 3), the
     # follow-on draw 0.3 < 0.5 refers person 1 on, 0.95 does not refer person 3
     region.rng = Draws([0.1, 0.9, 0.2, 0.8], [0.3, 0.95])
-    complete_service(region, np.arange(4), WAGE_SUBSIDY, _service("subsidised_job"))
+    complete_services(region, [np.arange(4)], [_service("subsidised_job")])
     s = region.seekers
     assert s.state[:4].tolist() == [State.EMPLOYED, State.UNEMPLOYED, State.EMPLOYED,
                                     State.UNEMPLOYED]
@@ -67,7 +67,7 @@ def test_completing_a_training_leaves_the_time_without_work_as_it_was():
     region.clock.week = 5
     region.set(0, State.IN_SERVICE, service=TRAINING, weeks_since_work=40)
     region.rng = Draws([0.9], [0.9])
-    complete_service(region, np.array([0]), TRAINING, _service("service"))
+    complete_services(region, [np.array([0])], [_service("service")])
     assert region.seekers.weeks_since_work[0] == 40
     assert region.seekers.state[0] == State.UNEMPLOYED
 
@@ -280,7 +280,7 @@ def test_cohorts_completing_together_end_as_if_each_completed_alone():
             complete_services(region, cohorts, services)
         else:
             for cohort, service in zip(cohorts, services, strict=True):
-                complete_service(region, cohort, 0, service)
+                complete_services(region, [cohort], [service])
         region.record()
         return region
 

@@ -84,12 +84,6 @@ def leave_service(region: Region, index: np.ndarray) -> None:
     region.metrics.count_flow("dropouts", index)
 
 
-def complete_service(region: Region, index: np.ndarray, service_id: int,
-                     service: Service) -> None:
-    """One cohort completes its service (:func:`complete_services`)."""
-    complete_services(region, [index], [service])
-
-
 def complete_services(region: Region, cohorts: list[np.ndarray],
                       services: list[Service]) -> None:
     """Cohorts complete their services: some are kept on, the rest search with a boost and

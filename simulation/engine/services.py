@@ -218,7 +218,7 @@ class ServiceCatalogue:
     def start_initial(self, index: np.ndarray, service_id: int, remaining: np.ndarray) -> None:
         """Job seekers already in a service when the run starts, by remaining weeks."""
         pool_id = int(self.shared_pool[service_id])
-        self.begin(index, self.pools[pool_id], served=False)
+        self.begin(index, pool_id, served=False)
         for weeks in np.unique(remaining):
             cohort = index[remaining == weeks]
             episode = self._new_episode(pool_id)
@@ -227,9 +227,8 @@ class ServiceCatalogue:
 
     def start_episode(self, pool_id: int, cohort: np.ndarray, weeks: int) -> None:
         """A programme's cohort starts at once, without a waiting list, for ``weeks``."""
-        pool = self.pools[pool_id]
         self.metrics.count_exits_to_services(cohort)
-        self.begin(cohort, pool)
+        self.begin(cohort, pool_id)
         episode = self._new_episode(pool_id)
         self.seekers.episode[cohort] = episode
         self._opened.append((pool_id, episode, cohort, False, weeks))
@@ -308,32 +307,29 @@ class ServiceCatalogue:
         self.wait_weeks[0] += float(int(waits.sum()) - target_wait)
         self.wait_weeks[1] += float(target_wait)
         self.metrics.count_exits_to_services(index, unemployed=True)
+        self._start(index, pool, True, in_target)
+
+    def begin(self, cohort: np.ndarray, pool_id: int, served: bool = True) -> None:
+        """``cohort`` starts in pool ``pool_id`` (off whatever waiting list they were on)."""
+        self._unwait(cohort)
+        self._start(cohort, np.full(len(cohort), pool_id, dtype=np.intp), served,
+                    self.seekers.target[cohort])
+
+    def _start(self, index: np.ndarray, pool: np.ndarray, served: bool,
+               in_target: np.ndarray) -> None:
+        """``index`` start in their pools (``pool``, one each); ``served``: counted as this
+        week's starts, by service and scope."""
+        seekers = self.seekers
         service = self.pool_service.take(pool)
         seekers.state[index] = self.pool_state.take(pool)
         seekers.service[index] = service
         seekers.waiting_service[index] = NO_ONE
-        seekers.served[index] = True
+        seekers.served[index] = served
         seekers.spell_weeks[index] = 0  # a service interrupts the registered spell
-        n_services = self.starts.shape[1]
-        self.starts += np.bincount(service + n_services * in_target,
-                                   minlength=2 * n_services).reshape(self.starts.shape)
-
-    def begin(self, cohort: np.ndarray, pool: PlacePool, served: bool = True) -> None:
-        """``cohort`` starts in ``pool`` (off whatever waiting list they were on)."""
-        self._unwait(cohort)
-        n_target = int(np.count_nonzero(self.seekers.target[cohort])) if served else 0
-        self._start(cohort, pool, served, n_target)
-
-    def _start(self, cohort: np.ndarray, pool: PlacePool, served: bool, n_target: int) -> None:
-        seekers = self.seekers
-        seekers.state[cohort] = IN_SERVICE if pool.service.kind == "service" else SUBSIDISED
-        seekers.service[cohort] = pool.service_id
-        seekers.waiting_service[cohort] = NO_ONE
-        seekers.served[cohort] = served
-        seekers.spell_weeks[cohort] = 0  # a service interrupts the registered spell
         if served:
-            self.starts[0, pool.service_id] += len(cohort) - n_target
-            self.starts[1, pool.service_id] += n_target
+            n_services = self.starts.shape[1]
+            self.starts += np.bincount(service + n_services * in_target,
+                                       minlength=2 * n_services).reshape(self.starts.shape)
 
     def release(self, index: np.ndarray) -> None:
         """Hand back the places of people leaving a service early (drop-out, job)."""
