@@ -220,13 +220,10 @@ class RegionalEconomy(Mechanism):
         of the seekers ``index`` only, if given (the same values)."""
         self._sync_people()
         s = self.model.seekers
-        if index is None:
-            sector = s.view("sector").astype(np.int64)
-            education, trained_sector, gain = s.view("education"), self.trained_sector, self.gain
-        else:
-            sector = s.sector[index].astype(np.int64)
-            education = s.education[index]
-            trained_sector, gain = self.trained_sector[index], self.gain[index]
+        rows = slice(0, s.n) if index is None else index
+        sector = s.sector[rows].astype(np.int64)
+        trained_sector, gain = self.trained_sector[rows], self.gain[rows]
+        education = s.education[rows]
         # one gather from the flattened table (the same entries as indexing by both)
         factor = self.education_match.ravel().take(
             education.astype(np.int64) * self.education_match.shape[1] + sector)
