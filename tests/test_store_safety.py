@@ -348,3 +348,40 @@ def test_a_read_only_store_serves_readers_and_refuses_writers_with_the_reason(
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "read-only" in done.stderr, done.stderr
     assert "in use" not in done.stdout + done.stderr
+
+
+def _parquet(path: Path) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"x": list(range(100))}), path)
+    return path
+
+
+def test_a_remembered_footer_check_never_hides_a_later_change(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    import pyarrow.parquet as pq
+
+    from simulation.experiments.store import layout
+
+    reads = []
+    read_metadata = pq.read_metadata
+    monkeypatch.setattr(pq, "read_metadata", lambda p: reads.append(p) or read_metadata(p))
+    monkeypatch.setattr(layout, "_SETTLED_NS", -1)  # remember every file at once
+    path = _parquet(tmp_path / "a.parquet")
+    assert layout.footer_readable(path) and layout.footer_readable(path)
+    assert len(reads) == 1  # the second check is the file's stat
+    truncate(path)
+    assert not layout.footer_readable(path)
+    replacement = _parquet(tmp_path / "b.parquet")
+    os.replace(replacement, path)  # a new file in its place: read again
+    assert layout.footer_readable(path) and len(reads) == 3
+
+
+def test_a_file_changed_in_the_same_clock_tick_is_not_remembered(tmp_path: Path) -> None:
+    from simulation.experiments.store import layout
+
+    path = _parquet(tmp_path / "a.parquet")
+    assert layout.footer_readable(path)
+    path.write_bytes(b"\0" * path.stat().st_size)  # at once: its times may not have moved
+    assert not layout.footer_readable(path)

@@ -62,23 +62,25 @@ def weekly_bands(weekly: pd.DataFrame, columns: Sequence[str],
     baseline) are one set of replications. Tidy result, sorted: ``*by, series, week, mean,
     p10, p90``. Missing values are left out of a week's statistics.
     """
-    keys = list(by)
+    keys, columns = list(by), list(columns)
     frames = []
     for key, part in (weekly.groupby(keys, sort=True) if keys else [((), weekly)]):
-        runs = [rows.set_index("week") for _, rows in part.groupby("replication", sort=False)]
-        for column in columns:
-            # weeks × replications, in the order the replications come
-            wide = pd.concat([run[column].rename(i) for i, run in enumerate(runs)],
-                             axis=1).sort_index()
-            values = wide.to_numpy(dtype=float)
-            if np.isnan(values).any():
-                p10, p90 = (np.nanquantile(values, q, axis=1) for q in (0.1, 0.9))
-            else:  # the same numbers; nanquantile loops over the weeks in Python (100× slower)
-                p10, p90 = np.quantile(values, [0.1, 0.9], axis=1)
-            frame = pd.DataFrame({"series": column, "week": wide.index.to_numpy(),
-                                  "mean": np.nanmean(values, axis=1), "p10": p10, "p90": p90})
-            for name, value in zip(keys, key, strict=True):
-                frame.insert(keys.index(name), name, value)
-            frames.append(frame)
+        replication = pd.factorize(part["replication"])[0]  # in the order they come
+        weeks, week = np.unique(part["week"].to_numpy(), return_inverse=True)
+        # replications × columns × weeks, a week missing from a run left NaN; summed over
+        # replications one at a time, as the column-by-column frames this replaced were
+        values = np.full((replication.max() + 1, len(columns), len(weeks)), np.nan)
+        values[replication, :, week] = part[columns].to_numpy(dtype=float)
+        if np.isnan(values).any():
+            p10, p90 = (np.nanquantile(values, q, axis=0) for q in (0.1, 0.9))
+        else:  # the same numbers; nanquantile loops over the weeks in Python (100× slower)
+            p10, p90 = np.quantile(values, [0.1, 0.9], axis=0)
+        frame = pd.DataFrame({"series": np.repeat(columns, len(weeks)),
+                              "week": np.tile(weeks, len(columns)),
+                              "mean": np.nanmean(values, axis=0).ravel(),
+                              "p10": p10.ravel(), "p90": p90.ravel()})
+        for name, value in zip(keys, key, strict=True):
+            frame.insert(keys.index(name), name, value)
+        frames.append(frame)
     return pd.concat(frames, ignore_index=True).sort_values(
         [*keys, "series", "week"], kind="stable", ignore_index=True)

@@ -56,6 +56,7 @@ import hashlib
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,13 +137,38 @@ def detail_file(name: str) -> str:
 
 def folder_readable(folder: Path, tables: Iterable[str]) -> bool:
     """True when every named table of a data folder has a readable Parquet footer."""
+    return all(footer_readable(folder / f"{table}.parquet") for table in tables)
+
+
+# Files whose footer this process has read, with the stat they had then. Writing a file
+# (truncation included) changes its size or times, and a replaced file has a new inode, so an
+# unchanged stat means an unchanged footer: opening a store, asking what it holds and reading
+# it back each check every file, and a check is a stat instead of a footer read after the
+# first. File times tick coarsely (a few ms), so only files last changed a while before the
+# check are remembered: a write in the same tick as the one checked could keep its times
+# (git's "racy clean" files).
+_READ_FOOTERS: dict[Path, tuple[int, int, int, int]] = {}
+_MAX_REMEMBERED = 200_000
+_SETTLED_NS = 2_000_000_000
+
+
+def footer_readable(path: Path) -> bool:
+    """True when ``path`` is a Parquet file with a readable footer (what truncation breaks)."""
     # imported here: the layout's names are wanted where Arrow is not (the CLI's options)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        for table in tables:
-            pq.read_metadata(folder / f"{table}.parquet")
+        stat = path.stat()
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        if _READ_FOOTERS.get(path) == key:
+            return True
+        pq.read_metadata(path)
     except (OSError, pa.ArrowException):
+        _READ_FOOTERS.pop(path, None)
         return False
+    if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) > _SETTLED_NS:
+        if len(_READ_FOOTERS) >= _MAX_REMEMBERED:
+            _READ_FOOTERS.clear()
+        _READ_FOOTERS[path] = key
     return True

@@ -256,8 +256,10 @@ class StoreReader:
         wanted = set(run_ids)
 
         def read_folder(folder: Path) -> dict[str, pd.DataFrame]:
+            # one small file each: ParquetFile reads it in half the time read_table takes
+            # (no dataset discovery), and threads only cost here
             tables = {path.name.removeprefix("detail-").removesuffix(".parquet"):
-                      pq.read_table(path).to_pandas()
+                      pq.ParquetFile(path).read(use_threads=False).to_pandas()
                       for path in sorted(folder.glob(detail_file("*")))}
             if not folder.is_dir():  # compacted away under us: list again
                 raise FileNotFoundError(folder)

@@ -18,7 +18,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simulation.experiments.store.layout import TABLES, detail_file, folder_readable
+from simulation.experiments.store.layout import (
+    TABLES,
+    detail_file,
+    folder_readable,
+    footer_readable,
+)
 
 _READ_ERRORS = (OSError, pa.ArrowException)
 
@@ -57,12 +62,7 @@ def owners(segments: Sequence[Segment]) -> dict[str, Path]:
 
 def files_readable(paths: Iterable[Path]) -> bool:
     """True when every Parquet file has a readable footer (what truncation breaks)."""
-    try:
-        for path in paths:
-            pq.read_metadata(path)
-    except _READ_ERRORS:
-        return False
-    return True
+    return all(footer_readable(path) for path in paths)
 
 
 def run_folder_intact(folder: Path) -> bool:
