@@ -131,3 +131,18 @@ def test_power_command_rejects_bad_options_in_one_line(tmp_path: Path):
         assert result.exit_code == 2, result.output
         assert len(result.output.strip().splitlines()) == 1
         assert result.output.startswith("error:")
+
+
+def test_critical_values_are_scipy_stats_own_to_the_bit() -> None:
+    # power.py computes them with scipy.special, which scipy.stats calls (a lighter import)
+    from scipy import stats
+
+    from simulation.experiments.power import _critical
+
+    df = np.array([1.0, 2.0, 4.0, 9.0, 30.0, 1e3])
+    for alpha in (0.01, 0.05, 0.1):
+        assert _critical(alpha) == stats.norm.ppf(1 - alpha / 2)
+        np.testing.assert_array_equal(_critical(alpha, df), stats.t.ppf(1 - alpha / 2, df))
+        for power in (0.5, 0.8, 0.9):
+            assert mde_factor(alpha, power) == float(stats.norm.ppf(1 - alpha / 2)
+                                                     + stats.norm.ppf(power))

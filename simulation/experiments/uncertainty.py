@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # not scipy.stats: importing it costs half a second
 
 from simulation.engine.results import RunResult
 from simulation.experiments.compare import plan_comparisons
@@ -60,14 +60,15 @@ def uncertainty(values: np.ndarray) -> dict[str, float]:
     noise = within / r if r > 1 else nan
     parameters = max(0.0, between - noise) if r > 1 else nan
     spread = math.sqrt(between) if k > 1 else nan
-    half = float(stats.t.ppf(0.975, k - 1)) * spread * math.sqrt(1 + 1 / k) if k > 1 else nan
-    noise_half = float(stats.t.ppf(0.975, k * (r - 1)) * math.sqrt(within / (k * r))) \
+    half = float(special.stdtrit(k - 1, 0.975)) * spread * math.sqrt(1 + 1 / k) if k > 1 else nan
+    noise_half = float(special.stdtrit(k * (r - 1), 0.975) * math.sqrt(within / (k * r))) \
         if r > 1 else nan
     total = parameters + noise if r > 1 else nan
     share = (parameters / total if total > 0 else nan) if r > 1 else nan
     positive = float(np.mean(np.where(means > 0, 1.0, np.where(means == 0, 0.5, 0.0))))
     if r > 1 and k > 1 and within > 0:
-        test = float(stats.f.sf(r * between / within, k - 1, k * (r - 1)))
+        # scipy.stats.f.sf, the same bits
+        test = float(special.fdtrc(k - 1, k * (r - 1), r * between / within))
     else:  # no noise at all: any spread between draws is the parameters'
         test = 0.0 if r > 1 and k > 1 and between > 0 else nan
     return {"mean": grand, "low": grand - half, "high": grand + half,
