@@ -20,20 +20,30 @@ def _employed_between(person_events: pd.DataFrame, people: np.ndarray, start: np
     """Whether each person was in open-market work at some week in [start, end] of a run.
 
     ``person_events`` has columns ``person, week, event`` (``placements`` / ``job_losses``),
-    as ``WeeklyMetrics.person_events`` gives them; people start the run without a job.
+    as ``WeeklyMetrics.person_events`` gives them; people start the run without a job. A
+    person is in work at ``start`` when their last event before it (by week, then as logged)
+    is a placement.
     """
-    frame = pd.DataFrame({"row": np.arange(len(people)), "person": people, "start": start,
-                          "end": end})
-    events = person_events[person_events["person"].isin(frame["person"])]
-    joined = frame.merge(events, on="person", how="inner")
-    started = joined[(joined["event"] == "placements") & (joined["week"] >= joined["start"])
-                     & (joined["week"] <= joined["end"])]["row"].unique()
-    before = joined[joined["week"] < joined["start"]].sort_values(["row", "week"])
-    last = before.groupby("row")["event"].last()
-    working_at_start = last[last == "placements"].index.to_numpy()
+    people, start, end = (np.asarray(a, dtype=np.int64) for a in (people, start, end))
     result = np.zeros(len(people), dtype=bool)
-    result[started] = True
-    result[working_at_start] = True
+    if len(people) == 0 or len(person_events) == 0:
+        return result
+    person = person_events["person"].to_numpy(np.int64)
+    week = person_events["week"].to_numpy(np.int64)
+    placed = (person_events["event"] == "placements").to_numpy(bool)
+    order = np.lexsort((week, person))  # by person, then week; a week's events as logged
+    # one sortable key per (person, week): weeks shifted to start at 0, a span apart
+    low = min(int(week.min()), int(start.min()))
+    span = max(int(week.max()), int(start.max()), int(end.max())) - low + 2
+    key = person[order] * span + (week[order] - low)
+    first, last = people * span + (start - low), people * span + (end - low)
+    before = np.searchsorted(key, first, side="left") - 1  # their last event before start
+    mine = before >= 0
+    mine[mine] = person[order[before[mine]]] == people[mine]
+    result[mine] = placed[order[before[mine]]]
+    placements = key[placed[order]]
+    result |= (np.searchsorted(placements, last, side="right")
+               > np.searchsorted(placements, first, side="left"))
     return result
 
 
