@@ -26,6 +26,7 @@ from simulation.experiments.compare import paired_effects
 from simulation.experiments.statistics import mean_ci
 from simulation.experiments.store.layout import KEY_COLUMNS
 from simulation.experiments.store.reader import StoreReader
+from simulation.experiments.stored import stored_summary
 from simulation.i18n import N_, Words
 from simulation.params.fields import PAYERS
 
@@ -102,16 +103,16 @@ def load_results(store_root: Path | str, job: Job) -> JobResults:
     with StoreReader(store_root) as reader:
         weekly = reader.weekly(ids, metrics=list(in_group("dashboard_series")))
         summaries = reader.summaries(ids)
+        metrics = reader.summary_columns(ids)
         ledger = reader.ledger(ids)
     by_id = {row["run_id"]: row for row in summaries.drop(columns=["scenario"])
              .to_dict("records")}
     frames, costs, summary = [], [], {}
     for role, runs in roles:
-        missing = [run for run in runs if run not in by_id]
+        missing = [run for run in runs if run not in by_id or run not in metrics]
         if missing:
             raise LookupError(f"{len(missing)} {role} runs are not in the store")
-        summary[role] = [{k: float(v) for k, v in by_id[run].items() if k != "run_id"}
-                         for run in runs]
+        summary[role] = [stored_summary(by_id[run], metrics[run]) for run in runs]
         for replication, run in enumerate(runs):
             part = weekly[weekly["run_id"] == run].drop(columns=list(KEY_COLUMNS))
             frames.append(part.assign(role=role, replication=replication))

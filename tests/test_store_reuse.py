@@ -7,6 +7,7 @@ else runs. Small runs on one worker, in this process.
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from simulation.experiments import runner
 from simulation.experiments.runner import execute, requests, run_meta
+from simulation.experiments.statistics import metric_value
 from simulation.experiments.store.reader import StoreReader
 from simulation.experiments.store.writer import ResultsStore
 from simulation.params.loading import load_scenario
@@ -177,3 +179,50 @@ def test_readers_filter_by_scenario_and_a_done_run_cannot_begin_again(tmp_path: 
         assert len(reader.ledger(scenario="baseline")) > 0
         assert set(reader.ledger(scenario="baseline")["scenario"]) == {"baseline"}
         assert set(reader.runs(scenario="other")["scenario"]) == {"other"}
+
+
+def _values(summary: dict[str, float]) -> list[tuple[str, float | None]]:
+    """The summary's metrics in its order, NaN as None (NaN is not equal to itself)."""
+    return [(name, None if math.isnan(value) else value) for name, value in summary.items()]
+
+
+def test_runs_read_back_together_keep_their_own_metrics_in_their_order(tmp_path: Path,
+                                                                       scenario) -> None:
+    # read back in one call with a provider scenario's runs, a baseline run used to get their
+    # fee and provider columns as missing values: a fee's paired effect came back missing and
+    # the same compare printed rows the fresh runs did not have
+    providers = load_scenario("outsourcing_generic", overrides=SMALL)
+    batch = [*requests(scenario, 2, seed=35, weeks=WEEKS),
+             *requests(providers, 2, seed=35, weeks=WEEKS)]
+    with ResultsStore(tmp_path, fsync=False, compact_every=None) as store:
+        fresh, _ = _run(batch, store)
+        again, seen = _run(batch, store)
+        assert all(cached for _, cached in seen)
+        fees = [k for k in fresh[2].summary if k.startswith("provider_fee_")]
+        assert fees and not any(k in fresh[0].summary for k in fees)
+        for a, b in zip(fresh, again, strict=True):
+            assert _values(a.summary) == _values(b.summary)
+        # compacted, the file holds every run's columns: a fee a run never paid is still
+        # absent, and every metric reads as it did fresh
+        store.compact()
+        compacted, seen = _run(batch, store)
+        assert all(cached for _, cached in seen)
+    assert not any(k in run.summary for run in compacted[:2] for k in fees)
+    for a, b in zip(fresh, compacted, strict=True):
+        for name in a.summary.keys() | b.summary.keys():
+            x, y = metric_value(a.summary, name), metric_value(b.summary, name)
+            assert x == y or (math.isnan(x) and math.isnan(y)), name
+
+
+def test_a_segments_missing_fee_is_left_out_and_a_missing_rate_stays_missing() -> None:
+    # a segment's summary file has the columns of all its runs: a run's own list then names
+    # a fee it never paid, read back as missing
+    from simulation.experiments.stored import stored_summary
+
+    row = {"employed": 3.0, "provider_fee_placement_eur": math.nan, "cost_x_eur": 2.0,
+           "placement_rate": math.nan, "other": 9.0}
+    summary = stored_summary(row, ["cost_x_eur", "provider_fee_placement_eur", "employed",
+                                   "placement_rate"])
+    assert list(summary) == ["cost_x_eur", "employed", "placement_rate"]
+    assert metric_value(summary, "provider_fee_placement_eur") == 0.0
+    assert math.isnan(summary["placement_rate"])

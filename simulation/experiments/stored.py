@@ -10,13 +10,15 @@ stored in its place.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from simulation.engine.results import RunResult
+from simulation.experiments.statistics import is_money
 from simulation.experiments.store.layout import KEY_COLUMNS, LEDGER_COLUMNS
 from simulation.experiments.store.reader import StoreReader
 
@@ -47,6 +49,7 @@ def stored_results(batch: Sequence[RunRequest], run_ids: Mapping[int, str], *,
         wanted = sorted(set(found.values()))
         tables = {name: getattr(reader, name)(wanted)
                   for name in ("weekly", "summaries", "ledger")}
+        metrics = reader.summary_columns(wanted)
         details = reader.details(wanted)
         damaged = set(reader.damaged)
     parts = {name: dict(iter(frame.groupby("run_id", sort=False)))
@@ -63,7 +66,8 @@ def stored_results(batch: Sequence[RunRequest], run_ids: Mapping[int, str], *,
     out = {}
     for i, run_id in found.items():
         if run_id in damaged or run_id not in parts["summaries"] \
-                or run_id not in parts["weekly"] or run_id not in details:
+                or run_id not in parts["weekly"] or run_id not in details \
+                or run_id not in metrics:
             continue  # not readable after all: run it again
         request = batch[i]
         summary_row = part("summaries", run_id).iloc[0]
@@ -73,5 +77,18 @@ def stored_results(batch: Sequence[RunRequest], run_ids: Mapping[int, str], *,
             entropy=request.entropy, spawn_key=request.spawn_key,
             weekly=part("weekly", run_id), ledger=part("ledger", run_id),
             duration_exits=extra.pop("duration_exits", pd.DataFrame()),
-            summary={str(k): float(v) for k, v in summary_row.items()}, **extra)
+            summary=stored_summary(summary_row, metrics[run_id]), **extra)
     return out
+
+
+def stored_summary(row: Mapping[str, Any], metrics: Sequence[str]) -> dict[str, float]:
+    """A run's summary as read back from the store, as the run gave it.
+
+    Summaries come back with the columns of every run read with them; ``metrics`` are the
+    run's own (:meth:`~simulation.experiments.store.reader.StoreReader.summary_columns`), in
+    its order. A segment's file has the metrics of all its runs, so there a cost or fee that
+    the run never paid comes back missing too; it is left out as the run left it out, so that
+    it counts as 0 € (``metric_value``), not as missing (its paired effect would be missing).
+    """
+    return {name: float(row[name]) for name in metrics
+            if not (is_money(name) and math.isnan(float(row[name])))}

@@ -244,6 +244,41 @@ class StoreReader:
         """Ledger rows (who paid whom, for what) of the chosen runs."""
         return self._table("ledger", run_ids, scenario)
 
+    def summary_columns(self, run_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Each stored run's summary metrics, in the order the run recorded them.
+
+        :meth:`summaries` gives every run read together the columns of all of them (a metric
+        one run lacks is missing there); this says which are the run's own: a loose run's
+        file has exactly its own, a segment's those of all the runs it holds. A run whose
+        file cannot be read is missing from the answer and added to :attr:`damaged`.
+        """
+        wanted = set(run_ids)
+
+        def read() -> dict[str, list[str]]:
+            found: dict[str, list[str]] = {}
+            by_folder: dict[Path, list[str] | None] = {}
+            for row in self._snapshot(None).rows:
+                if row["run_id"] not in wanted or row["status"] != "done" \
+                        or not row["location"] or row["run_id"] in self.damaged:
+                    continue
+                folder = self.root / row["location"]
+                if folder not in by_folder:
+                    try:
+                        names = pq.read_schema(folder / "summary.parquet").names
+                        by_folder[folder] = [n for n in names if n not in KEY_COLUMNS]
+                    except FileNotFoundError:
+                        raise  # compacted away under us: list again
+                    except (OSError, pa.ArrowException):
+                        by_folder[folder] = None
+                names = by_folder[folder]
+                if names is None:
+                    self.damaged.add(row["run_id"])
+                else:
+                    found[row["run_id"]] = names
+            return found
+
+        return self._retrying(read)
+
     def details(self, run_ids: Sequence[str], *, scenario: str | None = None
                 ) -> dict[str, dict[str, pd.DataFrame]]:
         """Each run's stored per-person tables by name (:data:`DETAIL_TABLES`).
