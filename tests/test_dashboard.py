@@ -3,6 +3,7 @@ serving identical requests from the store, and the views built from stored runs.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -166,3 +167,15 @@ def test_views_show_effects_costs_providers_and_warnings(finished) -> None:
     assert views.cost_figure(results, "region", "t").data
     assert "<html" in views.series_figure(results, "target", "t").to_html(
         include_plotlyjs=True)
+
+
+def test_a_jobs_stored_runs_keep_their_own_metrics(finished) -> None:
+    # read back together, the baseline's runs used to get the provider runs' fee columns as
+    # missing values (a fee never paid counts as 0 €): the fees' effects came out missing
+    queue, job, _, _ = finished
+    results = views.load_results(queue.store_root, job)
+    fees = [k for k in results.scenario[0] if k.startswith("provider_fee_")]
+    assert fees and not any(k in run for run in results.baseline for k in fees)
+    effects = views.paired_effects([views._run(s, i) for i, s in enumerate(results.scenario)],
+                                   [views._run(b, i) for i, b in enumerate(results.baseline)])
+    assert all(math.isfinite(effects[k]["mean"]) for k in fees)
