@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 Completion = Callable[[list[np.ndarray], list[Service]], None]
 
 COHORTS_PER_CAPACITY = 20  # a cohort holds at most 1/20 of a pool, so queues stay fair
+_NO_ROOM = np.zeros(1, dtype=np.int64)
 
 
 @dataclass
@@ -134,7 +135,7 @@ class ServiceCatalogue:
         shared ones. ``pool_room``: :meth:`pool_room` if already known.
         """
         pools = self.pool_room() if pool_room is None else pool_room
-        room = np.append(pools, 0)  # a service without such a pool (-1): no room
+        room = np.concatenate((pools, _NO_ROOM))  # a service without such a pool (-1): none
         by_service = room[self.shared_pool]
         return by_service + room[self.reserved_pool] if target else by_service
 
