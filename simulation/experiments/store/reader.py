@@ -35,7 +35,12 @@ from simulation.experiments.store.layout import (
     segment_folders,
 )
 from simulation.experiments.store.registry import REGISTRY_COLUMNS, TIME_COLUMNS, Row, Status
-from simulation.experiments.store.segments import files_readable, owners, read_segment
+from simulation.experiments.store.segments import (
+    files_readable,
+    owners,
+    read_segment,
+    segment_metrics,
+)
 
 _READ_RETRIES = 5
 _FILE = "_pilotsim_file"  # the column DuckDB adds with each row's file, to hide duplicates
@@ -249,14 +254,15 @@ class StoreReader:
 
         :meth:`summaries` gives every run read together the columns of all of them (a metric
         one run lacks is missing there); this says which are the run's own: a loose run's
-        file has exactly its own, a segment's those of all the runs it holds. A run whose
-        file cannot be read is missing from the answer and added to :attr:`damaged`.
+        file has exactly its own, a segment's footer lists each of its runs' (a segment
+        written before it did: the columns of all its runs). A run whose file cannot be read
+        is missing from the answer and added to :attr:`damaged`.
         """
         wanted = set(run_ids)
 
         def read() -> dict[str, list[str]]:
             found: dict[str, list[str]] = {}
-            by_folder: dict[Path, list[str] | None] = {}
+            by_folder: dict[Path, tuple[list[str], dict[str, list[str]]] | None] = {}
             for row in self._snapshot(None).rows:
                 if row["run_id"] not in wanted or row["status"] != "done" \
                         or not row["location"] or row["run_id"] in self.damaged:
@@ -264,17 +270,20 @@ class StoreReader:
                 folder = self.root / row["location"]
                 if folder not in by_folder:
                     try:
-                        names = pq.read_schema(folder / "summary.parquet").names
-                        by_folder[folder] = [n for n in names if n not in KEY_COLUMNS]
+                        schema = pq.read_schema(folder / "summary.parquet")
                     except FileNotFoundError:
                         raise  # compacted away under us: list again
                     except (OSError, pa.ArrowException):
                         by_folder[folder] = None
-                names = by_folder[folder]
-                if names is None:
+                    else:
+                        by_folder[folder] = (
+                            [n for n in schema.names if n not in KEY_COLUMNS],
+                            segment_metrics(schema) or {})
+                if by_folder[folder] is None:
                     self.damaged.add(row["run_id"])
-                else:
-                    found[row["run_id"]] = names
+                    continue
+                names, own = by_folder[folder]
+                found[row["run_id"]] = own.get(row["run_id"], names)
             return found
 
         return self._retrying(read)

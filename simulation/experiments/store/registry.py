@@ -62,6 +62,9 @@ INSERT_ROW = f"INSERT INTO runs VALUES ({', '.join('?' * len(REGISTRY_COLUMNS))}
 UPDATE_ROW = ("UPDATE runs SET " + ", ".join(f"{name} = ?" for name in REGISTRY_COLUMNS[1:])
               + " WHERE run_id = ?")
 RUN_META_KEY = b"pilotsim.run"  # summary.parquet footer: the registry row, for recover()
+# a segment's summary.parquet footer: each run's own summary metrics, in its order (the file
+# has the columns of all its runs)
+METRICS_KEY = b"pilotsim.metrics"
 
 
 def now() -> datetime:

@@ -11,7 +11,8 @@ a store that a killed compaction left with a run in two segments:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from simulation.experiments.store.layout import (
     folder_readable,
     footer_readable,
 )
+from simulation.experiments.store.registry import METRICS_KEY
 
 _READ_ERRORS = (OSError, pa.ArrowException)
 
@@ -41,6 +43,18 @@ class Segment:
 
     def details(self, run_id: str) -> Path:
         return self.folder / "details" / f"run-{run_id}"
+
+
+def with_metrics(summary: pa.Table, metrics: Mapping[str, Sequence[str]]) -> pa.Table:
+    """A segment's summary table carrying each run's own metrics in its footer."""
+    return summary.replace_schema_metadata({METRICS_KEY: json.dumps(metrics).encode()})
+
+
+def segment_metrics(schema: pa.Schema) -> dict[str, list[str]] | None:
+    """Each run's own metrics from a segment's summary footer; None for a segment written
+    before they were kept."""
+    found = (schema.metadata or {}).get(METRICS_KEY)
+    return None if found is None else json.loads(found)
 
 
 def read_segment(folder: Path) -> Segment | None:

@@ -33,6 +33,7 @@ from simulation.experiments.store.files import (
 from simulation.experiments.store.identity import RunMeta, make_run_id, spawn_key_text
 from simulation.experiments.store.layout import (
     DEFAULT_ROOT,
+    KEY_COLUMNS,
     TABLES,
     detail_file,
     folder_readable,
@@ -63,7 +64,9 @@ from simulation.experiments.store.segments import (
     owners,
     read_segment,
     run_folder_intact,
+    segment_metrics,
     segment_tables_intact,
+    with_metrics,
 )
 
 COMPACT_EVERY = 500
@@ -296,12 +299,13 @@ class ResultsStore:
         if not fresh:
             return None
         folders = [self.root / row["location"] for row in fresh]
-        tables = {
-            table: pa.concat_tables(
-                [pq.read_table(folder / f"{table}.parquet") for folder in folders],
-                promote_options="permissive").replace_schema_metadata(None)
-            for table in TABLES
-        }
+        read = {table: [pq.read_table(folder / f"{table}.parquet") for folder in folders]
+                for table in TABLES}
+        tables = {table: pa.concat_tables(parts, promote_options="permissive")
+                  .replace_schema_metadata(None) for table, parts in read.items()}
+        tables["summary"] = with_metrics(tables["summary"], {
+            row["run_id"]: [name for name in part.column_names if name not in KEY_COLUMNS]
+            for row, part in zip(fresh, read["summary"], strict=True)})
         details = {f"details/{folder.name}/{path.name}": path
                    for folder in folders for path in sorted(folder.glob(detail_file("*")))}
         segment = self._publish_segment(fresh, tables, details)
@@ -352,6 +356,11 @@ class ResultsStore:
         for table in TABLES:
             data = pq.read_table(segment.folder / f"{table}.parquet")
             tables[table] = data.filter(pc.is_in(data["run_id"], wanted))
+        metrics = segment_metrics(tables["summary"].schema)
+        if metrics is not None:
+            tables["summary"] = with_metrics(tables["summary"], {
+                row["run_id"]: metrics[row["run_id"]] for row in keep
+                if row["run_id"] in metrics})
         details = {f"details/run-{row['run_id']}/{path.name}": path for row in keep
                    for path in sorted(segment.details(row["run_id"]).glob(detail_file("*")))}
         return self._publish_segment(keep, tables, details)
