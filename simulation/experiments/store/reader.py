@@ -10,7 +10,7 @@ listed in :attr:`StoreReader.damaged` (the next coordinator's repair quarantines
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -249,6 +249,14 @@ class StoreReader:
         """Ledger rows (who paid whom, for what) of the chosen runs."""
         return self._table("ledger", run_ids, scenario)
 
+    def _stored_in(self, wanted: set[str], scenario: str | None = None
+                   ) -> Iterator[tuple[str, Path]]:
+        """(run id, data folder) of the wanted runs stored done and not found damaged."""
+        for row in self._snapshot(scenario).rows:
+            if row["run_id"] in wanted and row["status"] == "done" and row["location"] \
+                    and row["run_id"] not in self.damaged:
+                yield row["run_id"], self.root / row["location"]
+
     def summary_columns(self, run_ids: Sequence[str]) -> dict[str, list[str]]:
         """Each stored run's summary metrics, in the order the run recorded them.
 
@@ -263,11 +271,7 @@ class StoreReader:
         def read() -> dict[str, list[str]]:
             found: dict[str, list[str]] = {}
             by_folder: dict[Path, tuple[list[str], dict[str, list[str]]] | None] = {}
-            for row in self._snapshot(None).rows:
-                if row["run_id"] not in wanted or row["status"] != "done" \
-                        or not row["location"] or row["run_id"] in self.damaged:
-                    continue
-                folder = self.root / row["location"]
+            for run_id, folder in self._stored_in(wanted):
                 if folder not in by_folder:
                     try:
                         schema = pq.read_schema(folder / "summary.parquet")
@@ -280,10 +284,10 @@ class StoreReader:
                             [n for n in schema.names if n not in KEY_COLUMNS],
                             segment_metrics(schema) or {})
                 if by_folder[folder] is None:
-                    self.damaged.add(row["run_id"])
+                    self.damaged.add(run_id)
                     continue
                 names, own = by_folder[folder]
-                found[row["run_id"]] = own.get(row["run_id"], names)
+                found[run_id] = own.get(run_id, names)
             return found
 
         return self._retrying(read)
@@ -311,22 +315,18 @@ class StoreReader:
 
         def read() -> dict[str, dict[str, pd.DataFrame]]:
             found: dict[str, dict[str, pd.DataFrame]] = {}
-            for row in self._snapshot(scenario).rows:
-                if row["run_id"] not in wanted or row["status"] != "done" \
-                        or not row["location"] or row["run_id"] in self.damaged:
-                    continue
-                folder = self.root / row["location"]
+            for run_id, folder in self._stored_in(wanted, scenario):
                 if folder.name.startswith("segment-"):
-                    folder = folder / "details" / f"run-{row['run_id']}"
+                    folder = folder / "details" / f"run-{run_id}"
                     if not folder.is_dir():  # stored without per-person tables
-                        found[row["run_id"]] = {}
+                        found[run_id] = {}
                         continue
                 try:
-                    found[row["run_id"]] = read_folder(folder)
+                    found[run_id] = read_folder(folder)
                 except (OSError, pa.ArrowException) as exc:
                     if isinstance(exc, FileNotFoundError) and not folder.is_dir():
                         raise
-                    self.damaged.add(row["run_id"])
+                    self.damaged.add(run_id)
             return found
 
         return self._retrying(read)
