@@ -37,6 +37,7 @@ from simulation.experiments.store.layout import (
 from simulation.experiments.store.registry import REGISTRY_COLUMNS, TIME_COLUMNS, Row, Status
 from simulation.experiments.store.segments import (
     files_readable,
+    own_metrics,
     owners,
     read_segment,
     segment_metrics,
@@ -281,7 +282,7 @@ class StoreReader:
                         by_folder[folder] = None
                     else:
                         by_folder[folder] = (
-                            [n for n in schema.names if n not in KEY_COLUMNS],
+                            own_metrics(schema.names),
                             segment_metrics(schema) or {})
                 if by_folder[folder] is None:
                     self.damaged.add(run_id)

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulation.experiments.store.layout import (
+    KEY_COLUMNS,
     TABLES,
     detail_file,
     folder_readable,
@@ -43,6 +44,11 @@ class Segment:
 
     def details(self, run_id: str) -> Path:
         return self.folder / "details" / f"run-{run_id}"
+
+
+def own_metrics(columns: Sequence[str]) -> list[str]:
+    """The metrics of a summary table's columns (without the run and scenario keys)."""
+    return [name for name in columns if name not in KEY_COLUMNS]
 
 
 def with_metrics(summary: pa.Table, metrics: Mapping[str, Sequence[str]]) -> pa.Table:

@@ -33,7 +33,6 @@ from simulation.experiments.store.files import (
 from simulation.experiments.store.identity import RunMeta, make_run_id, spawn_key_text
 from simulation.experiments.store.layout import (
     DEFAULT_ROOT,
-    KEY_COLUMNS,
     TABLES,
     detail_file,
     folder_readable,
@@ -61,6 +60,7 @@ from simulation.experiments.store.registry import (
 from simulation.experiments.store.segments import (
     Segment,
     files_readable,
+    own_metrics,
     owners,
     read_segment,
     run_folder_intact,
@@ -304,7 +304,7 @@ class ResultsStore:
         tables = {table: pa.concat_tables(parts, promote_options="permissive")
                   .replace_schema_metadata(None) for table, parts in read.items()}
         tables["summary"] = with_metrics(tables["summary"], {
-            row["run_id"]: [name for name in part.column_names if name not in KEY_COLUMNS]
+            row["run_id"]: own_metrics(part.column_names)
             for row, part in zip(fresh, read["summary"], strict=True)})
         details = {f"details/{folder.name}/{path.name}": path
                    for folder in folders for path in sorted(folder.glob(detail_file("*")))}
