@@ -33,6 +33,7 @@ from simulation.engine.catalogue import in_group, metric
 from simulation.experiments.drivers import chance_level, top
 from simulation.experiments.posterior import Draw, PosteriorError, read_posterior
 from simulation.experiments.store.reader import StoreReader
+from simulation.experiments.stored import stored_summary
 from simulation.experiments.uncertainty import (
     PosteriorEffects,
     PosteriorPlan,
@@ -149,11 +150,10 @@ def effects(store_root: Path | str, runs: PosteriorRuns, jobs: list[Job]) -> Pos
     ids = sorted({run for job in jobs for run in job.run_ids})
     with StoreReader(store_root) as reader:
         summaries = reader.summaries(ids)
-    by_id = {}
-    for row in summaries.drop(columns=["scenario"], errors="ignore").to_dict("records"):
-        # a metric a run did not record is absent from its summary, as in a run result
-        by_id[row["run_id"]] = {k: float(v) for k, v in row.items()
-                                if k != "run_id" and not _missing(v)}
+        metrics = reader.summary_columns(ids)
+    # each run's own metrics, as in a run result (stored_results and the job views alike)
+    by_id = {row["run_id"]: stored_summary(row, metrics[row["run_id"]])
+             for row in summaries.to_dict("records") if row["run_id"] in metrics}
     results: list[Any] = [None] * len(p.batch)
     for k, job in enumerate(jobs):
         for key, run_ids in ((runs.name, job.scenario_runs), (runs.base, job.baseline_runs)):
@@ -162,13 +162,6 @@ def effects(store_root: Path | str, runs: PosteriorRuns, jobs: list[Job]) -> Pos
                 results[start + i] = _Stored(by_id[run])
     return posterior_effects(p, results, runs.base, runs.name, shown_metrics(),
                              shown_metrics())
-
-
-def _missing(value: Any) -> bool:
-    try:
-        return value is None or math.isnan(float(value))
-    except (TypeError, ValueError):
-        return True
 
 
 def shown_metrics() -> list[str]:
