@@ -19,37 +19,49 @@ if TYPE_CHECKING:
 
 
 def refer(region: Region, index: np.ndarray) -> None:
-    """Choose a service for each referred seeker by profile, and queue them."""
+    """Choose a service for each referred seeker by profile, and queue them.
+
+    The draws go group by group (outside the target group, then in it) and profile by
+    profile, each for its members in their order in ``index``; then each group's referrals
+    beyond what a service can take this week are dropped, the later ones first. Both groups
+    read the room left at the start, so one sort by (group, profile) and one by (group,
+    service) serve both."""
     if len(index) == 0:
         return
     s, rng = region.seekers, region.rng
-    profile = np.where(s.age[index] < 25, 0, np.where(s.weeks_since_work[index] >= 52, 1, 2))
+    n_profiles = len(PROFILES)
+    # (group, profile) of each: profile 0 young, 1 long-term unemployed, 2 other
+    key = np.where(s.age[index] < 25, 0, np.where(s.weeks_since_work[index] >= 52, 1, 2))
     target = s.target[index]
+    key += n_profiles * target
+    counts = np.bincount(key, minlength=2 * n_profiles).tolist()
+    ends = np.cumsum(counts).tolist()
+    by_key = np.argsort(key, kind="stable")  # each (group, profile) in index order
     chosen = np.full(len(index), NO_ONE, dtype=np.int64)
     pool_room = region.services.pool_room()  # nothing joins a list before the end
-    for in_target in (False, True):
-        group = target if in_target else ~target
-        if not group.any():
-            continue  # no draws are skipped: nobody of this group to refer
+    rooms = []
+    for group, in_target in enumerate((False, True)):
         room = region.services.room(in_target, pool_room)
+        rooms.append(room)
         open_ = room > 0
         for p, name in enumerate(PROFILES):
-            mask = group & (profile == p)
-            n = int(np.count_nonzero(mask))
+            k = group * n_profiles + p
+            n = counts[k]
             if n == 0:
-                continue
+                continue  # no draws are skipped: nobody of this group and profile to refer
             weights = region.referral_mix[name, in_target] * open_
             total = weights.sum()
             if total <= 0:
                 continue
-            chosen[mask] = weighted_choice(rng, weights / total, n)
-        # within budget: beyond a service's room this week, no referral is made
-        members = np.flatnonzero(group & (chosen >= 0))
-        order = members[np.argsort(chosen[members], kind="stable")]
-        services = chosen[order]
-        starts = np.searchsorted(services, services, side="left")
-        rank = np.arange(len(order)) - starts
-        chosen[order[rank >= room[services]]] = NO_ONE
+            chosen[by_key[ends[k] - n:ends[k]]] = weighted_choice(rng, weights / total, n)
+    # within budget: beyond a service's room this week for the group, no referral is made
+    n_services = len(rooms[0])
+    members = np.flatnonzero(chosen >= 0)
+    slot = chosen[members] + n_services * target[members]  # (group, service)
+    order = np.argsort(slot, kind="stable")
+    slot = slot[order]
+    rank = np.arange(len(order)) - np.searchsorted(slot, slot, side="left")
+    chosen[members[order[rank >= np.concatenate(rooms)[slot]]]] = NO_ONE
     ok = chosen >= 0
     region.services.refer(index[ok], chosen[ok], pool_room)
     region.metrics.count_flow("referrals", index[ok])
