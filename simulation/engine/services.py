@@ -1,6 +1,6 @@
 """Employment services on SimPy: places, waiting lists, episodes.
 
-Each service has a pool of places (a ``simpy.Container``); a target-group
+Each service has a pool of places (a ``simpy.Container``: ``places.Places``); a target-group
 intervention may add a pool of places reserved for its clients. Referred job
 seekers queue in first-come order. One episode carries a whole cohort (an index
 array): it asks its pool for places (a SimPy get), starts those still waiting once
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
+from simulation.engine.places import Places
 from simulation.engine.seekers import (
     IN_SERVICE,
     NO_ONE,
@@ -54,7 +55,7 @@ class PlacePool:
     """A service's places, shared by everyone or reserved for the target group."""
     service_id: int
     service: Service
-    places: simpy.Container
+    places: Places
     reserved: bool
     cohort_size: int
     payer_shares: tuple[float, float, float]
@@ -116,7 +117,7 @@ class ServiceCatalogue:
     def add_pool(self, sid: int, service: Service, capacity: int, reserved: bool,
                  payer_shares: tuple[float, float, float]) -> int:
         """A new pool of places for service ``sid``; returns its pool id."""
-        container = simpy.Container(self.env, capacity=capacity, init=capacity)
+        container = Places(self.env, capacity=capacity, init=capacity)
         cohort = max(1, math.ceil(capacity / COHORTS_PER_CAPACITY))
         self.pools.append(PlacePool(sid, service, container, reserved, cohort, payer_shares))
         self.waiting_count = np.append(self.waiting_count, 0)
@@ -186,9 +187,8 @@ class ServiceCatalogue:
         the order the episodes ended."""
         opened, self._opened = self._opened, []
         for pool_id, episode, cohort, waiting, duration in opened:
-            request = self.pools[pool_id].places.get(len(cohort))
-            request.callbacks.append(partial(self._placed, pool_id, episode, cohort, waiting,
-                                             duration))
+            self.pools[pool_id].places.ask(len(cohort), partial(
+                self._placed, pool_id, episode, cohort, waiting, duration))
         self.env.run(until=week)
         self._seat()
         if self._completed_cohorts:
@@ -258,7 +258,7 @@ class ServiceCatalogue:
                      & (seekers.state[cohort] == UNEMPLOYED))
             kept = int(np.count_nonzero(still))
             if kept < len(cohort):
-                pool.places.put(len(cohort) - kept)
+                pool.places.hand_back(len(cohort) - kept)
                 if kept == 0:
                     return
                 cohort = cohort[still]
@@ -276,7 +276,7 @@ class ServiceCatalogue:
         members = cohort[(seekers.episode[cohort] == episode)
                          & in_states(seekers.state[cohort], IN_SERVICE, SUBSIDISED)]
         if len(members):
-            pool.places.put(len(members))
+            pool.places.hand_back(len(members))
             self._completed_cohorts.append(members)
             self._completed_services.append(pool.service)
 
@@ -338,7 +338,7 @@ class ServiceCatalogue:
             return
         counts = np.bincount(self.pool_of(index), minlength=len(self.pools))
         for pool_id in np.flatnonzero(counts).tolist():  # in pool order, as before
-            self.pools[pool_id].places.put(int(counts[pool_id]))
+            self.pools[pool_id].places.hand_back(int(counts[pool_id]))
         self.seekers.episode[index] = NO_ONE
         self.seekers.service[index] = NO_ONE
 
