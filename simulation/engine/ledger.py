@@ -77,9 +77,11 @@ class Ledger:
     def pay_split(self, week: int, payer_shares: list[float] | tuple[float, ...],
                   payee: str, item: str, amount: float, scope: str = "other") -> None:
         """Split one amount between state, municipality and other by shares."""
+        rows = self._rows
         for payer, share in zip(PAYERS, payer_shares, strict=True):
-            if share:
-                self.pay(week, payer, payee, item, amount * share, scope)
+            # ``pay`` for each payer, inline: a week makes a hundred of these
+            if share and (part := amount * share):
+                rows[(week, payer, payee, item, scope)] += float(part)
 
     def pay_by_scope(self, week: int, payer: str, payee: str, item: str,
                      amounts: np.ndarray, in_target: np.ndarray) -> None:

@@ -135,11 +135,13 @@ class WeeklyMetrics:
         waiting_n = {"region": np.count_nonzero(waiting),
                      "target": np.count_nonzero(waiting & target)}
         admitted, waits, starts = service_counters
-        names = service_names
+        starts_by_scope = {"region": (starts[0] + starts[1]).tolist(), "target": starts[1].tolist()}
+        start_columns = [f"starts_{name}" for name in service_names]
+        flows = [self.flows[name] for name in FLOWS]
         week = self.clock.week
         for scope, stock in by_scope.items():
             row: dict[str, float] = {"week": week, "scope": scope}
-            row.update(zip(STATE_COLUMNS, (int(x) for x in stock), strict=True))
+            row.update(zip(STATE_COLUMNS, stock.tolist(), strict=True))
             active = stock[UNEMPLOYED] + stock[IN_SERVICE] + stock[SUBSIDISED]
             in_services = stock[IN_SERVICE] + stock[SUBSIDISED]
             row["job_seekers"] = int(active)
@@ -151,13 +153,12 @@ class WeeklyMetrics:
             row["admissions"] = n_admitted
             row["mean_wait_weeks"] = (sum(waits[i] for i in pick) / n_admitted
                                       if n_admitted else float("nan"))
-            for sid, name in enumerate(names):
-                row[f"starts_{name}"] = int(sum(starts[i, sid] for i in pick))
-            for name in FLOWS:
-                flow = self.flows[name]
-                row[name] = flow[0] + flow[1] if scope == "region" else flow[1]
+            row.update(zip(start_columns, starts_by_scope[scope], strict=True))
             if scope == "region":
+                row.update(zip(FLOWS, (flow[0] + flow[1] for flow in flows), strict=True))
                 row.update(extra)
+            else:
+                row.update(zip(FLOWS, (flow[1] for flow in flows), strict=True))
             self.rows.append(row)
         self.flows.clear()
 

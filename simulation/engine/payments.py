@@ -160,8 +160,9 @@ def _pay_services(model: Region) -> None:
     in_other = np.bincount(pools, minlength=n_pools) - in_target
     subsidy = scenario.wage_subsidy
     weekly_pay = scenario.taxes.monthly_wage_eur * 12 / WEEKS_PER_YEAR
+    targets, others = in_target.tolist(), in_other.tolist()
     for pool_id, pool in enumerate(model.services.pools):
-        for scope, count in (("target", in_target[pool_id]), ("other", in_other[pool_id])):
+        for scope, count in (("target", targets[pool_id]), ("other", others[pool_id])):
             if count:
                 ledger.pay_split(week, pool.payer_shares, "service_providers",
                                  "service_purchases",
