@@ -88,6 +88,9 @@ class ServiceCatalogue:
         # cohorts whose episodes ended during it, and their services, completed after it
         self._completed_cohorts: list[np.ndarray] = []
         self._completed_services: list[Service] = []
+        # episodes that end at a time, by that time, in the order they started
+        self._ending: dict[int, list[tuple[PlacePool, int, np.ndarray]]] = {}
+        self._runs = 0  # runs of the environment so far (checks made before a run are its)
         funding = scenario.interventions.service_funding
         for sid, name in enumerate(self.names):
             service = scenario.services.get(name)
@@ -186,9 +189,12 @@ class ServiceCatalogue:
         people's rows (each cohort's episode reads only its own), and the completions draw in
         the order the episodes ended."""
         opened, self._opened = self._opened, []
-        for pool_id, episode, cohort, waiting, duration in opened:
+        self._runs += 1
+        checks = self._still_waiting(opened)
+        for (pool_id, episode, cohort, waiting, duration), check in zip(opened, checks,
+                                                                         strict=True):
             self.pools[pool_id].places.ask(len(cohort), partial(
-                self._placed, pool_id, episode, cohort, waiting, duration))
+                self._placed, pool_id, episode, cohort, waiting, duration, check))
         self.env.run(until=week)
         self._seat()
         if self._completed_cohorts:
@@ -247,16 +253,41 @@ class ServiceCatalogue:
         """Pool index of each episode started so far."""
         return self._episode_pool[: self.n_episodes]
 
+    def _still_waiting(self, opened: list[tuple[int, int, np.ndarray, bool, int | None]]
+                       ) -> list[tuple[int, np.ndarray, int] | None]:
+        """For each episode about to ask for places from a waiting list: who of its cohort
+        still waits for it now, and how many (``None`` for the others). All at once: the
+        episodes given places in this run of the environment read the same rows then."""
+        waiting = [cohort for _, _, cohort, waits, _ in opened if waits]
+        if not waiting:
+            return [None] * len(opened)
+        seekers = self.seekers
+        sizes = [len(cohort) for cohort in waiting]
+        index = waiting[0] if len(waiting) == 1 else np.concatenate(waiting)
+        episodes = np.repeat(np.array([episode for _, episode, _, waits, _ in opened if waits],
+                                      dtype=np.int64), sizes)
+        still = (seekers.episode[index] == episodes) & (seekers.state[index] == UNEMPLOYED)
+        ends = np.cumsum(sizes)
+        kept = np.add.reduceat(still.view(np.int8), ends - sizes, dtype=np.int64).tolist()
+        parts = iter(zip(np.split(still, ends[:-1]), kept, strict=True))
+        return [(self._runs, *next(parts)) if waits else None for _, _, _, waits, _ in opened]
+
     def _placed(self, pool_id: int, episode: int, cohort: np.ndarray, waiting: bool,
-                duration: int | None, _request: simpy.Event) -> None:
+                duration: int | None, check: tuple[int, np.ndarray, int] | None,
+                _request: simpy.Event) -> None:
         """An episode has its places: those still waiting start (the rest hand theirs back)
-        and it ends after its weeks."""
+        and it ends after its weeks. ``check``: who of the cohort still waited, and how many,
+        as this run of the environment began (an episode given places in a later run checks
+        again)."""
         pool = self.pools[pool_id]
         if waiting:
-            seekers = self.seekers
-            still = ((seekers.episode[cohort] == episode)
-                     & (seekers.state[cohort] == UNEMPLOYED))
-            kept = int(np.count_nonzero(still))
+            if check is not None and check[0] == self._runs:
+                _, still, kept = check
+            else:
+                seekers = self.seekers
+                still = ((seekers.episode[cohort] == episode)
+                         & (seekers.state[cohort] == UNEMPLOYED))
+                kept = int(np.count_nonzero(still))
             if kept < len(cohort):
                 pool.places.hand_back(len(cohort) - kept)
                 if kept == 0:
@@ -264,21 +295,49 @@ class ServiceCatalogue:
                 cohort = cohort[still]
             self._admit(cohort, pool_id)
         weeks = duration if duration is not None else pool.service.duration_weeks
-        if waiting and weeks == 0:  # (the schema allows no such service) ends at once: seat it
-            self._seat()
-        self.env.timeout(weeks).callbacks.append(partial(self._ended, pool, episode, cohort))
+        if weeks == 0:  # (the schema allows no such service) ends at once
+            if waiting:
+                self._seat()
+                self._runs += 1  # rows changed: later episodes of this run check again
+            self.env.timeout(0).callbacks.append(partial(self._end, [(pool, episode, cohort)]))
+            return
+        end = self.env.now + weeks
+        ending = self._ending.get(end)
+        if ending is None:
+            ending = self._ending[end] = []
+            self.env.timeout(weeks).callbacks.append(partial(self._end_at, end))
+        ending.append((pool, episode, cohort))
 
-    def _ended(self, pool: PlacePool, episode: int, cohort: np.ndarray,
-               _timeout: simpy.Event) -> None:
-        """An episode's weeks are over: those still in it hand back their places and complete
-        it after this run of the environment."""
+    def _end_at(self, end: int, _timeout: simpy.Event) -> None:
+        """The episodes whose weeks are over at ``end`` end, in the order they started.
+
+        One timeout serves them all: timeouts are the only events made ahead of their time,
+        so those due at one time are the first events processed then, one after another in
+        the order they were made, before anything made at that time. One event ending the
+        episodes in that order does the same."""
+        self._end(self._ending.pop(end))
+
+    def _end(self, ending: list[tuple[PlacePool, int, np.ndarray]],
+             _timeout: simpy.Event | None = None) -> None:
+        """Episodes are over: those still in each hand back their places and complete it
+        after this run of the environment. Each cohort is checked on its own rows, which
+        nothing in the run changes: so all at once."""
         seekers = self.seekers
-        members = cohort[(seekers.episode[cohort] == episode)
-                         & in_states(seekers.state[cohort], IN_SERVICE, SUBSIDISED)]
-        if len(members):
-            pool.places.hand_back(len(members))
-            self._completed_cohorts.append(members)
-            self._completed_services.append(pool.service)
+        cohorts = [cohort for _, _, cohort in ending]
+        sizes = [len(cohort) for cohort in cohorts]
+        index = cohorts[0] if len(cohorts) == 1 else np.concatenate(cohorts)
+        episodes = np.repeat(np.array([episode for _, episode, _ in ending], dtype=np.int64),
+                             sizes)
+        still = ((seekers.episode[index] == episodes)
+                 & in_states(seekers.state[index], IN_SERVICE, SUBSIDISED))
+        start = 0
+        for (pool, _, cohort), size in zip(ending, sizes, strict=True):
+            members = cohort[still[start:start + size]]
+            start += size
+            if len(members):
+                pool.places.hand_back(len(members))
+                self._completed_cohorts.append(members)
+                self._completed_services.append(pool.service)
 
     def _admit(self, cohort: np.ndarray, pool_id: int) -> None:
         """A waiting cohort (all unemployed, all on this pool's list) has its places; it takes
