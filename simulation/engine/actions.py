@@ -96,16 +96,18 @@ def complete_services(region: Region, cohorts: list[np.ndarray],
     """
     s, week, rng = region.seekers, region.week, region.rng
     follow_share = region.scenario.public_office.follow_on_referral
-    kept_parts, rest_parts, follow_parts = [], [], []
+    # the draws per cohort; who they pick, for all cohorts at once
+    keeps, rests, follows = [], [], []
     for index, service in zip(cohorts, services, strict=True):
         keep = rng.random(len(index)) < service.retention
-        rest = index[~keep]
-        kept_parts.append(index[keep])
-        rest_parts.append(rest)
-        follow_parts.append(rest[rng.random(len(rest)) < follow_share])
-    index, kept, rest, follow_on = (parts[0] if len(parts) == 1 else np.concatenate(parts)
-                                    for parts in (cohorts, kept_parts, rest_parts,
-                                                  follow_parts))
+        rest = len(index) - int(np.count_nonzero(keep))
+        keeps.append(keep)
+        rests.append(rest)
+        follows.append(rng.random(rest) < follow_share)
+    index, keep, follow = (parts[0] if len(parts) == 1 else np.concatenate(parts)
+                           for parts in (cohorts, keeps, follows))
+    kept, rest = index[keep], index[~keep]
+    follow_on = rest[follow]
     s.episode[index] = NO_ONE
     s.service[index] = NO_ONE
     for cohort, service in zip(cohorts, services, strict=True):
@@ -113,7 +115,6 @@ def complete_services(region: Region, cohorts: list[np.ndarray],
             s.weeks_since_work[cohort] = 0  # a subsidised job is work experience
     s.state[rest] = UNEMPLOYED
     s.spell_weeks[rest] = 0
-    rests = [len(part) for part in rest_parts]
     s.boost[rest] = np.repeat([service.post_effect for service in services], rests)
     s.boost_until[rest] = week + np.repeat([service.post_effect_weeks for service in services],
                                            rests)

@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -267,10 +268,11 @@ class ServiceCatalogue:
         episodes = np.repeat(np.array([episode for _, episode, _, waits, _ in opened if waits],
                                       dtype=np.int64), sizes)
         still = (seekers.episode[index] == episodes) & (seekers.state[index] == UNEMPLOYED)
-        ends = np.cumsum(sizes)
-        kept = np.add.reduceat(still.view(np.int8), ends - sizes, dtype=np.int64).tolist()
-        parts = iter(zip(np.split(still, ends[:-1]), kept, strict=True))
-        return [(self._runs, *next(parts)) if waits else None for _, _, _, waits, _ in opened]
+        starts = list(accumulate(sizes, initial=0))
+        kept = np.add.reduceat(still.view(np.int8), starts[:-1], dtype=np.int64).tolist()
+        parts = iter([(self._runs, still[start:end], n) for start, end, n
+                      in zip(starts[:-1], starts[1:], kept, strict=True)])
+        return [next(parts) if waits else None for _, _, _, waits, _ in opened]
 
     def _placed(self, pool_id: int, episode: int, cohort: np.ndarray, waiting: bool,
                 duration: int | None, check: tuple[int, np.ndarray, int] | None,
