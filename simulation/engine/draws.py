@@ -23,8 +23,19 @@ def weighted_choice(rng: np.random.Generator, p: np.ndarray | Sequence[float],
                     size: int) -> np.ndarray:
     """``rng.choice(len(p), size=size, p=p)`` without the checks: the same indices, and the
     generator left in the same state."""
+    return draw_from(rng, cumulative(p), size)
+
+
+def cumulative(p: np.ndarray | Sequence[float]) -> np.ndarray:
+    """The table :func:`weighted_choice` draws from (numpy's own: cumulated, then divided
+    by its last entry), to keep when the same weights are drawn from again and again."""
     cdf = np.asarray(p, dtype=np.float64).cumsum()
     cdf /= cdf[-1]
+    return cdf
+
+
+def draw_from(rng: np.random.Generator, cdf: np.ndarray, size: int) -> np.ndarray:
+    """``size`` draws from a table made by :func:`cumulative`."""
     return cdf.searchsorted(rng.random(size), side="right")
 
 

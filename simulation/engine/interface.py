@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from simulation.engine.coaches import Office
     from simulation.engine.firms import Firm, FirmTable
     from simulation.engine.ledger import Ledger
+    from simulation.engine.meetings import ReferralMix
     from simulation.engine.metrics import WeeklyMetrics
     from simulation.engine.seekers import JobSeekers
     from simulation.engine.services import ServiceCatalogue
@@ -56,7 +57,7 @@ class Region(Protocol):
     n_sectors: int
     tightness_0: np.ndarray
     follow_on: list[np.ndarray]       # completers to refer on once the week's episodes ended
-    referral_mix: dict[tuple[str, bool], np.ndarray]  # service weights by profile and group
+    referral_mix: ReferralMix         # service weights by profile and group
     mechanisms: list[Mechanism]
 
     @property

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.engine.coaches import allocate_meetings, office_slots
-from simulation.engine.draws import weighted_choice
+from simulation.engine.draws import cumulative, draw_from
 from simulation.engine.seekers import NO_ONE, UNEMPLOYED
 from simulation.params.schema import PROFILES, SERVICE_NAMES, Scenario
 
@@ -49,11 +49,10 @@ def refer(region: Region, index: np.ndarray) -> None:
             n = counts[k]
             if n == 0:
                 continue  # no draws are skipped: nobody of this group and profile to refer
-            weights = region.referral_mix[name, in_target] * open_
-            total = weights.sum()
-            if total <= 0:
+            table = region.referral_mix.table(name, in_target, open_)
+            if table is None:
                 continue
-            chosen[by_key[ends[k] - n:ends[k]]] = weighted_choice(rng, weights / total, n)
+            chosen[by_key[ends[k] - n:ends[k]]] = draw_from(rng, table, n)
     # within budget: beyond a service's room this week for the group, no referral is made
     n_services = len(rooms[0])
     members = np.flatnonzero(chosen >= 0)
@@ -74,18 +73,35 @@ def refer_follow_on(region: Region) -> None:
         region.follow_on.clear()
 
 
-def mix_table(scenario: Scenario) -> dict[tuple[str, bool], np.ndarray]:
+class ReferralMix:
     """Weights of the services offered to each profile, outside and inside the target group
-    (the pilot's own mix for its clients)."""
-    table = {}
-    special = scenario.interventions.service_mix
-    for profile in PROFILES:
-        for in_target in (False, True):
-            mix = dict(scenario.service_mix.get(profile, {}))
-            if in_target and special and profile in special:
-                mix = dict(special[profile])
-            table[profile, in_target] = np.array([mix.get(name, 0.0) for name in SERVICE_NAMES])
-    return table
+    (the pilot's own mix for its clients), and the draw tables made from them."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.weights: dict[tuple[str, bool], np.ndarray] = {}
+        special = scenario.interventions.service_mix
+        for profile in PROFILES:
+            for in_target in (False, True):
+                mix = dict(scenario.service_mix.get(profile, {}))
+                if in_target and special and profile in special:
+                    mix = dict(special[profile])
+                self.weights[profile, in_target] = np.array(
+                    [mix.get(name, 0.0) for name in SERVICE_NAMES])
+        # a handful of (profile, group, open services) recur all run: their tables once
+        self._tables: dict[tuple[str, bool, bytes], np.ndarray | None] = {}
+
+    def table(self, profile: str, in_target: bool, open_: np.ndarray) -> np.ndarray | None:
+        """The cumulative table to draw a service from among the open ones (``None``: none
+        of them is offered to this profile and group)."""
+        key = (profile, in_target, open_.tobytes())
+        try:
+            return self._tables[key]
+        except KeyError:
+            weights = self.weights[profile, in_target] * open_
+            total = weights.sum()
+            table = cumulative(weights / total) if total > 0 else None
+            self._tables[key] = table
+            return table
 
 
 def hold_meetings(region: Region) -> None:

@@ -44,7 +44,7 @@ from simulation.engine.growth.economy import RegionalEconomy
 from simulation.engine.interface import Mechanism
 from simulation.engine.ledger import Ledger
 from simulation.engine.matching import build_firms, effective_search, match
-from simulation.engine.meetings import hold_meetings, mix_table, refer_follow_on
+from simulation.engine.meetings import ReferralMix, hold_meetings, refer_follow_on
 from simulation.engine.metrics import WeeklyMetrics
 from simulation.engine.payments import pay_week
 from simulation.engine.population import (
@@ -94,7 +94,7 @@ class RegionalLabourMarket(SeekerRegistry):
         self.ledger = Ledger()
         self.metrics = WeeklyMetrics(self.seekers, self.clock, self.ledger, scenario.start_date)
         self.n_sectors = len(scenario.region.sectors)
-        self.referral_mix = mix_table(scenario)
+        self.referral_mix = ReferralMix(scenario)
         self.mechanisms: list[Mechanism] = []
         build_population(self, n)
         self.services = ServiceCatalogue(scenario, self.env, self.seekers, self.clock,

@@ -211,17 +211,25 @@ class ServiceCatalogue:
         week = self.clock.week
         pool = self.pools_for(service_id, seekers.target[index], pool_room)
         self._unwait(index)
-        self.waiting_count += np.bincount(pool, minlength=len(self.pools))
+        counts = np.bincount(pool, minlength=len(self.pools))
+        self.waiting_count += counts
         seekers.waiting_service[index] = service_id
         seekers.waiting_since[index] = week
-        for pool_id in np.unique(pool):
-            members = index[pool == pool_id]
+        # by pool in pool order, each pool's in their order here, in cohorts of its size
+        members = index[np.argsort(pool, kind="stable")]
+        cohorts: list[tuple[int, np.ndarray]] = []
+        start = 0
+        for pool_id in np.flatnonzero(counts).tolist():
+            end = start + int(counts[pool_id])
             size = self.pools[pool_id].cohort_size
-            for start in range(0, len(members), size):
-                cohort = members[start:start + size]
-                episode = self._new_episode(pool_id)
-                seekers.episode[cohort] = episode
-                self._opened.append((pool_id, episode, cohort, True, None))
+            cohorts.extend((pool_id, members[first:min(first + size, end)])
+                           for first in range(start, end, size))
+            start = end
+        episodes = self._new_episodes([pool_id for pool_id, _ in cohorts])
+        seekers.episode[members] = np.repeat(episodes, [len(cohort) for _, cohort in cohorts])
+        self._opened.extend((pool_id, episode, cohort, True, None)
+                            for (pool_id, cohort), episode in zip(cohorts, episodes.tolist(),
+                                                                  strict=True))
 
     def start_initial(self, index: np.ndarray, service_id: int, remaining: np.ndarray) -> None:
         """Job seekers already in a service when the run starts, by remaining weeks."""
@@ -242,12 +250,23 @@ class ServiceCatalogue:
         self._opened.append((pool_id, episode, cohort, False, weeks))
 
     def _new_episode(self, pool_id: int) -> int:
-        if self.n_episodes == len(self._episode_pool):
-            self._episode_pool = np.concatenate([self._episode_pool,
-                                                 np.zeros_like(self._episode_pool)])
+        self._room_for(1)
         self._episode_pool[self.n_episodes] = pool_id
         self.n_episodes += 1
         return self.n_episodes - 1
+
+    def _new_episodes(self, pools: list[int]) -> np.ndarray:
+        """Numbers for new episodes in these pools, one each, in order."""
+        first, n = self.n_episodes, len(pools)
+        self._room_for(n)
+        self._episode_pool[first:first + n] = pools
+        self.n_episodes += n
+        return np.arange(first, first + n)
+
+    def _room_for(self, n: int) -> None:
+        while self.n_episodes + n > len(self._episode_pool):
+            self._episode_pool = np.concatenate([self._episode_pool,
+                                                 np.zeros_like(self._episode_pool)])
 
     @property
     def episode_pool(self) -> np.ndarray:
