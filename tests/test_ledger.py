@@ -182,3 +182,27 @@ def test_weekly_cost_columns_equal_the_ledger(pilot_run: RegionalLabourMarket) -
     region = weekly[weekly["scope"] == "region"]
     assert region["cost_total_eur"].sum() == pytest.approx(pilot_run.ledger.total(), rel=1e-9)
     assert isinstance(weekly, pd.DataFrame) and len(region) == 20
+
+
+share_rows = st.lists(
+    st.tuples(st.sampled_from([0.0, 0.25, 0.5, 1.0, 1 / 3]),
+              st.sampled_from([0.0, 0.3, 0.5, 2 / 3]),
+              st.sampled_from([0.0, 0.2, 0.7])),
+    min_size=1, max_size=12)
+
+
+@given(share_rows, st.data())
+def test_split_rows_add_up_as_one_split_a_row(shares: list[tuple], data: st.DataObject) -> None:
+    """The week's service purchases, split pool by pool at once, leave the ledger's rows
+    bit for bit as one pay_split per pool in pool order would."""
+    amounts = np.array(data.draw(st.lists(
+        st.one_of(st.just(0.0), st.floats(0.01, 1e7)), min_size=len(shares),
+        max_size=len(shares))))
+    one_by_one, at_once = Ledger(), Ledger()
+    for amount, row in zip(amounts.tolist(), shares, strict=True):
+        if amount:
+            one_by_one.pay_split(3, row, "service_providers", "service_purchases", amount,
+                                 "target")
+    at_once.pay_split_rows(3, np.array(shares), "service_providers", "service_purchases",
+                           amounts, "target")
+    assert dict(at_once._rows) == dict(one_by_one._rows)

@@ -83,6 +83,17 @@ class Ledger:
             if share and (part := amount * share):
                 rows[(week, payer, payee, item, scope)] += float(part)
 
+    def pay_split_rows(self, week: int, payer_shares: np.ndarray, payee: str, item: str,
+                       amounts: np.ndarray, scope: str = "other") -> None:
+        """:meth:`pay_split` of each of ``amounts`` by its row of ``payer_shares`` (rows ×
+        payers), at once: each payer's parts are summed in row order from the first, as
+        one ``pay_split`` a row would add them up (parts of 0 add nothing either way)."""
+        totals = np.cumsum(amounts[:, None] * payer_shares, axis=0)[-1].tolist()
+        rows = self._rows
+        for payer, total in zip(PAYERS, totals, strict=True):
+            if total:
+                rows[(week, payer, payee, item, scope)] += total
+
     def pay_by_scope(self, week: int, payer: str, payee: str, item: str,
                      amounts: np.ndarray, in_target: np.ndarray) -> None:
         """Record per-person amounts, summed separately for target and other."""
@@ -94,8 +105,13 @@ class Ledger:
     def pay_by_scope_totals(self, week: int, payer: str, payee: str, item: str,
                             target_eur: float, other_eur: float) -> None:
         """Record one week's amounts already summed for the target group and the rest."""
-        self.pay(week, payer, payee, item, target_eur, "target")
-        self.pay(week, payer, payee, item, other_eur, "other")
+        if payer not in PAYERS:
+            raise ValueError(f"unknown payer {payer!r}")
+        # ``pay`` twice, inline: a week makes dozens of these
+        if target_eur:
+            self._rows[(week, payer, payee, item, "target")] += float(target_eur)
+        if other_eur:
+            self._rows[(week, payer, payee, item, "other")] += float(other_eur)
 
     def pay_counts(self, week: int, payer: str, payee: str, item: str, amount_each: float,
                    count_target: int, count_other: int) -> None:

@@ -160,13 +160,11 @@ def _pay_services(model: Region) -> None:
     in_other = np.bincount(pools, minlength=n_pools) - in_target
     subsidy = scenario.wage_subsidy
     weekly_pay = scenario.taxes.monthly_wage_eur * 12 / WEEKS_PER_YEAR
-    targets, others = in_target.tolist(), in_other.tolist()
-    for pool_id, pool in enumerate(model.services.pools):
-        for scope, count in (("target", targets[pool_id]), ("other", others[pool_id])):
-            if count:
-                ledger.pay_split(week, pool.payer_shares, "service_providers",
-                                 "service_purchases",
-                                 count * pool.service.cost_per_week_eur, scope)
+    services = model.services
+    for scope, counts in (("target", in_target), ("other", in_other)):
+        ledger.pay_split_rows(week, services.pool_payer_shares, "service_providers",
+                              "service_purchases", counts * services.pool_cost, scope)
+    for pool_id, pool in enumerate(services.pools):
         kind = pool.service.kind
         if kind not in ("subsidised_job", "enterprise"):
             continue  # only these pay per member

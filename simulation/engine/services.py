@@ -78,6 +78,9 @@ class ServiceCatalogue:
         # (a recount over all seekers per referral was the hot path at 300k)
         self.waiting_count = np.zeros(0, dtype=np.int64)
         self.pool_capacity = np.zeros(0, dtype=np.float64)  # places, for the room arithmetic
+        # by pool: a place's weekly price and who pays it (rows of state, municipality, other)
+        self.pool_cost = np.zeros(0, dtype=np.float64)
+        self.pool_payer_shares = np.zeros((0, 3), dtype=np.float64)
         # by pool: the state its people are in, and its service id
         self.pool_state = np.zeros(0, dtype=np.int8)
         self.pool_service = np.zeros(0, dtype=np.int8)
@@ -126,6 +129,8 @@ class ServiceCatalogue:
         self.pools.append(PlacePool(sid, service, container, reserved, cohort, payer_shares))
         self.waiting_count = np.append(self.waiting_count, 0)
         self.pool_capacity = np.append(self.pool_capacity, float(capacity))
+        self.pool_cost = np.append(self.pool_cost, float(service.cost_per_week_eur))
+        self.pool_payer_shares = np.vstack([self.pool_payer_shares, payer_shares])
         self.pool_state = np.append(self.pool_state, np.int8(
             IN_SERVICE if service.kind == "service" else SUBSIDISED))
         self.pool_service = np.append(self.pool_service, np.int8(sid))
