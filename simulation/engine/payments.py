@@ -41,10 +41,14 @@ WEEKS_PER_YEAR = 52.0
 
 
 def pay_week(model: Region) -> None:
+    # who is in a service or a subsidised job, and in which pool: nothing here changes
+    # anyone's state, so purchases and taxes share them
+    inside = np.flatnonzero(in_states(model.seekers.view("state"), IN_SERVICE, SUBSIDISED))
+    pools = model.services.pool_of(inside)
     _pay_benefits(model)
-    _pay_services(model)
+    _pay_services(model, inside, pools)
     _pay_staff(model)
-    _collect_taxes(model)
+    _collect_taxes(model, inside, pools)
 
 
 def _where(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -147,13 +151,12 @@ def _cut_benefits(model: Region, share: float, kind: np.ndarray, target: np.ndar
                                -(lms_other * basic_week * share - municipal_other))
 
 
-def _pay_services(model: Region) -> None:
+def _pay_services(model: Region, inside: np.ndarray, pools: np.ndarray) -> None:
+    """Purchases for everyone in a service (``inside``; ``pools``: their pools)."""
     s, week, ledger = model.seekers, model.week, model.ledger
     scenario = model.scenario
-    inside = np.flatnonzero(in_states(s.view("state"), IN_SERVICE, SUBSIDISED))
     if len(inside) == 0:
         return
-    pools = model.services.pool_of(inside)
     target = s.target[inside]
     n_pools = len(model.services.pools)
     in_target = np.bincount(pools, weights=target, minlength=n_pools)
@@ -170,7 +173,10 @@ def _pay_services(model: Region) -> None:
             continue  # only these pay per member
         members = inside[pools == pool_id]
         if kind == "subsidised_job" and len(members):
-            tier = np.digitize(s.weeks_since_work[members], [52, 104])
+            # the subsidy's tier by prior unemployment: under 52 weeks, under 104, longer
+            # (np.digitize's bins [52, 104], by comparison)
+            prior = s.weeks_since_work[members]
+            tier = (prior >= 52).astype(np.intp) + (prior >= 104)
             state_rate = np.asarray(subsidy.rates)[tier]
             member_target = s.target[members]
             # the city's top-up is for the pilot's own clients
@@ -201,23 +207,31 @@ def weekly_salaries(coaches: Iterable) -> dict[tuple[str, tuple[float, ...]], fl
     return groups
 
 
-def working(model: Region) -> np.ndarray:
-    """Who is paid a wage this week: open-market jobs and wage-subsidised jobs (not start-ups)."""
+def working(model: Region, inside: np.ndarray | None = None,
+            pools: np.ndarray | None = None) -> np.ndarray:
+    """Who is paid a wage this week: open-market jobs and wage-subsidised jobs (not
+    start-ups). ``inside``, ``pools``: everyone in a service or a subsidised place and their
+    pools, if known."""
     s = model.seekers
     state = s.view("state")
     paid = state == EMPLOYED
-    subsidised = np.flatnonzero(state == SUBSIDISED)
+    if inside is None:
+        subsidised = np.flatnonzero(state == SUBSIDISED)
+        pools = model.services.pool_of(subsidised)
+    else:
+        in_subsidy = state[inside] == SUBSIDISED
+        subsidised, pools = inside[in_subsidy], pools[in_subsidy]
     if len(subsidised):
         kinds = np.array([p.service.kind == "subsidised_job" for p in model.services.pools])
-        paid[subsidised] = kinds[model.services.pool_of(subsidised)]
+        paid[subsidised] = kinds[pools]
     return paid
 
 
-def _collect_taxes(model: Region) -> None:
+def _collect_taxes(model: Region, inside: np.ndarray, pools: np.ndarray) -> None:
     s, week, ledger = model.seekers, model.week, model.ledger
     taxes = model.scenario.taxes
     pay = taxes.monthly_wage_eur * 12 / WEEKS_PER_YEAR
-    counts = _by_scope(working(model), s.view("target"))
+    counts = _by_scope(working(model, inside, pools), s.view("target"))
     for payer, rate in (("state", taxes.state_tax_rate),
                         ("municipality", taxes.municipal_tax_rate),
                         ("other", taxes.contributions_rate)):
