@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation.engine.draws import choice_without_replacement, weighted_choice
+from simulation.engine.draws import choice_without_replacement, uniform_choice, weighted_choice
 
 weights = st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=1, max_size=12).filter(
     lambda w: sum(w) > 0)
@@ -51,3 +51,17 @@ def test_choice_without_replacement_is_generator_choice(w: list[float], size: in
     np.testing.assert_array_equal(drawn, expected)
     assert len(set(drawn.tolist())) == size
     assert ours.random() == numpys.random()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 5000), st.integers(0, 300), st.integers(0, 2**32 - 1),
+       st.booleans())
+def test_uniform_choice_is_generator_choice(population: int, size: int, seed: int,
+                                            offset: bool) -> None:
+    items = np.arange(population, dtype=np.int64) * 7 + (3 if offset else 0)
+    ours, numpys = np.random.default_rng(seed), np.random.default_rng(seed)
+    drawn = uniform_choice(ours, items, size)
+    expected = numpys.choice(items, size=size)
+    assert drawn.dtype == expected.dtype
+    np.testing.assert_array_equal(drawn, expected)
+    assert ours.random() == numpys.random()  # the same numbers were used up

@@ -14,6 +14,7 @@ import math
 import mesa
 import numpy as np
 
+from simulation.engine.draws import uniform_choice
 from simulation.engine.payments import weekly_salaries
 from simulation.engine.seekers import JobSeekers
 from simulation.params.schema import Scenario
@@ -149,9 +150,10 @@ class Office:
         """Give each of ``index`` a coach: the target group a pilot coach, if there are any."""
         s, rng = self.seekers, self.rng
         pilot = s.target[index] & (len(self.pilot_coaches) > 0)
-        s.coach[index[~pilot]] = rng.choice(self.te_coaches, size=int((~pilot).sum()))
+        others = index[~pilot]
+        s.coach[others] = uniform_choice(rng, self.te_coaches, len(others))
         if pilot.any():
             clients = index[pilot]
-            s.coach[clients] = rng.choice(self.pilot_coaches, size=len(clients))
+            s.coach[clients] = uniform_choice(rng, self.pilot_coaches, len(clients))
             if self.scenario.interventions.coaching.first_assessment:
                 s.last_meeting[clients] = -10_000  # due at once: the first assessment meeting

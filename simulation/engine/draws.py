@@ -15,6 +15,7 @@ draws its candidates hundreds of times a run.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,7 +24,16 @@ def weighted_choice(rng: np.random.Generator, p: np.ndarray | Sequence[float],
                     size: int) -> np.ndarray:
     """``rng.choice(len(p), size=size, p=p)`` without the checks: the same indices, and the
     generator left in the same state."""
+    if isinstance(p, (list, tuple)):  # a scenario's shares: the same few lists all run
+        return draw_from(rng, _cumulative_of(tuple(p)), size)
     return draw_from(rng, cumulative(p), size)
+
+
+@lru_cache(maxsize=256)
+def _cumulative_of(shares: tuple[float, ...]) -> np.ndarray:
+    table = cumulative(shares)
+    table.flags.writeable = False  # shared by every draw from these shares
+    return table
 
 
 def cumulative(p: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -37,6 +47,15 @@ def cumulative(p: np.ndarray | Sequence[float]) -> np.ndarray:
 def draw_from(rng: np.random.Generator, cdf: np.ndarray, size: int) -> np.ndarray:
     """``size`` draws from a table made by :func:`cumulative`."""
     return cdf.searchsorted(rng.random(size), side="right")
+
+
+def uniform_choice(rng: np.random.Generator, a: np.ndarray, size: int) -> np.ndarray:
+    """``rng.choice(a, size=size)`` (with replacement, equal chances) without its checks:
+    numpy draws the positions with ``integers(0, len(a))``, so the same items and the
+    generator left in the same state (nothing is drawn for none)."""
+    if size == 0:
+        return a[:0]
+    return a.take(rng.integers(0, len(a), size=size, dtype=np.int64))
 
 
 def choice_without_replacement(rng: np.random.Generator, p: np.ndarray, size: int
