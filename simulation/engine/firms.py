@@ -37,6 +37,8 @@ class FirmTable:
         self.n = 0
         for name, dtype in self.COLUMNS.items():
             setattr(self, name, np.zeros(64, dtype=dtype))
+        self._by_sector_key: tuple[int, int] | None = None
+        self._by_sector: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def add(self, sector: int, size: int, posting_rate: float) -> int:
         """A new row; returns its number."""
@@ -54,6 +56,19 @@ class FirmTable:
     def view(self, name: str) -> np.ndarray:
         """The live rows of one column."""
         return getattr(self, name)[: self.n]
+
+    def by_sector(self, n_sectors: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The firms by sector, each sector's in firm order (numbers), how many each sector
+        has, and where each sector's begin. A firm's sector never changes and firms are only
+        added, so this holds until the next firm is."""
+        key = (self.n, n_sectors)
+        if self._by_sector_key != key:
+            sector = self.view("sector")
+            counts = np.bincount(sector, minlength=n_sectors)
+            self._by_sector = (np.argsort(sector, kind="stable"), counts,
+                               np.cumsum(counts) - counts)
+            self._by_sector_key = key
+        return self._by_sector
 
     def fill(self, numbers: np.ndarray, hires: np.ndarray,
              from_hidden: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

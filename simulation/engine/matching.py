@@ -155,26 +155,26 @@ def assign_to_firms(region: Region, hired: np.ndarray, open_weight: np.ndarray) 
     then fill their vacancies in one call, sector by sector and in firm order within each.
     """
     s, rng = region.seekers, region.rng
-    sector_of_firm = region.firm_table.view("sector")
     sector = s.sector[hired]
     hires_by_sector = np.bincount(sector, minlength=region.n_sectors)
-    firms_by_sector = np.bincount(sector_of_firm, minlength=region.n_sectors)
+    firm_order, firms_by_sector, first_firm = region.firm_table.by_sector(region.n_sectors)
     rows = np.flatnonzero((hires_by_sector > 0) & (firms_by_sector > 0))
     if len(rows) == 0:
         return
-    firm_order = np.argsort(sector_of_firm, kind="stable")  # by sector, in firm order
-    first_firm = np.cumsum(firms_by_sector) - firms_by_sector
     width = int(firms_by_sector[rows].max())
     shares = np.zeros((len(rows), width))
     firms = np.zeros((len(rows), width), dtype=np.int64)
+    sorted_weight = open_weight.take(firm_order)
+    counts, firsts = firms_by_sector.tolist(), first_firm.tolist()
     for row, k in enumerate(rows.tolist()):
-        count = int(firms_by_sector[k])
-        in_k = firm_order[first_firm[k]:first_firm[k] + count]
-        weights = open_weight[in_k]
-        if weights.sum() <= 0:
+        count, first = counts[k], firsts[k]
+        weights = sorted_weight[first:first + count]
+        total = weights.sum()
+        if total <= 0:
             weights = np.ones(count)
-        shares[row, width - count:] = weights / weights.sum()
-        firms[row, width - count:] = in_k
+            total = weights.sum()
+        shares[row, width - count:] = weights / total
+        firms[row, width - count:] = firm_order[first:first + count]
     counts = rng.multinomial(hires_by_sector[rows], shares).ravel()
     firms = firms.ravel()
     # the hires of these sectors, by sector and in their own order within each
