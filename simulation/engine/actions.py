@@ -131,7 +131,7 @@ def complete_services(region: Region, cohorts: list[np.ndarray],
 def reach_milestones(region: Region) -> None:
     """Placements reaching 3, 6 and 12 months of continuous work this week."""
     s, week = region.seekers, region.week
-    placed = np.flatnonzero(s.view("placement_week") >= 0)
+    placed = (s.view("placement_week") >= 0).nonzero()[0]
     tenure = week - s.placement_week[placed]
     for level, (weeks, months) in enumerate(MILESTONES, start=1):
         reached = placed[tenure == weeks]

@@ -82,7 +82,7 @@ def _review(paid_days: np.ndarray, service_days: np.ndarray, worked: np.ndarray,
     cut_left -= np.minimum(cut_left, days) * (week.paid & (cut_left > 0))
     paid_days += week.paid * np.int16(days)
     service_days += week.in_service * np.int16(days)
-    due = np.flatnonzero(week.paid & (paid_days >= rule.review_paid_days))
+    due = (week.paid & (paid_days >= rule.review_paid_days)).nonzero()[0]
     inactive = due[~worked[due] & (service_days[due] < rule.required_service_days)]
     cut_left[inactive] = rule.cut_paid_days
     paid_days[due] = 0
@@ -117,10 +117,10 @@ class ActivationModel(Mechanism):
             return
         s, days = region.seekers, region.scenario.benefits.days_per_week
         near = rule.review_paid_days - rule.response_weeks * days
-        candidates = np.flatnonzero(
+        candidates = (
             (s.view("state") == UNEMPLOYED) & (s.view("benefit") != NO_BENEFIT)
             & (s.view("review_paid_days") >= near) & ~s.view("review_worked")
-            & (s.view("review_service_days") < rule.required_service_days))
+            & (s.view("review_service_days") < rule.required_service_days)).nonzero()[0]
         draw = self.rng.random((2, len(candidates)))
         s.review_worked[candidates[draw[1] < rule.short_work_per_week]] = True
         seeking = candidates[(draw[0] < rule.service_seeking_per_week)

@@ -73,7 +73,7 @@ def allocate_meetings(coach: np.ndarray, overdue: np.ndarray, slots: np.ndarray,
     # most coaches have slots for all their due clients: only the others need an order
     crowded = (np.bincount(coach, minlength=len(slots)) > slots).take(coach)
     chosen = ~crowded
-    ranked = np.flatnonzero(crowded)
+    ranked = crowded.nonzero()[0]
     if len(ranked):
         chosen[ranked] = _most_overdue(coach.take(ranked), overdue.take(ranked), slots,
                                        tie_break.take(ranked))

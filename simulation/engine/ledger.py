@@ -40,7 +40,7 @@ def municipal_passive_days(lms_days_before: np.ndarray, days: int,
     # the band-by-band sum gives (the other bands add 0.0). Only weeks that cross a threshold
     # are split band by band.
     weighted = days * np.array([0.0, *shares])[band]
-    crossing = np.flatnonzero(crosses)
+    crossing = crosses.nonzero()[0]
     if len(crossing):
         weighted[crossing] = days_by_band(before[crossing], days, thresholds, shares)
     return weighted

@@ -46,16 +46,16 @@ def search_intensity(region: Region) -> tuple[np.ndarray, np.ndarray]:
     # values, in the same order) gives the same numbers without whole-array temporaries
     coach = s.view("coach")
     # met within the effect's weeks: week - last < k, i.e. last > week - k (whole weeks)
-    met = np.flatnonzero((s.view("last_meeting") > week - office.meeting_effect_weeks)
-                         & (coach >= 0) & searching)
+    met = ((s.view("last_meeting") > week - office.meeting_effect_weeks)
+           & (coach >= 0) & searching).nonzero()[0]
     meeting_factor = 1.0 + (office.meeting_effect * WEEKS_PER_MONTH
                             / office.meeting_effect_weeks * region.office.effect)  # by coach
     intensity[met] *= meeting_factor[coach[met]]
-    boosted = np.flatnonzero((s.view("boost_until") >= week) & searching)
+    boosted = ((s.view("boost_until") >= week) & searching).nonzero()[0]
     intensity[boosted] *= s.boost[boosted]
-    in_service = np.flatnonzero(state == IN_SERVICE)
+    in_service = (state == IN_SERVICE).nonzero()[0]
     intensity[in_service] *= service_array(scenario, "lock_in", 1.0)[s.service[in_service]]
-    index = np.flatnonzero(searching)
+    index = searching.nonzero()[0]
     return index, intensity.take(index)
 
 
@@ -80,7 +80,7 @@ def build_firms(region: Region) -> None:
     region.firms = []
     region.tightness_0 = np.ones(region.n_sectors)
     for k in range(region.n_sectors):
-        in_k = np.flatnonzero(sectors == k)
+        in_k = (sectors == k).nonzero()[0]
         if len(in_k) == 0:
             continue
         share = sizes[in_k] / sizes[in_k].sum()
@@ -107,9 +107,9 @@ def match(region: Region) -> None:
             intensity = intensity * factor
     # positions, not a boolean index: over tens of thousands of mixed values flatnonzero and
     # take are several times faster (the same arrays)
-    positive = np.flatnonzero(intensity > 0)
+    positive = (intensity > 0).nonzero()[0]
     searching, intensity = index.take(positive), intensity.take(positive)
-    unemployed = searching.take(np.flatnonzero(s.state[searching] == UNEMPLOYED))
+    unemployed = searching.take((s.state[searching] == UNEMPLOYED).nonzero()[0])
     for mechanism in region.mechanisms:
         mechanism.count_searchers(unemployed)
     sector = s.sector[searching]
@@ -158,7 +158,7 @@ def assign_to_firms(region: Region, hired: np.ndarray, open_weight: np.ndarray) 
     sector = s.sector[hired]
     hires_by_sector = np.bincount(sector, minlength=region.n_sectors)
     firm_order, firms_by_sector, first_firm = region.firm_table.by_sector(region.n_sectors)
-    rows = np.flatnonzero((hires_by_sector > 0) & (firms_by_sector > 0))
+    rows = ((hires_by_sector > 0) & (firms_by_sector > 0)).nonzero()[0]
     if len(rows) == 0:
         return
     width = int(firms_by_sector[rows].max())
@@ -181,5 +181,5 @@ def assign_to_firms(region: Region, hired: np.ndarray, open_weight: np.ndarray) 
     order = np.argsort(sector, kind="stable")
     members = hired[order][(firms_by_sector > 0)[sector[order]]]
     s.firm[members] = np.repeat(firms, counts)
-    hiring = np.flatnonzero(counts)
+    hiring = counts.nonzero()[0]
     fill(region, firms[hiring], counts[hiring], matched=True)

@@ -55,7 +55,7 @@ def refer(region: Region, index: np.ndarray) -> None:
             chosen[by_key[ends[k] - n:ends[k]]] = draw_from(rng, table, n)
     # within budget: beyond a service's room this week for the group, no referral is made
     n_services = len(rooms[0])
-    members = np.flatnonzero(chosen >= 0)
+    members = (chosen >= 0).nonzero()[0]
     slot = chosen[members] + n_services * target[members]  # (group, service)
     order = np.argsort(slot, kind="stable")
     slot = slot[order]
@@ -115,11 +115,11 @@ def hold_meetings(region: Region) -> None:
     if office.common_interval is not None:
         # one interval for all: due means met on or before a week, a test on whole columns
         due = unemployed & (s.view("last_meeting") <= week - office.common_interval)
-        candidates = np.flatnonzero(due)
+        candidates = due.nonzero()[0]
         coach = s.coach[candidates]
         overdue = week - s.last_meeting[candidates]
     else:
-        unemployed = np.flatnonzero(unemployed)
+        unemployed = unemployed.nonzero()[0]
         coach = s.coach[unemployed]
         overdue = week - s.last_meeting[unemployed]
         due = overdue >= office.interval[coach]

@@ -43,7 +43,7 @@ WEEKS_PER_YEAR = 52.0
 def pay_week(model: Region) -> None:
     # who is in a service or a subsidised job, and in which pool: nothing here changes
     # anyone's state, so purchases and taxes share them
-    inside = np.flatnonzero(in_states(model.seekers.view("state"), IN_SERVICE, SUBSIDISED))
+    inside = in_states(model.seekers.view("state"), IN_SERVICE, SUBSIDISED).nonzero()[0]
     pools = model.services.pool_of(inside)
     _pay_benefits(model)
     _pay_services(model, inside, pools)
@@ -54,7 +54,7 @@ def pay_week(model: Region) -> None:
 def _where(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``values[mask]``, several times faster for large masks mixed true and false (a
     boolean index mispredicts its branches; flatnonzero and take do not)."""
-    return values.take(np.flatnonzero(mask))
+    return values.take(mask.nonzero()[0])
 
 
 def _by_scope(mask: np.ndarray, target: np.ndarray) -> tuple[int, int]:
@@ -72,7 +72,7 @@ def _pay_benefits(model: Region) -> None:
     days = rules.days_per_week
     state, benefit = s.view("state"), s.view("benefit")
     paid_mask = in_states(state, UNEMPLOYED, IN_SERVICE) & (benefit != NO_BENEFIT)
-    paid = np.flatnonzero(paid_mask)
+    paid = paid_mask.nonzero()[0]
     kind, target = benefit[paid], s.target[paid]
     passive = state[paid] == UNEMPLOYED
     basic_week = rules.basic_daily_eur * days
@@ -88,7 +88,7 @@ def _pay_benefits(model: Region) -> None:
                       *_by_scope(kind == BASIC_ALLOWANCE, target))
 
     lms = kind == LABOUR_MARKET_SUBSIDY
-    lms_passive = np.flatnonzero(lms & passive)  # positions in paid
+    lms_passive = (lms & passive).nonzero()[0]  # positions in paid
     municipal_days = municipal_passive_days(
         s.lms_days[paid.take(lms_passive)], days, rules.municipal_share_thresholds,
         rules.municipal_shares)
@@ -110,7 +110,7 @@ def _pay_benefits(model: Region) -> None:
     if rule.enabled and cut.any():
         municipal = np.zeros(len(paid))
         municipal[lms_passive] = municipal_days
-        cut = np.flatnonzero(cut)
+        cut = cut.nonzero()[0]
         _cut_benefits(model, rule.cut_share, kind.take(cut), target.take(cut),
                       municipal.take(cut))
 
@@ -119,8 +119,8 @@ def _pay_benefits(model: Region) -> None:
     benefit_days = s.view("benefit_days")
     benefit_days += paid_mask * np.int32(days)
     s.view("lms_days")[:] += (paid_mask & (benefit == LABOUR_MARKET_SUBSIDY)) * np.int32(days)
-    exhausted = np.flatnonzero(paid_mask & (benefit == EARNINGS_RELATED)
-                               & (benefit_days >= rules.earnings_related_max_days))
+    exhausted = (paid_mask & (benefit == EARNINGS_RELATED)
+                 & (benefit_days >= rules.earnings_related_max_days)).nonzero()[0]
     s.benefit[exhausted] = LABOUR_MARKET_SUBSIDY
     s.benefit_days[exhausted] = 0
 
@@ -216,7 +216,7 @@ def working(model: Region, inside: np.ndarray | None = None,
     state = s.view("state")
     paid = state == EMPLOYED
     if inside is None:
-        subsidised = np.flatnonzero(state == SUBSIDISED)
+        subsidised = (state == SUBSIDISED).nonzero()[0]
         pools = model.services.pool_of(subsidised)
     else:
         in_subsidy = state[inside] == SUBSIDISED

@@ -99,7 +99,7 @@ def start_initial_services(region: Region) -> None:
         return
     wanted = scenario.population.initial_activation * scenario.region.job_seekers
     fill = min(1.0, wanted / total_places)
-    free = rng.permutation(np.flatnonzero(s.view("state") == UNEMPLOYED))
+    free = rng.permutation((s.view("state") == UNEMPLOYED).nonzero()[0])
     taken = 0
     for sid, pool in pools:
         count = min(int(round(pool.places.capacity * fill)), len(free) - taken)
@@ -130,7 +130,7 @@ def join_target_group(region: Region) -> np.ndarray:
     """People become clients when they come to meet the rule (e.g. 52 weeks unemployed);
     returns who joined."""
     s = region.seekers
-    candidates = np.flatnonzero(~s.view("target") & in_states(s.view("state"), *ACTIVE))
+    candidates = (~s.view("target") & in_states(s.view("state"), *ACTIVE)).nonzero()[0]
     joins = candidates[in_target_group(region.scenario, s, candidates)]
     s.target[joins] = True
     return joins
@@ -146,7 +146,7 @@ def update_target_group(region: Region) -> None:
 def drop_out(region: Region) -> None:
     """Weekly drop-out from services, drawn on arrays."""
     s = region.seekers
-    inside = np.flatnonzero(in_states(s.view("state"), IN_SERVICE, SUBSIDISED))
+    inside = in_states(s.view("state"), IN_SERVICE, SUBSIDISED).nonzero()[0]
     if len(inside) == 0:
         return
     dropout = service_array(region.scenario, "dropout_per_week", 0.0)[s.service[inside]]
@@ -158,7 +158,7 @@ def separations_and_exits(region: Region) -> None:
     pensions, disability and leaving the register); returns from studies."""
     s, rng, flows = region.seekers, region.rng, region.scenario.flows
     state = s.view("state")
-    employed = np.flatnonzero(state == EMPLOYED)
+    employed = (state == EMPLOYED).nonzero()[0]
     lost = employed[rng.random(len(employed)) < flows.separation_per_week]
     if len(lost):
         tenure = region.week - s.employed_since[lost]
@@ -166,7 +166,7 @@ def separations_and_exits(region: Region) -> None:
         s.benefit[requalified] = EARNINGS_RELATED
         s.benefit_days[requalified] = 0
         by_firm = np.bincount(s.firm[lost][s.firm[lost] >= 0], minlength=len(region.firms))
-        losing = np.flatnonzero(by_firm)
+        losing = by_firm.nonzero()[0]
         if len(losing):  # (job losses outside the region's firms touch no firm)
             region.firm_table.separate(losing, by_firm[losing])
         s.state[lost] = UNEMPLOYED
@@ -175,14 +175,14 @@ def separations_and_exits(region: Region) -> None:
         s.placement_week[lost] = NO_ONE
         s.spell_weeks[lost] = 0
         region.metrics.count_flow("job_losses", lost)
-    unemployed = np.flatnonzero(state == UNEMPLOYED)
+    unemployed = (state == UNEMPLOYED).nonzero()[0]
     draw = rng.random(len(unemployed))
     # Only a draw under the highest possible rate (young and long-term unemployed) can
     # leave: the rates are worked out for those few, with the same arithmetic, and the
     # rest, nearly everyone, is passed over in one comparison.
     top = ((flows.exit_out_of_labour_force_per_week + flows.long_term_exit_per_week)
            + flows.exit_to_study_per_week * 3.0)
-    maybe = np.flatnonzero(draw < top)
+    maybe = (draw < top).nonzero()[0]
     unemployed, draw = unemployed.take(maybe), draw.take(maybe)
     study_rate = flows.exit_to_study_per_week * np.where(s.age[unemployed] < 25, 3.0, 1.0)
     olf_rate = flows.exit_out_of_labour_force_per_week + np.where(
@@ -193,7 +193,7 @@ def separations_and_exits(region: Region) -> None:
     region.services.leave_waiting_list(leaving[s.waiting_service[leaving] != NO_ONE])
     s.state[to_olf] = OUT_OF_LABOUR_FORCE
     s.state[to_study] = STUDYING
-    studying = np.flatnonzero(state == STUDYING)
+    studying = (state == STUDYING).nonzero()[0]
     back = studying[rng.random(len(studying)) < flows.return_from_study_per_week]
     back = back[~_among(back, to_study)]
     s.state[back] = UNEMPLOYED

@@ -57,7 +57,7 @@ def extra_tables(model: Region) -> dict[str, pd.DataFrame | None]:
 
 def initial_cohort(model: Region) -> np.ndarray:
     """Indices of the target group's members when the run starts (call before ``run``)."""
-    return np.flatnonzero(model.seekers.view("target"))
+    return model.seekers.view("target").nonzero()[0]
 
 
 def cohort_outcomes(model: Region, people: np.ndarray) -> pd.DataFrame:

@@ -168,13 +168,13 @@ class ServiceCatalogue:
             reserved = self.reserved_pool[sid]
             if reserved < 0:
                 continue
-            members = np.flatnonzero(target & (service_id == sid))
+            members = (target & (service_id == sid)).nonzero()[0]
             pool[members[:room[reserved]]] = reserved
         return pool
 
     def recount_waiting(self) -> np.ndarray:
         """Waiting-list lengths by pool counted from the seekers (checks ``waiting_count``)."""
-        waiting = np.flatnonzero(self.seekers.view("waiting_service") >= 0)
+        waiting = (self.seekers.view("waiting_service") >= 0).nonzero()[0]
         return np.bincount(self.pool_of(waiting), minlength=len(self.pools))
 
     def _unwait(self, index: np.ndarray) -> None:
@@ -224,7 +224,7 @@ class ServiceCatalogue:
         members = index[np.argsort(pool, kind="stable")]
         cohorts: list[tuple[int, np.ndarray]] = []
         start = 0
-        for pool_id in np.flatnonzero(counts).tolist():
+        for pool_id in counts.nonzero()[0].tolist():
             end = start + int(counts[pool_id])
             size = self.pools[pool_id].cohort_size
             cohorts.extend((pool_id, members[first:min(first + size, end)])
@@ -422,7 +422,7 @@ class ServiceCatalogue:
         if len(index) == 0:
             return
         counts = np.bincount(self.pool_of(index), minlength=len(self.pools))
-        for pool_id in np.flatnonzero(counts).tolist():  # in pool order, as before
+        for pool_id in counts.nonzero()[0].tolist():  # in pool order, as before
             self.pools[pool_id].places.hand_back(int(counts[pool_id]))
         self.seekers.episode[index] = NO_ONE
         self.seekers.service[index] = NO_ONE

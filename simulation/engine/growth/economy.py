@@ -227,7 +227,7 @@ class RegionalEconomy(Mechanism):
         # one gather from the flattened table (the same entries as indexing by both)
         factor = self.education_match.ravel().take(
             education.astype(np.int64) * self.education_match.shape[1] + sector)
-        trained = np.flatnonzero(trained_sector == sector)
+        trained = (trained_sector == sector).nonzero()[0]
         factor[trained] *= 1.0 + gain[trained]  # the others' factor times 1.0: unchanged
         return factor
 
@@ -248,7 +248,7 @@ class RegionalEconomy(Mechanism):
         free = (s.view("state") == State.UNEMPLOYED) & (s.view("waiting_service") == NO_ONE)
         if extra is not None:
             free &= extra
-        return np.flatnonzero(free)
+        return free.nonzero()[0]
 
 
     # -- the week ---------------------------------------------------------------------------
@@ -286,7 +286,7 @@ class RegionalEconomy(Mechanism):
     def _surface_for_contacts(self) -> None:
         """Firms in contact with the programme advertise their hidden vacancies."""
         table = self.model.firm_table
-        numbers = np.flatnonzero(self.contact_until >= self.model.week)
+        numbers = (self.contact_until >= self.model.week).nonzero()[0]
         numbers = numbers[table.hidden[numbers] > 0]
         if len(numbers):
             surfaced = table.hidden[numbers]
@@ -314,11 +314,11 @@ class RegionalEconomy(Mechanism):
                                self.provider_hire_multiplier, 1.0)
         # only those without a first hire and without an open vacancy decide
         open_vacancy = np.zeros(n, dtype=bool)
-        with_firm = np.flatnonzero(self.solo_firm >= 0)
+        with_firm = (self.solo_firm >= 0).nonzero()[0]
         table, numbers = self.model.firm_table, self.solo_firm[with_firm]
         open_vacancy[with_firm] = (table.posted[numbers] + table.hidden[numbers]) > 0
         deciding = ~self.solo_hired & ~open_vacancy
-        decides = np.flatnonzero(deciding & (self.rng.random(n) < np.minimum(1.0, hazard)))
+        decides = (deciding & (self.rng.random(n) < np.minimum(1.0, hazard))).nonzero()[0]
         hidden = self.rng.random(len(decides)) < p.growth_hidden_share
         for j, is_hidden in zip(decides, hidden, strict=True):
             if self.solo_firm[j] < 0:
@@ -334,7 +334,7 @@ class RegionalEconomy(Mechanism):
     def detect_first_hires(self) -> None:
         """Solo entrepreneurs whose firm hired this week (in the match or a programme's direct
         hire) made their first hire: recorded the same week, before the providers' accounts."""
-        waiting = np.flatnonzero((self.solo_firm >= 0) & ~self.solo_hired)
+        waiting = ((self.solo_firm >= 0) & ~self.solo_hired).nonzero()[0]
         for j in waiting[self.model.firm_table.hires[self.solo_firm[waiting]] != 0].tolist():
             self._first_hire(j)
 

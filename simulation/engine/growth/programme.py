@@ -73,7 +73,7 @@ def _first_by_key(key: np.ndarray, count: int) -> np.ndarray:
     if count >= len(key):
         return np.argsort(key, kind="stable")
     threshold = np.partition(key, count - 1)[count - 1]
-    first = np.flatnonzero(key <= threshold)
+    first = (key <= threshold).nonzero()[0]
     return first[np.argsort(key[first], kind="stable")][:count]
 
 
@@ -196,9 +196,9 @@ class GrowthProgramme(Mechanism):
         params = self.programme.coordinators
         week, model = self.model.week, self.model
         priority = {self.sector_of[n] for n in params.priority_sectors}
-        firm_ok = np.flatnonzero(week - self.economy.last_visit >= params.revisit_weeks)
-        solo_ok = np.flatnonzero((week - self.economy.solo_last_visit >= params.revisit_weeks)
-                                 & ~self.economy.solo_hired)
+        firm_ok = (week - self.economy.last_visit >= params.revisit_weeks).nonzero()[0]
+        solo_ok = ((week - self.economy.solo_last_visit >= params.revisit_weeks)
+                   & ~self.economy.solo_hired).nonzero()[0]
         # a firm's number is its row of the firm table and its place in model.firms
         kind = model.firm_table.kind[firm_ok]
         firm_score = (np.where(kind == FIRM_KINDS.index("growth"), 2.0, 1.0)
@@ -331,7 +331,7 @@ class GrowthProgramme(Mechanism):
         if not self.extra_dropout:
             return
         s = self.model.seekers
-        inside = np.flatnonzero(s.view("state") == State.IN_SERVICE)
+        inside = (s.view("state") == State.IN_SERVICE).nonzero()[0]
         if len(inside) == 0:
             return
         pools = self.model.services.pool_of(inside)
@@ -439,7 +439,7 @@ class GrowthProgramme(Mechanism):
         candidates = self.economy.mobile & (s.view("state") == State.UNEMPLOYED) & (intensity > 0)
         if cross.sectors:
             candidates &= np.isin(s.view("sector"), [self.sector_of[n] for n in cross.sectors])
-        searching = np.flatnonzero(candidates)
+        searching = candidates.nonzero()[0]
         effective = float(intensity[searching].sum())
         vacancies = (cross.vacancies_per_seeker * model.scenario.region.job_seekers
                      * self.economy.demand())

@@ -70,8 +70,8 @@ class Accounts:
         provider.active = False
         provider.completed = completed
         provider.exit_week = self.model.week
-        mine = np.flatnonzero((self.owner[:n] == provider.number)
-                              & np.isin(self.phase[:n], (ACTIVE, MONITORED)))
+        mine = ((self.owner[:n] == provider.number)
+                & np.isin(self.phase[:n], (ACTIVE, MONITORED))).nonzero()[0]
         self._release(mine)
         if self.firm_work:
             self._drop_firms(provider)

@@ -62,7 +62,7 @@ class Effort:
     def _active_clients(self) -> tuple[np.ndarray, np.ndarray]:
         s = self.model.seekers
         n = s.n
-        clients = np.flatnonzero(self.phase[:n] == ACTIVE)
+        clients = (self.phase[:n] == ACTIVE).nonzero()[0]
         searching = in_states(s.state[clients], State.UNEMPLOYED, State.IN_SERVICE)
         return clients[searching], self.owner[clients[searching]]
 
@@ -137,7 +137,7 @@ class Effort:
         for kind, fee in priced:
             unearned = ~self.earned[clients, OUTCOME_KINDS.index(kind)]
             gain = fee[self.risk[clients]] - keep
-            pick = np.flatnonzero(unearned & (gain > 0))
+            pick = (unearned & (gain > 0)).nonzero()[0]
             pick = pick[np.argsort(-gain[pick], kind="stable")][:room]
             if len(pick) == 0:
                 continue

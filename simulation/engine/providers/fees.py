@@ -188,7 +188,7 @@ class FeeBooks:
                 target = COMPONENT_KIND.get(component)
                 if target is None:
                     continue
-                rows = np.flatnonzero(kind == KIND_CODE[target])
+                rows = (kind == KIND_CODE[target]).nonzero()[0]
                 if len(rows) == 0:
                     continue
                 if component == "steering_bonus":
@@ -245,7 +245,7 @@ class FeeBooks:
         """This week's firm fees and firm outcome fees, by ``settlement.settle``'s rules; the
         market logs each firm's services and outcomes once, so every event is a first."""
         name = component.split(".", 1)[1]
-        rows = np.flatnonzero(kind == KIND_CODE[name])
+        rows = (kind == KIND_CODE[name]).nonzero()[0]
         if component.startswith("firm_fee."):
             cents = np.full(len(rows), self.fees.firm_fee_cents[name], dtype=np.int64)
         else:

@@ -34,7 +34,7 @@ class FirmClients:
         economy, rng, week = self.economy, self.model.rng, self.model.week
         self._fit_firms()
         self.firm_signups_week[:] = 0
-        pool = np.flatnonzero((self.firm_phase == NEVER) & ~economy.solo_hired)
+        pool = ((self.firm_phase == NEVER) & ~economy.solo_hired).nonzero()[0]
         if len(pool) == 0:
             return
         pool = rng.permutation(pool)
@@ -71,8 +71,8 @@ class FirmClients:
     def _end_firm_guidance(self) -> None:
         """Guidance over: the firm rates it (top, or satisfaction_base) or does not answer."""
         p, rng, week = self.p, self.model.rng, self.model.week
-        ending = np.flatnonzero((self.firm_phase == ACTIVE)
-                                & (self.firm_start + p.firm_guidance_weeks - 1 <= week))
+        ending = ((self.firm_phase == ACTIVE)
+                  & (self.firm_start + p.firm_guidance_weeks - 1 <= week)).nonzero()[0]
         if len(ending) == 0:
             return
         top = rng.random(len(ending)) < np.where(self.firm_has_hired[ending],
@@ -85,7 +85,7 @@ class FirmClients:
 
     def _drop_firms(self, provider: Provider) -> None:
         """An exiting provider's firms lose their guidance."""
-        mine = np.flatnonzero((self.firm_owner == provider.number) & (self.firm_phase == ACTIVE))
+        mine = ((self.firm_owner == provider.number) & (self.firm_phase == ACTIVE)).nonzero()[0]
         self.firm_phase[mine] = DONE
         self.economy.solo_provider_until[mine] = -1
 

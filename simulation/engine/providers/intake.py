@@ -20,8 +20,8 @@ class Intake:
     def _pool(self) -> np.ndarray:
         s = self.model.seekers
         n = s.n
-        return np.flatnonzero(s.view("target") & (s.view("state") == State.UNEMPLOYED)
-                              & (self.phase[:n] == NEVER))
+        return (s.view("target") & (s.view("state") == State.UNEMPLOYED)
+                & (self.phase[:n] == NEVER)).nonzero()[0]
 
 
     def _referrals(self) -> None:
@@ -50,8 +50,8 @@ class Intake:
         n = s.n
         # providers market to the pilot's target group (e.g. unemployed experts): contacts
         # outside it could not enrol and would only dilute the yield
-        reachable = np.flatnonzero((s.view("state") == State.UNEMPLOYED) & s.view("target")
-                                   & (self.phase[:n] == NEVER) & ~self.contacted[:n])
+        reachable = ((s.view("state") == State.UNEMPLOYED) & s.view("target")
+                     & (self.phase[:n] == NEVER) & ~self.contacted[:n]).nonzero()[0]
         reachable = rng.permutation(reachable)
         taken = 0
         self.contacts_week[:] = 0

@@ -300,7 +300,7 @@ class ProviderMarket(Intake, Effort, FirmClients, FeeBooks, Accounts, Summaries,
         s, week, p = self.model.seekers, self.model.week, self.p
         n = s.n
         phase = self.phase[:n]
-        active = np.flatnonzero(phase == ACTIVE)
+        active = (phase == ACTIVE).nonzero()[0]
         state = s.state[active]
         # regression statistics for the star ratings: one row per searching client-week
         searching = active[in_states(state, State.UNEMPLOYED, State.IN_SERVICE, State.EMPLOYED)
@@ -325,7 +325,7 @@ class ProviderMarket(Intake, Effort, FirmClients, FeeBooks, Accounts, Summaries,
         self._log(self.owner[new], week, "placement", new)
         self.phase[placed] = MONITORED
         # sustained employment of placed clients
-        monitored = np.flatnonzero(self.phase[:n] == MONITORED)
+        monitored = (self.phase[:n] == MONITORED).nonzero()[0]
         still = (s.state[monitored] == State.EMPLOYED) & (
             s.placement_week[monitored] == self.placed_week[monitored])
         tenure = week - self.placed_week[monitored]
@@ -336,7 +336,7 @@ class ProviderMarket(Intake, Effort, FirmClients, FeeBooks, Accounts, Summaries,
             self._log(self.owner[reached], week, kind, reached)
         finished = monitored[~still | (tenure >= SUSTAIN[-1][1])]
         # clients leaving the programme unplaced (time up, studies, out of the labour force)
-        active = np.flatnonzero(self.phase[:n] == ACTIVE)
+        active = (self.phase[:n] == ACTIVE).nonzero()[0]
         gone = in_states(s.state[active], State.STUDYING, State.OUT_OF_LABOUR_FORCE)
         ended = active[gone | (self.weeks_served[active] >= p.programme_weeks)]
         leaving = np.concatenate([placed, ended])
@@ -384,7 +384,7 @@ class ProviderMarket(Intake, Effort, FirmClients, FeeBooks, Accounts, Summaries,
         """One row per person ever taken on: who, when, what was paid for them."""
         s = self.model.seekers
         n = s.n
-        index = np.flatnonzero(np.isin(self.phase[:n], (ACTIVE, MONITORED, DONE)))
+        index = (np.isin(self.phase[:n], (ACTIVE, MONITORED, DONE))).nonzero()[0]
         frame = pd.DataFrame({
             "person": index, "provider": self.owner[index],
             "intake_week": self.intake_week[index], "risk_class": self.risk[index],
