@@ -5,6 +5,7 @@ waiting list."""
 
 from __future__ import annotations
 
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,7 +36,7 @@ def refer(region: Region, index: np.ndarray) -> None:
     target = s.target[index]
     key += n_profiles * target
     counts = np.bincount(key, minlength=2 * n_profiles).tolist()
-    ends = np.cumsum(counts).tolist()
+    ends = list(accumulate(counts))
     by_key = np.argsort(key, kind="stable")  # each (group, profile) in index order
     chosen = np.full(len(index), NO_ONE, dtype=np.int64)
     pool_room = region.services.pool_room()  # nothing joins a list before the end

@@ -110,6 +110,8 @@ class ServiceCatalogue:
                 if extra > 0:
                     self.reserved_pool[sid] = self.add_pool(sid, service, extra, True,
                                                              tuple(funding.payer_shares))
+        # (the reserved pools are the intervention's, all made here)
+        self.no_reserved_places = bool((self.reserved_pool < 0).all())
         self.queue_share = scenario.public_office.max_queue_share
         # episode id -> pool index, grown by doubling (looked up on every payment)
         self._episode_pool = np.zeros(1024, dtype=np.int64)
@@ -161,7 +163,7 @@ class ServiceCatalogue:
                   pool_room: np.ndarray | None = None) -> np.ndarray:
         """The pool each referral joins: reserved places first (target group), then shared."""
         pool = self.shared_pool[service_id].astype(np.int64)
-        if not target.any() or (self.reserved_pool < 0).all():
+        if self.no_reserved_places or not target.any():
             return pool
         room = self.pool_room() if pool_room is None else pool_room
         for sid in np.unique(service_id[target]):
@@ -367,8 +369,8 @@ class ServiceCatalogue:
 
     def _admit(self, cohort: np.ndarray, pool_id: int) -> None:
         """A waiting cohort (all unemployed, all on this pool's list) has its places; it takes
-        them in :meth:`_seat`, with the others admitted in the same run of the environment."""
-        self.waiting_count[pool_id] -= len(cohort)  # all of them were on its list
+        them in :meth:`_seat`, with the others admitted in the same run of the environment
+        (and leave its list's count there: nothing in the run reads the counts)."""
         self._admitted_cohorts.append(cohort)
         self._admitted_pools.append(pool_id)
 
@@ -382,6 +384,7 @@ class ServiceCatalogue:
         seekers = self.seekers
         index = cohorts[0] if len(cohorts) == 1 else np.concatenate(cohorts)
         pool = np.repeat(np.array(pools, dtype=np.intp), [len(c) for c in cohorts])
+        self.waiting_count -= np.bincount(pool, minlength=len(self.pools))  # all were on these
         n = len(index)
         waits = self.clock.week - seekers.waiting_since[index]
         in_target = seekers.target[index]
