@@ -359,13 +359,20 @@ class ServiceCatalogue:
         still = ((seekers.episode[index] == episodes)
                  & in_states(seekers.state[index], IN_SERVICE, SUBSIDISED))
         start = 0
+        # places back by pool, one hand-back each in the order the pools first come: a
+        # hand-back frees its places at once and serves those waiting when processed, and
+        # between these no event is processed, so a second one to the same pool would find
+        # its waiting list as the first left it
+        back: dict[Places, int] = {}
         for (pool, _, cohort), size in zip(ending, sizes, strict=True):
             members = cohort[still[start:start + size]]
             start += size
             if len(members):
-                pool.places.hand_back(len(members))
+                back[pool.places] = back.get(pool.places, 0) + len(members)
                 self._completed_cohorts.append(members)
                 self._completed_services.append(pool.service)
+        for places, count in back.items():
+            places.hand_back(count)
 
     def _admit(self, cohort: np.ndarray, pool_id: int) -> None:
         """A waiting cohort (all unemployed, all on this pool's list) has its places; it takes
