@@ -16,17 +16,10 @@ import numpy as np
 from simulation.engine.actions import fill, leave_for_work, place
 from simulation.engine.firms import Firm, draw_firm_sizes
 from simulation.engine.seekers import BAND_OF_WEEK, IN_SERVICE, UNEMPLOYED, in_states
-from simulation.params.schema import SERVICE_NAMES, WEEKS_PER_MONTH, Scenario
+from simulation.params.schema import WEEKS_PER_MONTH
 
 if TYPE_CHECKING:
     from simulation.engine.interface import Region
-
-
-def service_array(scenario: Scenario, field: str, default: float) -> np.ndarray:
-    """A service attribute by service id; the last entry serves id -1 (no service)."""
-    values = [getattr(scenario.services[n], field) if n in scenario.services else default
-              for n in SERVICE_NAMES]
-    return np.array([*values, default])
 
 
 def search_intensity(region: Region) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +47,7 @@ def search_intensity(region: Region) -> tuple[np.ndarray, np.ndarray]:
     boosted = ((s.view("boost_until") >= week) & searching).nonzero()[0]
     intensity[boosted] *= s.boost[boosted]
     in_service = (state == IN_SERVICE).nonzero()[0]
-    intensity[in_service] *= service_array(scenario, "lock_in", 1.0)[s.service[in_service]]
+    intensity[in_service] *= region.services.by_service("lock_in", 1.0)[s.service[in_service]]
     index = searching.nonzero()[0]
     return index, intensity.take(index)
 

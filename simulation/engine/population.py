@@ -13,7 +13,6 @@ import numpy as np
 
 from simulation.engine.actions import leave_service
 from simulation.engine.draws import weighted_choice
-from simulation.engine.matching import service_array
 from simulation.engine.metrics import LONG_TERM_WEEKS
 from simulation.engine.registry import enrol
 from simulation.engine.seekers import (
@@ -149,7 +148,7 @@ def drop_out(region: Region) -> None:
     inside = in_states(s.view("state"), IN_SERVICE, SUBSIDISED).nonzero()[0]
     if len(inside) == 0:
         return
-    dropout = service_array(region.scenario, "dropout_per_week", 0.0)[s.service[inside]]
+    dropout = region.services.by_service("dropout_per_week", 0.0)[s.service[inside]]
     leave_service(region, inside[region.rng.random(len(inside)) < dropout])
 
 

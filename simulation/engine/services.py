@@ -51,6 +51,13 @@ COHORTS_PER_CAPACITY = 20  # a cohort holds at most 1/20 of a pool, so queues st
 _NO_ROOM = np.zeros(1, dtype=np.int64)
 
 
+def service_array(scenario: Scenario, field: str, default: float) -> np.ndarray:
+    """A service attribute by service id; the last entry serves id -1 (no service)."""
+    values = [getattr(scenario.services[n], field) if n in scenario.services else default
+              for n in SERVICE_NAMES]
+    return np.array([*values, default])
+
+
 @dataclass
 class PlacePool:
     """A service's places, shared by everyone or reserved for the target group."""
@@ -68,6 +75,8 @@ class ServiceCatalogue:
     def __init__(self, scenario: Scenario, env: simpy.Environment, seekers: JobSeekers,
                  clock: Clock, metrics: WeeklyMetrics, on_complete: Completion) -> None:
         self.env, self.seekers, self.clock, self.metrics = env, seekers, clock, metrics
+        self.scenario = scenario
+        self._by_service: dict[tuple[str, float], np.ndarray] = {}
         self.on_complete = on_complete
         seekers_k = scenario.region.job_seekers / 1000.0
         self.names = list(SERVICE_NAMES)
@@ -122,6 +131,15 @@ class ServiceCatalogue:
         # (waiting list, programme intake); people already in a service at the start are not
         # starts
         self.starts = np.zeros((2, len(self.names)), dtype=np.int64)
+
+    def by_service(self, field: str, default: float) -> np.ndarray:
+        """A service attribute by service id, the last entry for id -1 (no service); made
+        once a run (a week asks for the lock-in and the drop-out rates)."""
+        values = self._by_service.get((field, default))
+        if values is None:
+            values = self._by_service[field, default] = service_array(self.scenario, field,
+                                                                      default)
+        return values
 
     def add_pool(self, sid: int, service: Service, capacity: int, reserved: bool,
                  payer_shares: tuple[float, float, float]) -> int:
