@@ -32,7 +32,7 @@ def refer(region: Region, index: np.ndarray) -> None:
     s, rng = region.seekers, region.rng
     n_profiles = len(PROFILES)
     # (group, profile) of each: profile 0 young, 1 long-term unemployed, 2 other
-    key = np.where(s.age[index] < 25, 0, np.where(s.weeks_since_work[index] >= 52, 1, 2))
+    key = np.where(s.age[index] < 25, 0, 2 - (s.weeks_since_work[index] >= 52))
     target = s.target[index]
     key += n_profiles * target
     counts = np.bincount(key, minlength=2 * n_profiles).tolist()
@@ -56,13 +56,16 @@ def refer(region: Region, index: np.ndarray) -> None:
             chosen[by_key[ends[k] - n:ends[k]]] = draw_from(rng, table, n)
     # within budget: beyond a service's room this week for the group, no referral is made
     n_services = len(rooms[0])
-    members = (chosen >= 0).nonzero()[0]
-    slot = chosen[members] + n_services * target[members]  # (group, service)
-    order = np.argsort(slot, kind="stable")
-    slot = slot[order]
-    rank = np.arange(len(order)) - np.searchsorted(slot, slot, side="left")
-    chosen[members[order[rank >= np.concatenate(rooms)[slot]]]] = NO_ONE
     ok = chosen >= 0
+    members = ok.nonzero()[0]
+    slot = chosen[members] + n_services * target[members]  # (group, service)
+    room = np.concatenate(rooms)
+    if (np.bincount(slot, minlength=len(room)) > room).any():  # (mostly all fit)
+        order = np.argsort(slot, kind="stable")
+        slot = slot[order]
+        rank = np.arange(len(order)) - np.searchsorted(slot, slot, side="left")
+        chosen[members[order[rank >= room[slot]]]] = NO_ONE
+        ok = chosen >= 0
     region.services.refer(index[ok], chosen[ok], pool_room)
     region.metrics.count_flow("referrals", index[ok])
 
