@@ -7,13 +7,17 @@ array): it asks its pool for places (a SimPy get), starts those still waiting on
 it has them, holds the places for the service's duration (a timeout) and then
 completes those still in it. Drop-outs and job finds during a service are drawn
 weekly on arrays by the model, which hands their places back here. So an episode
-costs two events however many people it carries.
+costs at most two events however many people it carries.
 
-The episode's steps are its two events' callbacks, not a generator process: a
-process would add two more events (its start and its end) and a resume to each
-of the sixty or so episodes of a week. The order of everything is a process's:
-an episode opened during a week asks for its places as the environment next runs,
-before anything else happens then, in the order the episodes were opened.
+The episode's steps are its events' callbacks, not a generator process: a process
+would add two more events (its start and its end) and a resume to each of the twenty
+or so episodes of a week. The order of everything is a process's: an episode opened
+during a week asks for its places as the environment next runs, before anything else
+happens then, in the order the episodes were opened. Episodes that end at the same
+time share one timeout, which ends them in the order they started; they hand their
+places back once per pool. Who of a cohort still waits, or is still in its service, is
+checked for many cohorts in one pass: nothing in a run changes anyone's row
+(tests/test_service_episodes.py holds all this to one event per episode).
 """
 
 from __future__ import annotations
