@@ -17,6 +17,7 @@ from simulation.engine.ledger import Ledger
 from simulation.engine.metrics import WeeklyMetrics
 from simulation.engine.payments import weekly_salaries
 from simulation.engine.seekers import Benefit, JobSeekers, State
+from simulation.engine.services import service_array
 from simulation.params.loading import load_scenario
 
 
@@ -65,6 +66,11 @@ class StandIn:
         self.pool_by_person: dict[int, int] = {}
         self.services = SimpleNamespace(
             pools=pools, pool_of=self._pool_of,
+            # by pool, as the catalogue keeps them: a place's weekly price and who pays it
+            pool_cost=np.array([p.service.cost_per_week_eur for p in pools], dtype=float),
+            pool_payer_shares=np.array([p.payer_shares for p in pools],
+                                       dtype=float).reshape(len(pools), 3),
+            by_service=lambda field, default: service_array(self.scenario, field, default),
             release=lambda index: self.released.extend(np.asarray(index).tolist()),
             leave_waiting_list=lambda index: self.left_waiting.extend(np.asarray(index).tolist()))
         self.office = SimpleNamespace(coaches=coaches or [],
