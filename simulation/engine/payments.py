@@ -53,7 +53,7 @@ def pay_week(model: Region) -> None:
 
 def _where(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``values[mask]``, several times faster for large masks mixed true and false (a
-    boolean index mispredicts its branches; flatnonzero and take do not)."""
+    boolean index mispredicts its branches; positions and take do not)."""
     return values.take(mask.nonzero()[0])
 
 
@@ -153,17 +153,16 @@ def _cut_benefits(model: Region, share: float, kind: np.ndarray, target: np.ndar
 
 def _pay_services(model: Region, inside: np.ndarray, pools: np.ndarray) -> None:
     """Purchases for everyone in a service (``inside``; ``pools``: their pools)."""
-    s, week, ledger = model.seekers, model.week, model.ledger
+    s, week, ledger, services = model.seekers, model.week, model.ledger, model.services
     scenario = model.scenario
     if len(inside) == 0:
         return
     target = s.target[inside]
-    n_pools = len(model.services.pools)
+    n_pools = len(services.pools)
     in_target = np.bincount(pools, weights=target, minlength=n_pools)
     in_other = np.bincount(pools, minlength=n_pools) - in_target
     subsidy = scenario.wage_subsidy
     weekly_pay = scenario.taxes.monthly_wage_eur * 12 / WEEKS_PER_YEAR
-    services = model.services
     for scope, counts in (("target", in_target), ("other", in_other)):
         ledger.pay_split_rows(week, services.pool_payer_shares, "service_providers",
                               "service_purchases", counts * services.pool_cost, scope)

@@ -307,20 +307,28 @@ class ServiceCatalogue:
         """For each episode about to ask for places from a waiting list: who of its cohort
         still waits for it now, and how many (``None`` for the others). All at once: the
         episodes given places in this run of the environment read the same rows then."""
-        waiting = [cohort for _, _, cohort, waits, _ in opened if waits]
+        waiting = [(episode, cohort) for _, episode, cohort, waits, _ in opened if waits]
         if not waiting:
             return [None] * len(opened)
-        seekers = self.seekers
-        sizes = [len(cohort) for cohort in waiting]
-        index = waiting[0] if len(waiting) == 1 else np.concatenate(waiting)
-        episodes = np.repeat(np.array([episode for _, episode, _, waits, _ in opened if waits],
-                                      dtype=np.int64), sizes)
-        still = (seekers.episode[index] == episodes) & (seekers.state[index] == UNEMPLOYED)
-        starts = list(accumulate(sizes, initial=0))
+        still, starts = self._still_in(waiting, UNEMPLOYED)
         kept = np.add.reduceat(still.view(np.int8), starts[:-1], dtype=np.int64).tolist()
         parts = iter([(self._runs, still[start:end], n) for start, end, n
                       in zip(starts[:-1], starts[1:], kept, strict=True)])
         return [next(parts) if waits else None for _, _, _, waits, _ in opened]
+
+    def _still_in(self, cohorts: list[tuple[int, np.ndarray]], *states: int
+                  ) -> tuple[np.ndarray, list[int]]:
+        """Who of each (episode, cohort) is still in that episode and in one of ``states``,
+        for all cohorts in one pass: a mask over the cohorts one after another, and where
+        each cohort's part begins (and the last ends)."""
+        seekers = self.seekers
+        sizes = [len(cohort) for _, cohort in cohorts]
+        index = cohorts[0][1] if len(cohorts) == 1 else np.concatenate(
+            [cohort for _, cohort in cohorts])
+        episodes = np.repeat(np.array([episode for episode, _ in cohorts], dtype=np.int64),
+                             sizes)
+        still = (seekers.episode[index] == episodes) & in_states(seekers.state[index], *states)
+        return still, list(accumulate(sizes, initial=0))
 
     def _placed(self, pool_id: int, episode: int, cohort: np.ndarray, waiting: bool,
                 duration: int | None, check: tuple[int, np.ndarray, int] | None,
@@ -372,23 +380,15 @@ class ServiceCatalogue:
         """Episodes are over: those still in each hand back their places and complete it
         after this run of the environment. Each cohort is checked on its own rows, which
         nothing in the run changes: so all at once."""
-        seekers = self.seekers
-        cohorts = [cohort for _, _, cohort in ending]
-        sizes = [len(cohort) for cohort in cohorts]
-        index = cohorts[0] if len(cohorts) == 1 else np.concatenate(cohorts)
-        episodes = np.repeat(np.array([episode for _, episode, _ in ending], dtype=np.int64),
-                             sizes)
-        still = ((seekers.episode[index] == episodes)
-                 & in_states(seekers.state[index], IN_SERVICE, SUBSIDISED))
-        start = 0
+        still, starts = self._still_in([(episode, cohort) for _, episode, cohort in ending],
+                                       IN_SERVICE, SUBSIDISED)
         # places back by pool, one hand-back each in the order the pools first come: a
         # hand-back frees its places at once and serves those waiting when processed, and
         # between these no event is processed, so a second one to the same pool would find
         # its waiting list as the first left it
         back: dict[Places, int] = {}
-        for (pool, _, cohort), size in zip(ending, sizes, strict=True):
-            members = cohort[still[start:start + size]]
-            start += size
+        for (pool, _, cohort), start, end in zip(ending, starts[:-1], starts[1:], strict=True):
+            members = cohort[still[start:end]]
             if len(members):
                 back[pool.places] = back.get(pool.places, 0) + len(members)
                 self._completed_cohorts.append(members)
