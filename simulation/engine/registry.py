@@ -26,6 +26,7 @@ from mesa.agent import AgentSet
 from simulation.engine.seekers import JobSeeker
 
 _PENDING = "_seekers_to_register"  # the model's batches waiting: (rows, first id)
+_BULK = "_seekers_in_bulk"  # whether this model registers its job seekers in bulk
 
 
 class SeekerRegistry(mesa.Model):
@@ -173,14 +174,19 @@ def disband(model: mesa.Model) -> None:
 def _bulk_registration(model: mesa.Model) -> bool:
     """Whether ``enrol`` may register in bulk (and ``disband`` let go in bulk): Mesa 3.3's
     internals, and a model that registers agents no other way than Mesa's (or this
-    module's)."""
-    return (mesa.__version__.split(".")[:2] == ["3", "3"]
+    module's). Found once a model: none of it changes while it runs (and ``enrol`` asks
+    every week)."""
+    known = model.__dict__.get(_BULK)
+    if known is None:
+        known = model.__dict__[_BULK] = (
+            mesa.__version__.split(".")[:2] == ["3", "3"]
             and isinstance(mesa.Agent.__dict__.get("_ids"), defaultdict)
             and type(model).register_agent in (mesa.Model.register_agent,
                                                SeekerRegistry.register_agent)
             and JobSeeker.__init__ is _JOB_SEEKER_INIT
             and isinstance(model.__dict__.get("_agents"), dict)
             and isinstance(_weak(model._all_agents), weakref.WeakKeyDictionary))
+    return known
 
 
 _JOB_SEEKER_INIT = JobSeeker.__init__
