@@ -71,6 +71,12 @@ M = TypeVar("M", bound=Mechanism)
 class RegionalLabourMarket(SeekerRegistry):
     """A regional labour market under one scenario; ``step()`` advances one week."""
 
+    # Mesa 3.5's Model has a ``scenario`` property of its own (an experiment's parameters,
+    # mesa.experimental.scenarios) whose setter tells that object its model, which a frozen
+    # pilotsim Scenario refuses. A plain class attribute here shadows the property, so the
+    # model's ``scenario`` is an ordinary attribute, ours, on any Mesa (on 3.3: no change)
+    scenario: Scenario | None = None
+
     def __init__(self, scenario: Scenario, rng: np.random.Generator | np.random.SeedSequence
                  | int | None = None) -> None:
         keep_freed_memory()  # once per process: a week's arrays reuse the last week's memory
