@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -160,6 +162,10 @@ caseload = {{ value = {caseload}, assumption = "test" }}
     result = pilotsim("compare", str(base), *paths, *common)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
+    header = next(line for line in lines if line.split()[:2] == ["scenario", "baseline"])
+    for title in ("in work", "activation", "lasting", "net cost", "state", "municip.",
+                  "other", "profit"):  # written to a file: never a column left out
+        assert title in header, result.stdout
     for name in names:
         rows = [line for line in lines if line.strip().startswith(name)]
         assert len(rows) == 1, (name, result.stdout)
@@ -170,3 +176,31 @@ caseload = {{ value = {caseload}, assumption = "test" }}
     assert detail.returncode == 0, detail.stderr
     assert detail.stdout.count("In the target group") == len(names), detail.stdout
     assert detail.stdout.count("placements") > result.stdout.count("placements")
+
+
+def test_a_summary_wider_than_the_terminal_is_split_never_cut():
+    """On a narrow terminal the summary comes as several tables that each fit, each with the
+    scenario and its baseline, every column in one of them, in order; to a file, as one
+    table at its full width. Rich itself would drop the columns that do not fit."""
+    from rich.console import Console
+
+    from simulation.cli.runs import print_summary
+
+    titles = ["scenario", "baseline", *(f"column {i}" for i in range(8))]
+    rows = [["pohjois_savo_growth_skills", "varsinais_suomi",
+             *(f"+{i},234 k€ ?" for i in range(8))],
+            ["pori", "pori", *("–" for _ in range(8))]]
+    for width, terminal in ((60, True), (80, True), (120, True), (80, False), (140, False)):
+        console = Console(width=width, file=io.StringIO(), force_terminal=terminal,
+                          color_system=None, markup=False)
+        print_summary(console, "the title", titles, rows)
+        lines = console.file.getvalue().splitlines()
+        headers = [re.split(r"\s{2,}", line.strip()) for line in lines
+                   if line.split()[:2] == ["scenario", "baseline"]]
+        shown = [title for header in headers for title in header[2:]]
+        assert shown == titles[2:], lines  # every column once, in order
+        assert len(headers) > 1 if terminal else len(headers) == 1
+        if terminal:
+            assert max(len(line.rstrip()) for line in lines) <= width, lines
+        for i in range(8):  # no value cut short
+            assert sum(line.count(f"+{i},234 k€ ?") for line in lines) == 1, lines

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich import box
+from rich.console import Console
 from rich.table import Table
 
 from simulation.cli import posterior_effects
@@ -186,27 +187,62 @@ def _print_summary(comparisons, replications: int, weeks: int, w: Words) -> None
     from simulation.report.summary import summary_rows
 
     header, rows = summary_rows(comparisons, w)
-    table = Table(title=w.text(N_("Effects against each scenario's baseline over {weeks} "
-                                  "weeks ({n} paired replications)"),
-                               weeks=str(weeks), n=str(replications)),
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     # the baseline's region is what tells them apart; "baseline_" says nothing here
     rows = [[scenario, vs.removeprefix("baseline_") or vs, *cells]
             for scenario, vs, *cells in rows]
-    for i, column in enumerate(header):
-        title = SHORT.get(column, column) if w.lang == "en" else column
-        table.add_column(title, justify="left" if i < 2 else "right",
-                         no_wrap=True, min_width=max([len(row[i]) for row in rows]
-                                                    + [len(title)]))
-    for row in rows:
-        table.add_row(*row)
-    out.print(table)
+    titles = [SHORT.get(column, column) if w.lang == "en" else column for column in header]
+    title = w.text(N_("Effects against each scenario's baseline over {weeks} weeks ({n} "
+                      "paired replications)"), weeks=str(weeks), n=str(replications))
+    print_summary(out, title, titles, rows)
     out.print(w.gettext(N_(
         "In the target group: people in work at the end, activation in percentage points, "
         "lasting placements (3 months). The region's net public cost over the run and who "
         "bears it (state, municipalities, other funds); providers' profit. '?': the 95 % "
         "interval includes zero. Headline sentences and every metric: --detail; the HTML "
         "report: pilotsim report.")), markup=False)
+
+
+def print_summary(console: Console, title: str, titles: list[str], rows: list[list[str]]
+                  ) -> None:
+    """The summary on a terminal in tables that fit it; to a file or pipe in one table at
+    its full width. Never cropped: rich would drop the columns that do not fit."""
+    width = console.width if console.is_terminal else None
+    for table in summary_tables(title, titles, rows, width):
+        console.print(table, width=max(console.width, _natural_width(console, table)),
+                      crop=False)
+
+
+def summary_tables(title: str, titles: list[str], rows: list[list[str]],
+                   width: int | None, keys: int = 2) -> list[Table]:
+    """The summary as one table, or, where it is wider than ``width`` (a terminal's), as
+    several that each fit, every one with the first ``keys`` columns (scenario, baseline)
+    and the next columns in order; no column is ever left out (``width`` None: one table
+    however wide, as for a file)."""
+    def table(columns: list[int], first: bool) -> Table:
+        t = Table(title=title if first else None, title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+        for i in columns:
+            t.add_column(titles[i], justify="left" if i < keys else "right", no_wrap=True,
+                         min_width=max([len(row[i]) for row in rows] + [len(titles[i])]))
+        for row in rows:
+            t.add_row(*(row[i] for i in columns))
+        return t
+
+    key = list(range(keys))
+    groups: list[list[int]] = [[]]
+    for i in range(keys, len(titles)):
+        trial = [*key, *groups[-1], i]
+        if width is not None and groups[-1] and _natural_width(out, table(trial, False)) > width:
+            groups.append([])
+        groups[-1].append(i)
+    return [table([*key, *group], n == 0) for n, group in enumerate(groups)]
+
+
+def _natural_width(console: Console, table: Table) -> int:
+    """The width a table takes when nothing limits it."""
+    from rich.measure import Measurement
+
+    return Measurement.get(console, console.options.update(width=100_000), table).maximum
 
 
 def _metric_name(name: str, w: Words) -> str:
