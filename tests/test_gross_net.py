@@ -125,3 +125,29 @@ def test_every_comparison_reports_gross_trend_net_and_the_outside_effect(
     # region = target group + everyone else, for additive counts
     assert c.effects["outside_placements"]["mean"] == pytest.approx(
         c.effects["placements"]["mean"] - c.effects["target_placements"]["mean"])
+
+
+def test_a_reported_period_beyond_the_run_has_no_model_figures() -> None:
+    """Pirkanmaa reports activation over 2018 (weeks 22–74 of the run). A run of 74 weeks or
+    more gives gross, trend and net over those weeks; a shorter one gives none (never the
+    change up to the run's end, labelled with the reported weeks), and says where it ends."""
+    from simulation.experiments.compare import reported_changes
+
+    pilot = load_scenario("pirkanmaa")
+    rng = np.random.default_rng(2)
+    for weeks in (40, 74, 80):
+        paths = [rng.normal(0.3, 0.01, weeks) for _ in range(4)]
+        scenario = [_run(i, {"activation_rate": list(p + 0.001 * np.arange(weeks))}, {})
+                    for i, p in enumerate(paths)]
+        baseline = [_run(i, {"activation_rate": list(p)}, {}) for i, p in enumerate(paths)]
+        row = reported_changes(pilot, scenario, baseline)["activation_rate"]
+        start, end = row["weeks"]
+        assert (start, end) == (22, 74)
+        assert row["run_weeks"] == weeks
+        if weeks < end:
+            assert all(math.isnan(row[part][stat]) for part in ("gross", "trend", "net")
+                       for stat in ("mean", "ci95_low", "ci95_high"))
+        else:
+            assert row["net"]["mean"] == pytest.approx(0.001 * (end - start))
+            assert row["gross"] == changes(scenario, baseline, "activation_rate", "target",
+                                           start, end)["gross"]

@@ -325,7 +325,10 @@ def _print_reported(comparison) -> None:
         table.add_column(column, justify="left" if column == "metric" else "right")
     for name, row in comparison.reported.items():
         start, end = row["weeks"]
-        table.add_row(f"{name} ({row['scope']})", f"{start}–{end}", fmt(row["reported"]),
+        weeks = f"{start}–{end}"
+        if end > row.get("run_weeks", end):  # the model has no figure for it
+            weeks += f" (the run ends at {row['run_weeks']})"
+        table.add_row(f"{name} ({row['scope']})", weeks, fmt(row["reported"]),
                       fmt(row["gross"]["mean"]), fmt(row["reported_trend"]),
                       fmt(row["trend"]["mean"]), fmt(row["net"]["mean"]),
                       f"{fmt(row['net']['ci95_low'])} … {fmt(row['net']['ci95_high'])}")

@@ -178,17 +178,22 @@ def compare_runs(baseline: Scenario, scenario: Scenario, scenario_runs: Sequence
 def reported_changes(scenario: Scenario, scenario_runs: Sequence[RunResult],
                      baseline_runs: Sequence[RunResult]) -> dict[str, dict]:
     """The programme's reported changes beside the model's gross, trend and net over the
-    same calendar period."""
+    same calendar period. A period that ends after the run has none of the three (missing,
+    not the change up to the run's end); ``run_weeks`` says where the run ends."""
     out = {}
+    last = int(scenario_runs[0].weekly["week"].max()) if scenario_runs else 0
     for column, reported in scenario.reported_changes.items():
         if column not in scenario_runs[0].weekly.columns:
             raise ValueError(f"{scenario.name}: reported_changes.{column}: not a weekly column")
         start = week_of(scenario.start_date, reported.start_date)
         end = week_of(scenario.start_date, reported.end_date)
-        out[column] = {"scope": reported.scope, "weeks": [start, end],
+        if end <= last:
+            model = changes(scenario_runs, baseline_runs, column, reported.scope, start, end)
+        else:
+            model = dict.fromkeys(("gross", "trend", "net"), mean_ci([]))
+        out[column] = {"scope": reported.scope, "weeks": [start, end], "run_weeks": last,
                        "reported": reported.change, "reported_trend": reported.trend,
-                       **changes(scenario_runs, baseline_runs, column, reported.scope,
-                                 start, end)}
+                       **model}
     return out
 
 
