@@ -191,6 +191,15 @@ CASES = {
     "an unknown option": Case(lambda d: ["run", "baseline", "--replicatoins", "2"],
                               "--replicatoins"),
     "compare X X": Case(lambda d: ["compare", "baseline", "baseline"], "nothing to compare"),
+    # two files of one name: their results would be mixed up, or one lost (--json)
+    "compare two files of one name": Case(
+        lambda d: ["compare", str(tiny(d)), str(tiny(d, "pilot")),
+                   str(tiny(d, "pilot", stem="pilot_b")), "--store", str(d / "store")],
+        "'pilot' is also the name of"),
+    "report on a baseline of its scenario's name": Case(
+        lambda d: ["report", str(tiny(d, "pilot", stem="base")), str(tiny(d, "pilot")),
+                   "--store", str(d / "store"), "--out", str(d / "r.html")],
+        "give each scenario its own name", lambda d: not (d / "r.html").exists()),
     "a unit that is not the field's": Case(
         lambda d: ["validate", str(tiny(d, extra="[public_office]\ncaseload = { value = 60.0, "
                                                  "assumption = \"t\", unit = \"weeks\" }"))],
@@ -311,3 +320,10 @@ def test_a_read_only_working_folder_is_one_line_or_a_note(tmp_path: Path) -> Non
     assert "cannot be written here" in run.stderr and "Traceback" not in run.stderr
     assert json.loads(run.stdout)["replications"] == 1
     assert list(work.iterdir()) == []
+
+
+def test_a_scenario_named_twice_is_compared_once() -> None:
+    from simulation.cli.common import comparison_groups
+
+    groups = comparison_groups("baseline", ["pirkanmaa", "pori", "pirkanmaa", "baseline"], False)
+    assert groups == {"baseline": ["pirkanmaa", "pori"]}

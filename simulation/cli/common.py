@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
@@ -154,11 +154,23 @@ def comparison_groups(baseline: str | None, scenarios: list[str],
         return groups
     if not baseline or not scenarios:
         raise UsageError("name a baseline and at least one scenario, or pass --all")
-    others = [s for s in scenarios if s != baseline]
+    others = list(dict.fromkeys(s for s in scenarios if s != baseline))  # each once
     if not others:
         raise UsageError(f"nothing to compare: {baseline} is the baseline; name another "
                          "scenario")
     return {baseline: others}
+
+
+def refuse_shared_names(loaded: Mapping[str, Any]) -> None:
+    """Results are told apart by scenario name (the store, the summary, --json, --csv): two
+    files of one name would be mixed up, or one of them lost. ``loaded``: what the user
+    named (a library name or a path) -> its scenario."""
+    first: dict[str, str] = {}
+    for given, scenario in loaded.items():
+        other = first.setdefault(scenario.name, given)
+        if other != given:
+            raise UsageError(f"{given}: name: {scenario.name!r} is also the name of {other}; "
+                             "give each scenario its own name")
 
 
 def cores() -> int:

@@ -29,6 +29,7 @@ from simulation.cli.common import (
     json_ready,
     language,
     out,
+    refuse_shared_names,
 )
 from simulation.cli.posterior_effects import PosteriorFileOption, PosteriorOption
 from simulation.experiments.outputs import check_output
@@ -129,6 +130,7 @@ def report(
         raise UsageError("nothing to compare: name a scenario other than the baseline")
     loaded: dict[str, Scenario] = {name: load_scenario(name) for base, names in groups.items()
                                    for name in (base, *names)}
+    refuse_shared_names(loaded)
     to_run, pairs = plan_comparisons(groups, loaded, only_paired=True)
     batches = {name: requests(sc, replications, seed, weeks, batch="report")
                for name, sc in to_run.items()}

@@ -30,6 +30,7 @@ from simulation.cli.common import (
     json_ready,
     language,
     out,
+    refuse_shared_names,
 )
 from simulation.cli.posterior_effects import PosteriorFileOption, PosteriorOption
 from simulation.experiments.outputs import check_output, write_output
@@ -126,6 +127,7 @@ def compare(
     # keyed by the name or path the user gave, so files outside the library work too
     loaded = {arg: load_scenario(arg) for base, names in groups.items()
               for arg in (base, *names)}
+    refuse_shared_names(loaded)
     # the baselines' own levels are printed only in the CSV and JSON outputs
     levels_shown = csv is not None or as_json
     to_run, pairs = plan_comparisons(groups, loaded, only_paired=not levels_shown)
