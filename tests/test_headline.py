@@ -65,3 +65,25 @@ def test_fewer_lasting_placements_are_named_as_the_reason_for_no_cost_per_placem
                    target_sustained_3m=ci(-156, -214, -99))
     text = headline(c, weeks=30, replications=2, scale=Scale(4000, 4000))
     assert "fewer lasting placements than in the baseline (−214 to −99)" in text
+
+
+def test_one_replication_has_means_but_no_intervals_in_any_language() -> None:
+    """One replication: each mean, no interval, no direction claimed; never a raw NaN."""
+    from simulation.i18n import words
+
+    one = {"target_employed_end": ci(12, math.nan, math.nan),
+           "target_activation_rate_end": ci(0.02, math.nan, math.nan),
+           "cost_total_eur": ci(3e5, math.nan, math.nan),
+           "cost_state_eur": ci(3e5, math.nan, math.nan),
+           "target_cost_per_net_lasting_placement_eur": ci(25_000, math.nan, math.nan),
+           "target_sustained_3m": ci(12, math.nan, math.nan)}
+    for lang, says in (("en", "one replication: no interval"),
+                       ("fi", "yksi toisto: ei luottamusväliä"),
+                       ("sv", "en upprepning: inget intervall")):
+        text = headline(comparison(**one), weeks=52, replications=1, scale=Scale(4000, 4000),
+                        w=words(lang))
+        assert "nan" not in text.lower(), (lang, text)
+        assert text.count(says) >= 3, (lang, text)  # work, activation, cost
+    text = headline(comparison(**one), weeks=52, replications=1, scale=Scale(4000, 4000))
+    assert "no clear change in activation (one replication: no interval)" in text
+    assert "One replication gives no intervals" in text and "paired replications;" not in text

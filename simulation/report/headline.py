@@ -39,8 +39,16 @@ def _ok(stats: Stats | None) -> bool:
     return bool(stats) and not math.isnan(stats.get("mean", math.nan))
 
 
+def _has_range(stats: Stats) -> bool:
+    """One replication gives a mean but no interval (its bounds are missing)."""
+    return not (math.isnan(stats.get("ci95_low", math.nan))
+                or math.isnan(stats.get("ci95_high", math.nan)))
+
+
 def _range(stats: Stats, fmt, w: Words, factor: float = 1.0  # noqa: ANN001 - a Words method
            ) -> str:
+    if not _has_range(stats):
+        return w.text(N_("one replication: no interval"))
     low, high = stats["ci95_low"] * factor, stats["ci95_high"] * factor
     sign = lambda x: "−" if x < 0 else ("+" if x > 0 else "")  # noqa: E731
     return w.text(N_("{low} to {high}"), low=f"{sign(low)}{fmt(low)}",
@@ -67,8 +75,10 @@ def employment_sentence(c: Comparison, scale: Scale, w: Words) -> str:
             template = (N_("activation is {p} percentage points higher ({range})")
                         if act["mean"] > 0 else
                         N_("activation is {p} percentage points lower ({range})"))
-        else:
+        elif _has_range(act):
             template = N_("no clear change in activation ({range} percentage points)")
+        else:
+            template = N_("no clear change in activation ({range})")
         parts.append(w.text(template, p=w.points(act["mean"]), range=_range(act, w.points, w)))
     if not parts:
         return ""
@@ -137,12 +147,17 @@ def certainty_sentence(c: Comparison, replications: int, scale: Scale, w: Words)
     """How sure: replications, what the intervals include, and the region's size."""
     sure = [k for k in ("target_employed_end", "target_activation_rate_end", "cost_total_eur")
             if _ok(c.effects.get(k)) and significant(c.effects[k])]
-    template = (N_("The direction of each of these is clear across {n} paired replications; "
-                   "the intervals show the model's chance variation only, not doubt about its "
-                   "assumptions.") if len(sure) == 3 else
-                N_("Some of these directions are not clear across {n} paired replications; "
-                   "the intervals show the model's chance variation only, not doubt about its "
-                   "assumptions."))
+    if replications == 1:
+        template = N_("One replication gives no intervals, so none of these directions is "
+                      "known; run at least 5 paired replications.")
+    else:
+        template = (N_("The direction of each of these is clear across {n} paired "
+                       "replications; "
+                       "the intervals show the model's chance variation only, not doubt about "
+                       "its assumptions.") if len(sure) == 3 else
+                    N_("Some of these directions are not clear across {n} paired replications; "
+                       "the intervals show the model's chance variation only, not doubt about "
+                       "its assumptions."))
     text = w.text(template, n=str(replications))
     if scale.modelled != scale.real:
         text += " " + w.text(N_("The model ran {modelled} job seekers; counts and euros are "
