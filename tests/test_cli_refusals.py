@@ -327,3 +327,20 @@ def test_a_scenario_named_twice_is_compared_once() -> None:
 
     groups = comparison_groups("baseline", ["pirkanmaa", "pori", "pirkanmaa", "baseline"], False)
     assert groups == {"baseline": ["pirkanmaa", "pori"]}
+
+
+def test_a_library_name_is_the_library_scenario_whatever_lies_in_the_working_folder(
+        tmp_path: Path) -> None:
+    (tmp_path / "pirkanmaa").mkdir()
+    (tmp_path / "baseline").touch()
+    for name in ("pirkanmaa", "baseline"):
+        done = pilotsim("show", name, cwd=tmp_path)
+        assert done.code == 0, done.err
+        assert name in done.out
+    # a path says it is one: ./baseline is the empty file, refused
+    done = pilotsim("show", "./baseline", cwd=tmp_path)
+    assert done.code == 2 and "empty" in done.err, done
+    # a file that is not a library name is still found by its own name
+    tiny(tmp_path, "mine", stem="mine").rename(tmp_path / "mine")
+    done = pilotsim("show", "mine", cwd=tmp_path)
+    assert done.code == 0, done.err

@@ -71,9 +71,13 @@ def library_names() -> list[str]:
 
 
 def locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
-    """Find a scenario by library name or path."""
+    """Find a scenario by library name or path. A bare library name (``pirkanmaa``) is the
+    library's scenario even where a file or folder of that name lies in the working folder;
+    ``./pirkanmaa`` or ``pirkanmaa.toml`` is the path."""
     candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or _exists(candidate):
+    library_name = (candidate.suffix == "" and str(name_or_path) == candidate.name
+                    and _exists(library_dir() / f"{candidate.name}.toml"))
+    if candidate.suffix == ".toml" or (_exists(candidate) and not library_name):
         if not candidate.is_absolute() and relative_to is not None:
             beside = relative_to / candidate
             if beside.exists():
