@@ -344,3 +344,25 @@ def test_a_library_name_is_the_library_scenario_whatever_lies_in_the_working_fol
     tiny(tmp_path, "mine", stem="mine").rename(tmp_path / "mine")
     done = pilotsim("show", "mine", cwd=tmp_path)
     assert done.code == 0, done.err
+
+
+def test_runs_of_one_name_with_different_parameters_are_told_apart(tmp_path: Path) -> None:
+    """A baseline re-sized to each pilot's region is stored under the baseline's name: runs
+    and export say that its runs hold different parameter sets, and runs shows which."""
+    from dataclasses import replace
+
+    with ResultsStore(tmp_path / "s") as store:
+        store_run(store, 1)
+        run_id = store.begin(replace(run_meta(2), scenario_hash="hash-resized"))
+        store.write(run_id, *run_results(2))
+        store.finish(run_id)
+    listed = pilotsim("runs", "--store", str(tmp_path / "s"))
+    assert listed.code == 0, listed.err
+    assert "hash-bas" in listed.out and "hash-res" in listed.out
+    assert "baseline: runs of 2 different parameter sets" in " ".join(listed.err.split())
+    exported = pilotsim("export", str(tmp_path / "w.csv"), "--store", str(tmp_path / "s"),
+                        "--scenario", "baseline")
+    assert exported.code == 0, exported.err
+    assert "2 different parameter sets" in " ".join(exported.err.split())
+    single = pilotsim("runs", "--store", str(stored(tmp_path / "one")))
+    assert "different parameter sets" not in single.err

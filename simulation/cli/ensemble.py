@@ -167,17 +167,28 @@ def runs(store: StoreOption = DEFAULT_STORE, scenario: ScenarioFilter = None,
             print(json.dumps(json_ready(record), default=str))
         return
     table = Table(title=f"{len(frame)} runs in {store}")
-    for column in ("run_id", "scenario", "batch", "rep", "status", "started (UTC)", "seconds",
-                   "tags"):
+    for column in ("run_id", "scenario", "contents", "batch", "rep", "status", "started (UTC)",
+                   "seconds", "tags"):
         table.add_column(column, overflow="fold")
     for row in frame.itertuples():
         seconds = (row.finished_at - row.started_at).total_seconds() \
             if row.finished_at == row.finished_at and row.finished_at is not None else None
-        table.add_row(row.run_id, row.scenario, text(row.batch), str(row.replication),
-                      row.status, f"{row.started_at:%Y-%m-%d %H:%M:%S}",
+        table.add_row(row.run_id, row.scenario, row.scenario_hash[:8], text(row.batch),
+                      str(row.replication), row.status, f"{row.started_at:%Y-%m-%d %H:%M:%S}",
                       "" if seconds is None else f"{seconds:.1f}",
                       "" if row.tags == "{}" else text(row.tags))
     out.print(table)
+    _note_mixed_contents(frame)
+
+
+def _note_mixed_contents(frame) -> None:  # noqa: ANN001 - the registry's rows
+    """A scenario name whose runs have different parameters (a baseline re-sized to each
+    pilot's region, an edited file): say so, since their numbers do not belong together."""
+    kinds = frame.groupby("scenario")["scenario_hash"].nunique()
+    for name, count in kinds[kinds > 1].items():
+        note(f"{name}: runs of {count} different parameter sets (the 'contents' column, "
+             "scenario_hash in --table runs), e.g. a baseline re-sized to each pilot's "
+             "region; their numbers do not belong together")
 
 
 @guarded
@@ -219,6 +230,7 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
                 damaged = reader.damaged & set(chosen["run_id"])
     except FileExistsError:
         raise UsageError(f"{output}: exists; pass --force to overwrite") from None
+    _note_mixed_contents(chosen)
     if damaged:
         note(f"{len(damaged)} run(s) left out: their stored files are damaged (the next run "
              "or sweep on this store sets them aside and runs them again)")
