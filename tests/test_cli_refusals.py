@@ -366,3 +366,16 @@ def test_runs_of_one_name_with_different_parameters_are_told_apart(tmp_path: Pat
     assert "2 different parameter sets" in " ".join(exported.err.split())
     single = pilotsim("runs", "--store", str(stored(tmp_path / "one")))
     assert "different parameter sets" not in single.err
+
+
+def test_validate_checks_the_baseline_a_file_names(tmp_path: Path) -> None:
+    bad = tiny(tmp_path, "bad", extra="").read_text().replace(
+        'name = "bad"', 'name = "bad"\nbaseline = "nosuch"')
+    (tmp_path / "bad.toml").write_text(bad)
+    good = tiny(tmp_path, "good").read_text().replace(
+        'name = "good"', 'name = "good"\nbaseline = "baseline"')
+    (tmp_path / "good.toml").write_text(good)
+    done = pilotsim("validate", str(tmp_path / "bad.toml"), str(tmp_path / "good.toml"))
+    assert done.code == 2
+    assert len(done.lines) == 1 and "bad.toml: scenario.baseline: 'nosuch'" in done.err, done
+    assert "ok: " in done.out and "good.toml" in done.out

@@ -29,13 +29,16 @@ def list_scenarios() -> None:
 @guarded
 def validate(files: Annotated[list[Path], typer.Argument(help="Scenario files to check")]
              ) -> None:
-    """Check scenario files; the first bad one is reported and the exit status is 2."""
+    """Check scenario files (and that the baseline each names exists); every bad one is
+    reported, and then the exit status is 2."""
     from simulation.params.loading import ScenarioError, load_scenario
 
     bad = 0
     for path in files:
         try:
             scenario = load_scenario(path)
+            if scenario.baseline:
+                _check_baseline(path, scenario.baseline)
         except ScenarioError as exc:
             err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
             bad += 1
@@ -43,6 +46,17 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Scenario files to
         out.print(f"ok: {path}: {scenario.name}", markup=False, highlight=False)
     if bad:
         raise typer.Exit(2)
+
+
+def _check_baseline(path: Path, named: str) -> None:
+    """The baseline a file names must load, found as its ``extends`` would be."""
+    from simulation.params.loading import ScenarioError, load_scenario, locate
+
+    try:
+        load_scenario(locate(named, relative_to=Path(path).parent))
+    except ScenarioError as inner:
+        raise ScenarioError(str(path), "scenario.baseline",
+                            f"{named!r}: {inner.message}") from None
 
 
 @guarded
