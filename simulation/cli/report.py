@@ -189,8 +189,8 @@ def power(
         ) -> None:
     """Power and minimum detectable effect of evaluating a pilot, by pilot size.
 
-    Runs the scenario and its baseline with the same seeds (per-person outcomes are not kept
-    in the results store, so these runs are always made afresh)."""
+    Runs the scenario and its baseline with the same seeds, afresh: this command neither
+    reads nor writes the results store (``report --power`` does both)."""
     from simulation.experiments.power import (
         DESIGNS,
         OUTCOMES,
