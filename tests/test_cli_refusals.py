@@ -213,6 +213,10 @@ CASES = {
     "power sizes × resamples": Case(
         lambda d: ["power", "pirkanmaa", "--baseline", "baseline", "--sizes",
                    "1000000,999999", "--resamples", "100000"], "--resamples"),
+    "a sweep value the schema refuses names --param, not the file": Case(
+        lambda d: ["sweep", str(tiny(d)), "--store", str(d / "store"),
+                   "--param", "public_office.caseload=60,abc"],
+        "--param public_office.caseload=abc: must be a number"),
     "a 1000 × 1000 sweep grid": Case(
         lambda d: ["sweep", "baseline", "--store", str(d / "store"),
                    "--param", "public_office.caseload=" + ",".join(map(str, range(1, 1001))),

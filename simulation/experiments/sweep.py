@@ -224,7 +224,7 @@ class Sweep:
         replication). Its size is checked first (:meth:`check_size`), and every point's
         scenario is validated before anything runs."""
         from simulation.experiments.runner import requests
-        from simulation.params.loading import load_scenario
+        from simulation.params.loading import ScenarioError, load_scenario
 
         self.check_size(max_runs)
         base = load_scenario(self.scenario)
@@ -232,7 +232,14 @@ class Sweep:
         points = self.points()
         batch: list[RunRequest] = []
         for point in points:
-            scenario = load_scenario(self.scenario, overrides=overrides_for(point))
+            try:
+                scenario = load_scenario(self.scenario, overrides=overrides_for(point))
+            except ScenarioError as exc:
+                if exc.field not in point:
+                    raise
+                # the value came from the command line, not the file: say so
+                message = exc.message.split(" (write numbers")[0]
+                raise SweepError(f"--param {exc.field}={point[exc.field]}: {message}") from None
             batch.extend(requests(scenario, self.replications, self.seed, self.weeks,
                                   batch=sweep_id, tags=point))
         return sweep_id, points, batch
