@@ -171,6 +171,8 @@ CASES = {
         lambda d: _contract(d, str(Path(d / "fees_dir.toml").mkdir() or "fees_dir.toml")),
         "is a folder"),
     "report --out onto a folder": Case(lambda d: _report(d, "--out", str(d)), "folder"),
+    "report --sizes without --power": Case(lambda d: _report(d, "--sizes", "1000,2000"),
+                                           "--sizes: only with --power"),
     "report --out in a missing folder": Case(
         lambda d: _report(d, "--out", str(d / "missing" / "r.html")), "no such folder"),
     "compare --csv in a missing folder": Case(

@@ -116,6 +116,14 @@ def report(
     from simulation.report.sections import Reproducibility, build_sections
 
     w = language(lang)
+    if not power:
+        given = [option for option, value, default in (
+            ("--sizes", sizes, DEFAULT_SIZES), ("--outcome", outcome, "sustained_3m"),
+            ("--resamples", resamples, 400), ("--region-sd", region_sd, 0.0))
+            if value != default]
+        if given:
+            raise UsageError(f"{', '.join(given)}: only with --power (add it, or leave "
+                             f"{'it' if len(given) == 1 else 'them'} out)")
     check_output(output, force)  # before any replication runs
     # the posterior is checked before anything runs
     chosen = posterior_effects.draws(posterior, posterior_file, seed) \
