@@ -132,6 +132,9 @@ def test_an_existing_file_is_kept_unless_forced(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == "# mine\n"
     forced = pilotsim(*args, "--force")
     assert forced.returncode == 0, forced.stderr
+    # the example is Pohjois-Pohjanmaa, whose baseline the library has: said, since the bare
+    # name on the command line means the library's
+    assert "is also a library scenario" in " ".join(forced.stderr.split())
     assert "kept from the calibrated baseline as national averages" in forced.stdout
     assert "work_hazard_by_band" in forced.stdout
 

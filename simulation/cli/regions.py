@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from simulation.cli.common import UsageError, err, guarded, out
+from simulation.cli.common import UsageError, err, guarded, note, out
 from simulation.cli.paths import input_file
 from simulation.experiments.outputs import check_output, write_output
 
@@ -132,7 +132,7 @@ def new_region(
     share, activation, vacancies, sector mix and municipalities from the figures (a figure
     left out is a marked default from the baseline), every behavioural rate kept from the
     calibrated baseline as a national average (listed)."""
-    from simulation.params.loading import load_scenario
+    from simulation.params.loading import library_names, load_scenario
     from simulation.params.new_region import FigureError, RegionFigures, build_region, slug
 
     options = {"job_seekers": (job_seekers, source_job_seekers),
@@ -172,6 +172,10 @@ def new_region(
     _check_loads(built.text, target)
     write_output(target, write, force)
     err.print(f"wrote {target} ({built.name})")
+    if built.name in library_names():
+        # on the command line the bare name is the library's scenario (loading.locate)
+        note(f"{built.name} is also a library scenario: name this one by its path, "
+             f"{target}, or rename it (scenario.name)")
     _print_built(built)
 
 
