@@ -156,6 +156,8 @@ CASES = {
         lambda d: still_fifo(d / "e.csv")),
     "compare --csv onto a folder": Case(
         lambda d: _compare(d, "--csv", str(d)), "is a folder"),
+    "export onto a folder, no format given": Case(
+        lambda d: ["export", str(d), "--store", str(stored(d / "s"))], "is a folder"),
     "export onto a folder": Case(
         lambda d: ["export", str(d / "x" / ".."), "--store", str(stored(d / "s")),
                    "--format", "csv"], "names a folder"),

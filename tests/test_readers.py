@@ -157,7 +157,7 @@ def test_a_damaged_per_person_table_is_left_out_then_set_aside_and_run_again(
     assert "quarantine" in done.err
     done = pilotsim(*export)
     assert done.code == 0 and "left out" not in done.err, done.err
-    assert "wrote 2 runs' cohort" in done.err
+    assert "wrote the cohort table of 2 runs" in done.err
 
 
 def test_damage_found_while_reading_is_set_aside_and_run_again(tmp_path: Path) -> None:

@@ -73,6 +73,11 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def plural(n: int, noun: str) -> str:
+    """``1 run``, ``2 runs`` (English nouns that take an s)."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def fail(message: str) -> None:
     err.print(f"error: {one_line(message)}", soft_wrap=True)
     raise typer.Exit(2)

@@ -26,6 +26,7 @@ from simulation.cli.common import (
     json_ready,
     note,
     out,
+    plural,
     text,
 )
 from simulation.experiments.outputs import check_output
@@ -166,7 +167,7 @@ def runs(store: StoreOption = DEFAULT_STORE, scenario: ScenarioFilter = None,
                     else record[name].isoformat()
             print(json.dumps(json_ready(record), default=str))
         return
-    table = Table(title=f"{len(frame)} runs in {store}")
+    table = Table(title=f"{plural(len(frame), 'run')} in {store}")
     for column in ("run_id", "scenario", "contents", "batch", "rep", "status", "started (UTC)",
                    "seconds", "tags"):
         table.add_column(column, overflow="fold")
@@ -208,6 +209,8 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
     """Write one table of the chosen done runs to a CSV or Parquet file."""
     from simulation.experiments.store.files import write_table
 
+    if output.is_dir():
+        raise UsageError(f"{output}: is a folder; name the file to write")
     fmt_name = file_format or ("parquet" if output.suffix.lower() in (".parquet", ".pq")
                                else "csv" if output.suffix.lower() == ".csv" else None)
     if fmt_name not in ("csv", "parquet"):
@@ -234,4 +237,5 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
     if damaged:
         note(f"{len(damaged)} run(s) left out: their stored files are damaged (the next run "
              "or sweep on this store sets them aside and runs them again)")
-    err.print(f"wrote {len(chosen) - len(damaged)} runs' {table} to {output}")
+    err.print(f"wrote the {table} table of {plural(len(chosen) - len(damaged), 'run')} to "
+              f"{output}")

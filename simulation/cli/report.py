@@ -29,6 +29,7 @@ from simulation.cli.common import (
     json_ready,
     language,
     out,
+    plural,
     refuse_shared_names,
 )
 from simulation.cli.posterior_effects import PosteriorFileOption, PosteriorOption
@@ -172,7 +173,7 @@ def report(
         write_report(render(sections, repro, w=w), output, force)
     except FileExistsError:
         raise UsageError(f"{output}: exists; pass --force to overwrite") from None
-    err.print(f"wrote {output} ({len(sections)} comparisons)")
+    err.print(f"wrote {output} ({plural(len(sections), 'comparison')})")
 
 
 @guarded
