@@ -209,13 +209,13 @@ def print_summary(console: Console, title: str, titles: list[str], rows: list[li
     """The summary on a terminal in tables that fit it; to a file or pipe in one table at
     its full width. Never cropped: rich would drop the columns that do not fit."""
     width = console.width if console.is_terminal else None
-    for table in summary_tables(title, titles, rows, width):
+    for table in summary_tables(title, titles, rows, width, console):
         console.print(table, width=max(console.width, _natural_width(console, table)),
                       crop=False)
 
 
 def summary_tables(title: str, titles: list[str], rows: list[list[str]],
-                   width: int | None, keys: int = 2) -> list[Table]:
+                   width: int | None, console: Console = out, keys: int = 2) -> list[Table]:
     """The summary as one table, or, where it is wider than ``width`` (a terminal's), as
     several that each fit, every one with the first ``keys`` columns (scenario, baseline)
     and the next columns in order; no column is ever left out (``width`` None: one table
@@ -234,7 +234,8 @@ def summary_tables(title: str, titles: list[str], rows: list[list[str]],
     groups: list[list[int]] = [[]]
     for i in range(keys, len(titles)):
         trial = [*key, *groups[-1], i]
-        if width is not None and groups[-1] and _natural_width(out, table(trial, False)) > width:
+        if width is not None and groups[-1] \
+                and _natural_width(console, table(trial, False)) > width:
             groups.append([])
         groups[-1].append(i)
     return [table([*key, *group], n == 0) for n, group in enumerate(groups)]
