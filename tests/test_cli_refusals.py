@@ -352,6 +352,11 @@ def test_a_library_name_is_the_library_scenario_whatever_lies_in_the_working_fol
     tiny(tmp_path, "mine", stem="mine").rename(tmp_path / "mine")
     done = pilotsim("show", "mine", cwd=tmp_path)
     assert done.code == 0, done.err
+    # and any other bare name is NAME.toml in the working folder, as extends finds it beside
+    # the file that names it
+    tiny(tmp_path, "own_pilot")
+    done = pilotsim("show", "own_pilot", cwd=tmp_path)
+    assert done.code == 0 and "own_pilot" in done.out, done.err
 
 
 def test_runs_of_one_name_with_different_parameters_are_told_apart(tmp_path: Path) -> None:

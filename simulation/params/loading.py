@@ -73,10 +73,12 @@ def library_names() -> list[str]:
 def locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     """Find a scenario by library name or path. A bare library name (``pirkanmaa``) is the
     library's scenario even where a file or folder of that name lies in the working folder;
-    ``./pirkanmaa`` or ``pirkanmaa.toml`` is the path."""
+    ``./pirkanmaa`` or ``pirkanmaa.toml`` is the path. Any other bare name is a file
+    ``NAME.toml`` beside the file that names it (``relative_to``), or, on the command line,
+    in the working folder."""
     candidate = Path(name_or_path)
-    library_name = (candidate.suffix == "" and str(name_or_path) == candidate.name
-                    and _exists(library_dir() / f"{candidate.name}.toml"))
+    bare = candidate.suffix == "" and str(name_or_path) == candidate.name
+    library_name = bare and _exists(library_dir() / f"{candidate.name}.toml")
     if candidate.suffix == ".toml" or (_exists(candidate) and not library_name):
         if not candidate.is_absolute() and relative_to is not None:
             beside = relative_to / candidate
@@ -85,6 +87,8 @@ def locate(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
         return candidate
     if relative_to is not None and _exists(relative_to / f"{name_or_path}.toml"):
         return relative_to / f"{name_or_path}.toml"
+    if relative_to is None and bare and not library_name and _exists(Path(f"{candidate}.toml")):
+        return Path(f"{candidate}.toml")
     return library_dir() / f"{name_or_path}.toml"
 
 
