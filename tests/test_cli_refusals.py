@@ -392,3 +392,34 @@ def test_validate_checks_the_baseline_a_file_names(tmp_path: Path) -> None:
     assert done.code == 2
     assert len(done.lines) == 1 and "bad.toml: scenario.baseline: 'nosuch'" in done.err, done
     assert "ok: " in done.out and "good.toml" in done.out
+
+
+def test_scenarios_of_different_lengths_each_say_their_own_weeks(tmp_path: Path) -> None:
+    """A summary over runs of different lengths says which ran how long (euros are over the
+    run), and each scenario's JSON entry carries its own weeks."""
+    from simulation.report.summary import summary_rows
+
+    base = tiny(tmp_path, "base")
+    short = tiny(tmp_path, "short_pilot", "[public_office]\ncaseload = { value = 40.0, "
+                 "assumption = \"t\" }")
+    long = tiny(tmp_path, "long_pilot", "[public_office]\ncaseload = { value = 40.0, "
+                "assumption = \"t\" }")
+    long.write_text(long.read_text().replace("weeks = { value = 3,", "weeks = { value = 5,"))
+    args = ("compare", str(base), str(short), str(long), "--replications", "2", "--workers",
+            "1", "--no-store")
+    done = pilotsim(*args)
+    assert done.code == 0, done.err
+    assert "over its own run" in done.out and "over 3 weeks" not in done.out, done.out
+    header = next(line for line in done.out.splitlines() if line.split()[:2] == ["scenario",
+                                                                                 "baseline"])
+    assert "weeks" in header.split(), done.out
+    rows = {line.split()[0]: line.split() for line in done.out.splitlines()
+            if line.split()[:1] in (["short_pilot"], ["long_pilot"])}
+    assert rows["short_pilot"][2] == "3" and rows["long_pilot"][2] == "5", done.out
+    detail = pilotsim(*args, "--detail").out  # each headline over its own run
+    assert "over the 3 weeks" in detail and "over the 5 weeks" in detail, detail
+    scenarios = json.loads(pilotsim(*args, "--json").out)["scenarios"]
+    assert scenarios["short_pilot"]["weeks"] == 3 and scenarios["long_pilot"]["weeks"] == 5
+    same = pilotsim("compare", str(base), str(short), str(tiny(tmp_path, "other_pilot")),
+                    "--replications", "2", "--workers", "1", "--no-store")
+    assert "over 3 weeks" in same.out and "weeks" not in summary_rows([], None, [3, 3])[0]

@@ -163,7 +163,8 @@ def report(
                                            resamples, 0.05, seed, region_sd)
     version = code_version()
     repro = Reproducibility(
-        command=command_line(), seed=seed, replications=replications, weeks=flat[0].weeks,
+        command=command_line(), seed=seed, replications=replications,
+        weeks=_weeks_text(sorted({request.weeks for request in flat})),
         store=None if no_store else str(store), code_version=version,
         # keyed by what was run: a baseline measured on a scenario's target group is
         # "baseline@scenario", apart from the baseline itself
@@ -174,6 +175,11 @@ def report(
     except FileExistsError:
         raise UsageError(f"{output}: exists; pass --force to overwrite") from None
     err.print(f"wrote {output} ({plural(len(sections), 'comparison')})")
+
+
+def _weeks_text(weeks: list[int]) -> int | str:
+    """The run length, or the range of them where scenarios run their own (74–156)."""
+    return weeks[0] if len(weeks) == 1 else f"{weeks[0]}–{weeks[-1]}"
 
 
 @guarded

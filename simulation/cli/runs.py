@@ -149,6 +149,8 @@ def compare(
         comparisons.append(comparison)
         levels_by_pair[comparison.scenario] = summarise_replications(
             [r.summary for r in by_key[base_key]])
+    # each scenario runs its own weeks unless --weeks says otherwise (North Karelia: 156)
+    weeks_of = {loaded[name].name: batches[name][0].weeks for _, name in pairs}
     if csv is not None:
         frame = comparisons_frame(comparisons, baseline_levels)
         write_output(csv, lambda temp: frame.to_csv(temp, index=False), force)
@@ -158,6 +160,7 @@ def compare(
             "weeks": flat[0].weeks,
             "metrics": {b: levels for b, levels in baseline_levels.items()},
             "scenarios": {c.scenario: {"scenario": c.scenario, "baseline": c.baseline,
+                                       "weeks": weeks_of[c.scenario],
                                        "baseline_metrics": levels_by_pair[c.scenario],
                                        "metrics": c.levels, "effects": c.effects,
                                        "reference": c.reference,
@@ -165,10 +168,11 @@ def compare(
                           for c in comparisons}})))
         return
     if len(comparisons) > 1 and not detail:
-        _print_summary(comparisons, replications, flat[0].weeks, w)
+        _print_summary(comparisons, replications, [weeks_of[c.scenario] for c in comparisons],
+                       w)
     else:
         for c in comparisons:
-            _print_headline(c, loaded, flat[0].weeks, replications, w)
+            _print_headline(c, loaded, weeks_of[c.scenario], replications, w)
             _print_comparison(c, levels_by_pair[c.scenario], replications, w)
     if replications < 5:
         err.print(w.gettext(N_("warning: fewer than 5 replications; intervals are unreliable")),
@@ -183,18 +187,22 @@ SHORT = {"vs": "baseline", "in work at the end (target)": "in work",
          "provider profit": "profit"}
 
 
-def _print_summary(comparisons, replications: int, weeks: int, w: Words) -> None:
+def _print_summary(comparisons, replications: int, weeks: list[int], w: Words) -> None:
     """One row per scenario: the headline effects against its baseline, who pays, and
-    provider profit (the full tables come with --detail)."""
+    provider profit (the full tables come with --detail). ``weeks``: each one's run."""
     from simulation.report.summary import summary_rows
 
-    header, rows = summary_rows(comparisons, w)
+    header, rows = summary_rows(comparisons, w, weeks)
     # the baseline's region is what tells them apart; "baseline_" says nothing here
     rows = [[scenario, vs.removeprefix("baseline_") or vs, *cells]
             for scenario, vs, *cells in rows]
     titles = [SHORT.get(column, column) if w.lang == "en" else column for column in header]
-    title = w.text(N_("Effects against each scenario's baseline over {weeks} weeks ({n} "
-                      "paired replications)"), weeks=str(weeks), n=str(replications))
+    if len(set(weeks)) == 1:
+        title = w.text(N_("Effects against each scenario's baseline over {weeks} weeks ({n} "
+                          "paired replications)"), weeks=str(weeks[0]), n=str(replications))
+    else:
+        title = w.text(N_("Effects against each scenario's baseline over its own run (the "
+                          "weeks column; {n} paired replications)"), n=str(replications))
     print_summary(out, title, titles, rows)
     out.print(w.gettext(N_(
         "In the target group: people in work at the end, activation in percentage points, "

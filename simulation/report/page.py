@@ -61,14 +61,13 @@ def executive_summary(sections: Sequence[Section], figures: Figures, w: Words) -
     """One page before the details: a row per scenario, a forest plot of the headline effects
     and each scenario's headline sentence."""
     comparisons = [s.comparison for s in sections]
-    header, rows = summary_rows(comparisons, w)
+    weeks = [run_weeks(s) for s in sections]
+    header, rows = summary_rows(comparisons, w, weeks)
     sentences = []
-    for s in sections:
-        runs = s.scenario_runs
-        weeks = int(runs[0].weekly["week"].max()) if runs else s.scenario.weeks
+    for s, span in zip(sections, weeks, strict=True):
         size = s.scenario.region.job_seekers
         sentences.append(f"<p><b>{html.escape(s.scenario.title or s.scenario.name)}.</b> "
-                         + html.escape(headline(s.comparison, weeks, len(s.scenario_runs),
+                         + html.escape(headline(s.comparison, span, len(s.scenario_runs),
                                                 Scale(size, size), w)) + "</p>")
     return ('<section id="summary">' + _h(w, 2, N_("Summary")) + "<p>"
             + html.escape(w.gettext(N_(
@@ -77,6 +76,12 @@ def executive_summary(sections: Sequence[Section], figures: Figures, w: Words) -
             # the header comes translated from summary_rows
             + "</p>" + html_table(header, [[html.escape(c) for c in r] for r in rows], "num")
             + figures.html(forest_figure(comparisons, w)) + "".join(sentences) + "</section>")
+
+
+def run_weeks(section: Section) -> int:
+    """How many weeks a section's scenario ran."""
+    runs = section.scenario_runs
+    return int(runs[0].weekly["week"].max()) if runs else section.scenario.weeks
 
 
 def _h(w: Words, level: int, message: str) -> str:

@@ -38,7 +38,7 @@ class Reproducibility:
     command: str
     seed: int
     replications: int
-    weeks: int
+    weeks: int | str  # a range (74–156) where the scenarios run their own lengths
     store: str | None = None
     run_ids: dict[str, list[str]] = field(default_factory=dict)
     code_version: str = ""

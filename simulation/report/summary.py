@@ -38,17 +38,21 @@ def _cell(stats: dict[str, float] | None, how: str, w: Words) -> str:
     return text + ("" if significant(stats) else " ?")
 
 
-def summary_rows(comparisons: Sequence[Comparison], w: Words | None = None
-                 ) -> tuple[list[str], list[list[str]]]:
+def summary_rows(comparisons: Sequence[Comparison], w: Words | None = None,
+                 weeks: Sequence[int] | None = None) -> tuple[list[str], list[list[str]]]:
     """Header and one row per comparison; a cell ends in ``?`` where the 95 % interval
-    includes zero; provider profit where the scenario has providers."""
+    includes zero; provider profit where the scenario has providers. ``weeks``: each
+    comparison's run length; where they differ, a column says which (euros are over the
+    run, so they add up over different spans)."""
     w = w or Words()
+    mixed = weeks is not None and len(set(weeks)) > 1
     header = [w.gettext(N_("scenario")), w.gettext(N_("vs")),
+              *([w.gettext(N_("weeks"))] if mixed else []),
               *(w.gettext(title) for _, title, _ in COLUMNS), w.gettext(N_("provider profit"))]
     rows = []
-    for c in comparisons:
+    for i, c in enumerate(comparisons):
         profit = c.levels.get("provider_profit_eur")
-        rows.append([c.scenario, c.baseline,
+        rows.append([c.scenario, c.baseline, *([str(weeks[i])] if mixed else []),
                      *(_cell(c.effects.get(key), how, w) for key, _, how in COLUMNS),
                      _cell(profit, "euros", w) if profit else "–"])
     return header, rows
