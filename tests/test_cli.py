@@ -170,6 +170,7 @@ caseload = {{ value = {caseload}, assumption = "test" }}
         rows = [line for line in lines if line.strip().startswith(name)]
         assert len(rows) == 1, (name, result.stdout)
         assert rows[0].count("€") >= 4, rows[0]  # net cost and each payer on the same line
+        assert "baseline_varsinais_suomi" in rows[0]  # by its full name, as in the report
     library_comparisons = sum(1 for n in library_names() if load_scenario(n).baseline)
     assert len(lines) - len(names) + library_comparisons <= 42, result.stdout
     detail = pilotsim("compare", str(base), *paths, *common, "--detail")

@@ -192,10 +192,8 @@ def _print_summary(comparisons, replications: int, weeks: list[int], w: Words) -
     provider profit (the full tables come with --detail). ``weeks``: each one's run."""
     from simulation.report.summary import summary_rows
 
+    # baselines by their full names, as in the report: "pirkanmaa" alone is the pilot
     header, rows = summary_rows(comparisons, w, weeks)
-    # the baseline's region is what tells them apart; "baseline_" says nothing here
-    rows = [[scenario, vs.removeprefix("baseline_") or vs, *cells]
-            for scenario, vs, *cells in rows]
     titles = [SHORT.get(column, column) if w.lang == "en" else column for column in header]
     if len(set(weeks)) == 1:
         title = w.text(N_("Effects against each scenario's baseline over {weeks} weeks ({n} "
