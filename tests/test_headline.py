@@ -87,3 +87,19 @@ def test_one_replication_has_means_but_no_intervals_in_any_language() -> None:
     text = headline(comparison(**one), weeks=52, replications=1, scale=Scale(4000, 4000))
     assert "no clear change in activation (one replication: no interval)" in text
     assert "One replication gives no intervals" in text and "paired replications;" not in text
+
+
+def test_a_payer_is_named_only_where_its_change_is_clear() -> None:
+    """'The direction of each of these is clear' must hold for every payer the cost sentence
+    names: an unclear share is not said as a fact."""
+    c = comparison(target_employed_end=ci(120, 80, 160),
+                   target_activation_rate_end=ci(0.148, 0.146, 0.151),
+                   cost_total_eur=ci(2.0e6, 1.5e6, 2.5e6), cost_state_eur=ci(2.5e6, 2.2e6, 2.8e6),
+                   cost_municipality_eur=ci(0.4e6, -0.3e6, 1.1e6),
+                   cost_other_eur=ci(-0.9e6, -1.0e6, -0.8e6))
+    text = headline(c, weeks=52, replications=5, scale=Scale(4000, 4000))
+    assert "the state pays 2.5 M€ more" in text and "other funds save 900 k€" in text
+    assert "municipalities" not in text  # −0.3 to +1.1 M€: no direction to state
+    unclear = comparison(cost_total_eur=ci(2.0e6, 1.5e6, 2.5e6),
+                         cost_state_eur=ci(2.0e6, -0.5e6, 4.5e6))
+    assert "no payer's share changes clearly" in headline(unclear, 52, 5, Scale(4000, 4000))

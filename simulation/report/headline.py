@@ -103,7 +103,9 @@ def cost_sentence(c: Comparison, weeks: int, scale: Scale, w: Words) -> str:
     payers = []
     for payer in PAYERS:
         stats = c.effects.get(f"cost_{payer}_eur")
-        if not _ok(stats) or abs(stats["mean"] * f) < 1:
+        # a payer's change is named only where its interval excludes zero: the certainty
+        # sentence then speaks of it too
+        if not _ok(stats) or abs(stats["mean"] * f) < 1 or not significant(stats):
             continue
         more, less = PAYER_TEMPLATES[payer]
         payers.append(w.text(more if stats["mean"] > 0 else less,
