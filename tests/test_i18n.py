@@ -101,7 +101,7 @@ def test_every_headline_branch_is_translated(lang) -> None:
         assert "target group" not in text and "Public cost" not in text
     fi = headline(Comparison("b", "s", {}, cases[0]), 74, 5, Scale(4000, 4000), words("fi"))
     if lang == "fi":
-        assert "Julkiset kustannukset kasvavat 4,4 milj. €" in fi.replace("\u00a0", " ")
+        assert "Koko alueen julkiset kustannukset kasvavat 4,4 milj. €" in fi.replace("\u00a0", " ")
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,8 @@ def reports(tmp_path_factory) -> dict[str, str]:
 def test_the_finnish_report_has_its_headline_effects_and_costs_in_finnish(reports) -> None:
     page = reports["fi"].replace("\u00a0", " ")
     assert '<html lang="fi">' in page
-    assert re.search(r"Julkiset kustannukset (kasvavat|pienenevät) [\d ,]+ (milj\. )?€", page)
+    assert re.search(r"alueen julkiset kustannukset (kasvavat|pienenevät) [\d ,]+ (milj\. )?€",
+                     page)
     assert "Vaikutukset 95 %:n luottamusväleineen" in page
     assert "<th>vaikutus</th>" in page and "aktivointiaste lopussa" in page
     assert "Kustannukset maksajittain ja eristä" in page and "<th>maksaja</th>" in page
@@ -130,17 +131,17 @@ def test_the_finnish_report_has_its_headline_effects_and_costs_in_finnish(report
     assert "1.8.2017" in page                       # the start date, Finnish style
     assert re.search(r"\d \d{3}(,\d)? €", page)     # 1 234 € : a space between thousands
     for english in ("Effects with 95 % confidence intervals", "Cost by payer and item",
-                    "In plain words", "Public cost rises", "Public cost falls", "<th>payer</th>"):
+                    "In plain words", "Public cost in the whole region", "<th>payer</th>"):
         assert english not in page, english
 
 
 def test_the_swedish_report_has_its_headline_effects_and_costs_in_swedish(reports) -> None:
     page = reports["sv"].replace("\u00a0", " ")
     assert '<html lang="sv">' in page
-    assert re.search(r"De offentliga kostnaderna (ökar|minskar) med", page)
+    assert re.search(r"De offentliga kostnaderna i hela regionen (ökar|minskar) med", page)
     assert "Effekter med 95 % konfidensintervall" in page
     assert "Kostnader per betalare och post" in page and "staten" in page
     assert "1.8.2017" in page
     for english in ("Effects with 95 % confidence intervals", "Cost by payer and item",
-                    "Public cost rises", "Public cost falls"):
+                    "Public cost in the whole region"):
         assert english not in page, english

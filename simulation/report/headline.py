@@ -111,11 +111,11 @@ def cost_sentence(c: Comparison, weeks: int, scale: Scale, w: Words) -> str:
         payers.append(w.text(more if stats["mean"] > 0 else less,
                              amount=w.euros(stats["mean"] * f)))
     if total["mean"] > 0:
-        template = N_("Public cost rises by {amount} over the {weeks} weeks (about {per_year} a "
-                      "year; {range}): {payers}.")
+        template = N_("Public cost in the whole region rises by {amount} over the {weeks} weeks "
+                      "(about {per_year} a year; {range}): {payers}.")
     else:
-        template = N_("Public cost falls by {amount} over the {weeks} weeks (about {per_year} a "
-                      "year; {range}): {payers}.")
+        template = N_("Public cost in the whole region falls by {amount} over the {weeks} weeks "
+                      "(about {per_year} a year; {range}): {payers}.")
     return w.text(template, amount=w.euros(total["mean"] * f), weeks=str(weeks),
                   per_year=w.euros(per_year), range=_range(total, w.euros, w, f),
                   payers="; ".join(payers) or w.text(N_("no payer's share changes clearly")))
@@ -127,13 +127,16 @@ def per_placement_sentence(c: Comparison, scale: Scale, w: Words) -> str:
     lasting = c.effects.get("target_sustained_3m")
     if _ok(per):
         if math.isnan(per.get("ci95_low", math.nan)):
-            return w.text(N_("Each net extra lasting placement costs about {amount}, but the "
-                             "number of extra placements is too uncertain for an interval."),
+            return w.text(N_("Counting only public cost spent on the target group, each net "
+                             "extra lasting placement costs about {amount}, but the number of "
+                             "extra placements is too uncertain for an interval."),
                           amount=w.euros(per["mean"]))
-        template = (N_("Each net extra lasting placement costs {amount} ({range}).")
+        # the target group's own cost: its sign may differ from the region's above
+        template = (N_("Counting only public cost spent on the target group, each net extra "
+                       "lasting placement costs {amount} ({range}).")
                     if per["mean"] > 0 else
-                    N_("Each net extra lasting placement comes with a net saving of {amount} "
-                       "({range})."))
+                    N_("Counting only public cost spent on the target group, each net extra "
+                       "lasting placement comes with a net saving of {amount} ({range})."))
         return w.text(template, amount=w.euros(per["mean"]), range=_range(per, w.euros, w))
     if _ok(lasting):
         template = (N_("There is no cost per net lasting placement: the target group has fewer "
