@@ -82,3 +82,18 @@ def test_public_cost_is_said_as_a_cost_or_a_saving_by_payer(scenarios):
         "from zero)" in more
     less = words(scenarios, {"cost_total_eur": stats(-1.5e6, -2e6, -1e6)})
     assert "it saves the public purse 1.5 M€" in less and "costs the public purse" not in less
+
+
+def test_fewer_placements_outside_are_called_displacement_only_when_the_target_group_gains(
+        scenarios):
+    """Displacement means the pilot's clients take jobs others would have got: said when the
+    target group's placements rise clearly, not when both groups lose (Pirkanmaa)."""
+    fewer_outside = stats(-80.0, -120.0, -40.0)
+    gained = words(scenarios, {"outside_placements": fewer_outside,
+                               "target_placements": stats(150.0, 100.0, 200.0)})
+    assert "(displacement)" in gained
+    for target in (stats(-337.0, -400.0, -270.0), stats(20.0, -30.0, 70.0)):
+        lost = words(scenarios, {"outside_placements": fewer_outside,
+                                 "target_placements": target})
+        assert "lowers placements of job seekers outside the target group by 80" in lost
+        assert "displacement" not in lost and "take jobs" not in lost

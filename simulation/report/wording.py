@@ -101,12 +101,21 @@ PAYER_SENTENCES = {
 }
 
 
+# fewer placements outside the target group while the target group gains none clearly:
+# not displacement by the pilot's clients (both groups lose), so said without that reason
+OUTSIDE_FALL = N_("Outside the target group, the pilot lowers placements of job seekers "
+                  "outside the target group by {size} ({span}).")
+
+
 def _sentence(key: str, stats: Mapping[str, float] | None, w: Words,
-              levels: tuple[float, float] | None = None) -> str | None:
-    """"The pilot raises X by 14 points (95 % CI 12 to 16)" or "no clear change in X"."""
+              levels: tuple[float, float] | None = None, down: str | None = None
+              ) -> str | None:
+    """"The pilot raises X by 14 points (95 % CI 12 to 16)" or "no clear change in X"
+    (``down``: another sentence for a clear fall)."""
     if not stats or is_nan(stats.get("mean")):
         return None
-    kind, (up, down, unclear) = PEOPLE_KINDS[key], PEOPLE_SENTENCES[key]
+    kind, (up, fall, unclear) = PEOPLE_KINDS[key], PEOPLE_SENTENCES[key]
+    down = down or fall
     mean = stats["mean"]
     span = w.text(N_("95 % CI {interval}"), interval=w.interval(stats, kind))
     if not significant(stats):
@@ -144,7 +153,10 @@ def summary_paragraphs(section: Section, w: Words = ENGLISH) -> list[str]:
         text = _sentence(key, e.get(key), w, levels(key))
         if text:
             out.append(text)
-    outside = _sentence("outside_placements", e.get("outside_placements"), w)
+    gain = e.get("target_placements")
+    displaced = bool(gain) and significant(gain) and gain["mean"] > 0
+    outside = _sentence("outside_placements", e.get("outside_placements"), w,
+                        down=None if displaced else OUTSIDE_FALL)
     if outside:
         out.append(outside)
     cost = e.get("cost_total_eur")
