@@ -145,3 +145,14 @@ def test_the_swedish_report_has_its_headline_effects_and_costs_in_swedish(report
     for english in ("Effects with 95 % confidence intervals", "Cost by payer and item",
                     "Public cost in the whole region"):
         assert english not in page, english
+
+
+@pytest.mark.parametrize("lang", ("en", "fi", "sv"))
+def test_an_amount_that_shows_as_zero_has_no_sign(lang) -> None:
+    """A float's noise (a cost that differs by −0.000001 €) is '0 €', not '−0 €'; a real
+    amount keeps its sign."""
+    w = words(lang)
+    for noise in (-1e-7, 1e-7, -0.0):
+        assert w.eur(noise) == "0 €" and w.effect(noise, "eur") == "0 €", (lang, noise)
+    assert w.eur(-36_000).startswith("−") and w.effect(2.5e6, "eur").startswith("+")
+    assert w.interval({"ci95_low": -1e-7, "ci95_high": 2e6}, "eur").startswith("0 €")

@@ -26,6 +26,11 @@ from simulation.i18n.glossary import term
 MINUS = "−"  # U+2212: a real minus sign, as the English report has always written
 
 
+def _shows_digits(text: str) -> bool:
+    """Whether a formatted amount shows anything but zeros."""
+    return any(ch in "123456789" for ch in text)
+
+
 def _nan(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -73,7 +78,9 @@ class Words:
         """Signed euros: ``−1.2 M€``; ``–`` for a missing value."""
         if _nan(value):
             return "–"
-        return (MINUS if value < 0 else "") + self.euros(value)
+        amount = self.euros(value)
+        # no sign on an amount that shows as zero (a float's noise of −0.000001 €: "0 €")
+        return (MINUS if value < 0 and _shows_digits(amount) else "") + amount
 
     def percent(self, share: float, digits: int = 1) -> str:
         return self.text(N_("{value} %"), value=self.number(100 * share, digits))
@@ -99,7 +106,8 @@ class Words:
         if kind == "pp":
             return self.text(N_("{value} pp"), value=self.signed(100 * value, 1))
         if kind == "eur":
-            return ("+" if value > 0 else "") + self.eur(value)
+            amount = self.eur(value)
+            return ("+" if value > 0 and _shows_digits(amount) else "") + amount
         return self.signed(value, 1 if kind == "n1" else 0)
 
     def interval(self, stats: Mapping[str, float], kind: str) -> str:
