@@ -97,3 +97,13 @@ def test_fewer_placements_outside_are_called_displacement_only_when_the_target_g
                                  "target_placements": target})
         assert "lowers placements of job seekers outside the target group by 80" in lost
         assert "displacement" not in lost and "take jobs" not in lost
+
+
+def test_nobody_outside_the_target_group_has_no_outside_sentence(scenarios):
+    """Where the target group is everyone (a growth pilot's region), the outside effect is
+    0 by construction: not said as 'no clear change (+0, 95 % CI 0 to 0)'."""
+    zero = {"outside_placements": stats(0.0, 0.0, 0.0)}
+    everyone = {"job_seekers_end": {"mean": 6000.0}, "target_job_seekers_end": {"mean": 6000.0}}
+    assert "Outside the target group" not in words(scenarios, zero, everyone)
+    some = {"job_seekers_end": {"mean": 6000.0}, "target_job_seekers_end": {"mean": 2000.0}}
+    assert "Outside the target group there is no clear change" in words(scenarios, zero, some)

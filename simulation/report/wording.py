@@ -157,7 +157,10 @@ def summary_paragraphs(section: Section, w: Words = ENGLISH) -> list[str]:
     displaced = bool(gain) and significant(gain) and gain["mean"] > 0
     outside = _sentence("outside_placements", e.get("outside_placements"), w,
                         down=None if displaced else OUTSIDE_FALL)
-    if outside:
+    # a region whose target group is everyone has nobody outside it to speak of
+    everyone = all(not is_nan(a) and a == b for a, b in zip(
+        levels("job_seekers_end"), levels("target_job_seekers_end"), strict=True))
+    if outside and not everyone:
         out.append(outside)
     cost = e.get("cost_total_eur")
     if cost and not is_nan(cost["mean"]):
