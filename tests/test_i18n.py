@@ -156,3 +156,14 @@ def test_an_amount_that_shows_as_zero_has_no_sign(lang) -> None:
         assert w.eur(noise) == "0 €" and w.effect(noise, "eur") == "0 €", (lang, noise)
     assert w.eur(-36_000).startswith("−") and w.effect(2.5e6, "eur").startswith("+")
     assert w.interval({"ci95_low": -1e-7, "ci95_high": 2e6}, "eur").startswith("0 €")
+
+
+def test_a_contracts_fee_item_reads_as_words_in_every_language() -> None:
+    """Ledger items of a contract's fees (provider_fee:<component>) show the glossary's
+    'provider fee' and the component in words, not the raw key."""
+    from simulation.i18n.glossary import term
+
+    assert term("provider_fee:outcome_fee.placement", "en") == \
+        "provider fee: outcome fee, placement"
+    assert term("provider_fee:base_fee", "fi").startswith("palveluntuottajan palkkio: ")
+    assert ":" not in term("provider_fee:x", "sv").split(": ", 1)[1]
