@@ -164,6 +164,6 @@ def test_a_contracts_fee_item_reads_as_words_in_every_language() -> None:
     from simulation.i18n.glossary import term
 
     assert term("provider_fee:outcome_fee.placement", "en") == \
-        "provider fee: outcome fee, placement"
+        "provider fee: outcome fee — placement"  # as the dashboard writes it
     assert term("provider_fee:base_fee", "fi").startswith("palveluntuottajan palkkio: ")
     assert ":" not in term("provider_fee:x", "sv").split(": ", 1)[1]

@@ -19,9 +19,10 @@ def term(key: str, lang: str, default: str | None = None) -> str:
     """The term for ``key`` in ``lang``; ``default`` (or the key in words) when there is none."""
     entry = glossary().get(key)
     if entry is None and ":" in key and default is None:
-        # a ledger item and its part, e.g. a contract's fee: provider_fee:outcome_fee.placement
+        # a ledger item and its part, e.g. a contract's fee (provider_fee:outcome_fee.placement),
+        # written as the dashboard writes it
         head, _, part = key.partition(":")
-        return f"{term(head, lang)}: {part.replace('_', ' ').replace('.', ', ')}"
+        return f"{term(head, lang)}: {part.replace('_', ' ').replace('.', ' — ')}"
     if entry is None or lang not in entry:
         return default if default is not None else key.replace("_", " ")
     return str(entry[lang])
