@@ -209,7 +209,11 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
     """Write one table of the chosen done runs to a CSV or Parquet file."""
     from simulation.experiments.store.files import write_table
 
-    if output.is_dir():
+    try:
+        folder = output.is_dir()
+    except OSError:  # a name too long to be one; check_output says what is wrong with it
+        folder = False
+    if folder:
         raise UsageError(f"{output}: is a folder; name the file to write")
     fmt_name = file_format or ("parquet" if output.suffix.lower() in (".parquet", ".pq")
                                else "csv" if output.suffix.lower() == ".csv" else None)
