@@ -126,7 +126,7 @@ def per_placement_sentence(c: Comparison, scale: Scale, w: Words) -> str:
     per = c.effects.get("target_cost_per_net_lasting_placement_eur")
     lasting = c.effects.get("target_sustained_3m")
     if _ok(per):
-        if math.isnan(per.get("ci95_low", math.nan)):
+        if not _has_range(per):
             return w.text(N_("Counting only public cost spent on the target group, each net "
                              "extra lasting placement costs about {amount}, but the number of "
                              "extra placements is too uncertain for an interval."),

@@ -29,7 +29,7 @@ from simulation.report.blocks import (
 )
 from simulation.report.figures import Figures, cost_figure, series_figure
 from simulation.report.headline import Scale, headline
-from simulation.report.sections import Reproducibility, Section, cost_frame
+from simulation.report.sections import Reproducibility, Section, cost_frame, run_weeks
 from simulation.report.summary import forest_figure, summary_rows
 from simulation.report.tables import (
     cost_table,
@@ -76,12 +76,6 @@ def executive_summary(sections: Sequence[Section], figures: Figures, w: Words) -
             # the header comes translated from summary_rows
             + "</p>" + html_table(header, [[html.escape(c) for c in r] for r in rows], "num")
             + figures.html(forest_figure(comparisons, w)) + "".join(sentences) + "</section>")
-
-
-def run_weeks(section: Section) -> int:
-    """How many weeks a section's scenario ran."""
-    runs = section.scenario_runs
-    return int(runs[0].weekly["week"].max()) if runs else section.scenario.weeks
 
 
 def _h(w: Words, level: int, message: str) -> str:

@@ -44,6 +44,12 @@ class Reproducibility:
     code_version: str = ""
 
 
+def run_weeks(section: Section) -> int:
+    """How many weeks a section's scenario ran."""
+    runs = section.scenario_runs
+    return int(runs[0].weekly["week"].max()) if runs else section.scenario.weeks
+
+
 def build_sections(pairs: Sequence[tuple[str, str]], loaded: Mapping[str, Scenario],
                    runs: Mapping[str, list[RunResult]], seed: int) -> list[Section]:
     """One section per (baseline key, scenario key) pair of ``compare.plan_comparisons``."""

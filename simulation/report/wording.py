@@ -16,7 +16,7 @@ from simulation.engine.catalogue import Kind, Metric
 from simulation.experiments.compare import significant
 from simulation.i18n import N_, Words
 from simulation.params.fields import PAYERS
-from simulation.report.sections import Section
+from simulation.report.sections import Section, run_weeks
 
 FORMATS = {Kind.COUNT: "n", Kind.SHARE: "pp", Kind.POINTS: "pp", Kind.EUROS: "eur",
            Kind.WEEKS: "n1"}
@@ -133,7 +133,7 @@ def summary_paragraphs(section: Section, w: Words = ENGLISH) -> list[str]:
     """The plain-words summary of one comparison, in the language of ``w``."""
     e, lv, bl = section.comparison.effects, section.comparison.levels, section.baseline_levels
     sc = section.scenario
-    weeks = section.scenario_runs[0].weekly["week"].max() if section.scenario_runs else sc.weeks
+    weeks = run_weeks(section)
 
     def levels(key: str) -> tuple[float, float]:
         return bl.get(key, {}).get("mean", math.nan), lv.get(key, {}).get("mean", math.nan)
