@@ -116,3 +116,28 @@ def test_a_scenario_on_its_own_region_is_paired_on_that_region() -> None:
                     *requests(paired, 1, seed=5, weeks=1)], workers=1)
     first = [run.weekly["job_seekers"].iloc[0] for run in runs]
     assert max(first) < 3500 and abs(first[0] - first[1]) < 50, first
+
+
+def test_a_cost_per_net_placement_has_no_interval_where_the_placements_have_none() -> None:
+    """Every replication gains placements, but their 95 % interval includes zero: the ratio
+    shows its mean and no interval (its true interval runs to infinity; a bootstrap over
+    five replications would show a bounded one). A clear gain keeps the bootstrap's."""
+    import numpy as np
+
+    from simulation.experiments.compare import ratio_ci
+    from simulation.experiments.statistics import mean_ci
+
+    cost = [1e6, 2e6, 1.5e6, 1.2e6, 1.8e6]
+    unclear = [5.0, 60.0, 1.0, 40.0, 2.0]  # all above 0; t-interval about −9 to 52
+    assert mean_ci(unclear)["ci95_low"] < 0
+    ratio = ratio_ci(cost, unclear, np.random.default_rng(1))
+    assert math.isclose(ratio["mean"], np.mean(cost) / np.mean(unclear))
+    assert math.isnan(ratio["ci95_low"]) and math.isnan(ratio["ci95_high"])
+    clear = [50.0, 60.0, 55.0, 45.0, 52.0]
+    bounded = ratio_ci(cost, clear, np.random.default_rng(1))
+    assert bounded["ci95_low"] < bounded["mean"] < bounded["ci95_high"]
+    # the draws are made either way: what follows draws the same numbers
+    a, b = np.random.default_rng(2), np.random.default_rng(2)
+    ratio_ci(cost, unclear, a)
+    ratio_ci(cost, clear, b)
+    assert a.random() == b.random()

@@ -77,8 +77,10 @@ def ratio_ci(numerator: Sequence[float], denominator: Sequence[float],
              rng: np.random.Generator) -> dict[str, float]:
     """Ratio of means with a percentile bootstrap interval over replications.
 
-    Undefined (NaN) when the denominator's mean is not clearly away from zero,
-    e.g. a scenario with no net lasting placements has no cost per net placement.
+    Undefined (NaN) when the denominator's mean is not above zero, e.g. a scenario with no
+    net lasting placements has no cost per net placement. No interval where the
+    denominator's own 95 % interval (the one shown for it) includes zero: the ratio's would
+    then run to infinity, which a bootstrap over a few replications does not show.
     """
     num, den = np.asarray(numerator, float), np.asarray(denominator, float)
     nan = {"mean": float("nan"), "ci95_low": float("nan"), "ci95_high": float("nan")}
@@ -87,11 +89,12 @@ def ratio_ci(numerator: Sequence[float], denominator: Sequence[float],
     point = float(num.mean() / den.mean())
     if len(den) < 2:  # one replication: no interval
         return {"mean": point, "ci95_low": float("nan"), "ci95_high": float("nan")}
+    # drawn whatever follows, so that the other ratios' draws stay as they were
     picks = rng.integers(0, len(den), size=(BOOTSTRAP_DRAWS, len(den)))
     den_means = den[picks].mean(axis=1)
     ok = den_means > 0
     ratios = num[picks].mean(axis=1)[ok] / den_means[ok]
-    if ok.mean() < 0.975:  # the interval would include "no net placements at all"
+    if ok.mean() < 0.975 or not significant(mean_ci(den)):  # "no net placements" is possible
         return {"mean": point, "ci95_low": float("nan"), "ci95_high": float("nan")}
     low, high = np.quantile(ratios, [0.025, 0.975])
     return {"mean": point, "ci95_low": float(low), "ci95_high": float(high)}
