@@ -106,3 +106,15 @@ def test_a_payer_is_named_only_where_its_change_is_clear() -> None:
     unclear = comparison(cost_total_eur=ci(2.0e6, 1.5e6, 2.5e6),
                          cost_state_eur=ci(2.0e6, -0.5e6, 4.5e6))
     assert "no payer's share changes clearly" in headline(unclear, 52, 5, Scale(4000, 4000))
+
+
+def test_a_saving_without_an_interval_is_said_as_a_saving() -> None:
+    """Too few placements for an interval: the sentence still keeps the sign (a saving of
+    11 k€ per placement was said as a cost of 11 k€)."""
+    saving = comparison(target_cost_per_net_lasting_placement_eur=ci(-11_191, math.nan,
+                                                                     math.nan),
+                        target_sustained_3m=ci(83, -19, 185))
+    text = headline(saving, weeks=74, replications=5, scale=Scale(4000, 4000))
+    assert "comes with a net saving of about 11 k€" in text and "costs about" not in text
+    cost = comparison(target_cost_per_net_lasting_placement_eur=ci(29_048, math.nan, math.nan))
+    assert "placement costs about 29 k€" in headline(cost, 74, 5, Scale(4000, 4000))

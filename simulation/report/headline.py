@@ -129,7 +129,12 @@ def per_placement_sentence(c: Comparison, scale: Scale, w: Words) -> str:
         if not _has_range(per):
             return w.text(N_("Counting only public cost spent on the target group, each net "
                              "extra lasting placement costs about {amount}, but the number of "
-                             "extra placements is too uncertain for an interval."),
+                             "extra placements is too uncertain for an interval.")
+                          if per["mean"] > 0 else
+                          N_("Counting only public cost spent on the target group, each net "
+                             "extra lasting placement comes with a net saving of about "
+                             "{amount}, but the number of extra placements is too uncertain "
+                             "for an interval."),
                           amount=w.euros(per["mean"]))
         # the target group's own cost: its sign may differ from the region's above
         template = (N_("Counting only public cost spent on the target group, each net extra "
