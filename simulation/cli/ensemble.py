@@ -209,12 +209,7 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
     """Write one table of the chosen done runs to a CSV or Parquet file."""
     from simulation.experiments.store.files import write_table
 
-    try:
-        folder = output.is_dir()
-    except OSError:  # a name too long to be one; check_output says what is wrong with it
-        folder = False
-    if folder:
-        raise UsageError(f"{output}: is a folder; name the file to write")
+    check_output(output, force)  # first: a folder is refused as one, before its format
     fmt_name = file_format or ("parquet" if output.suffix.lower() in (".parquet", ".pq")
                                else "csv" if output.suffix.lower() == ".csv" else None)
     if fmt_name not in ("csv", "parquet"):
@@ -222,7 +217,6 @@ def export(output: Annotated[Path, typer.Argument(help="File to write (.csv or .
     tables = ("weekly", "summary", "ledger", "runs", *DETAIL_TABLES)
     if table not in tables:
         raise UsageError(f"--table is one of {', '.join(tables)}, not {table!r}")
-    check_output(output, force)
     chosen = _select_runs(store, scenario, "done", batch, code_version, run_id, tag)
     if chosen.empty:
         raise UsageError("no done runs match")
