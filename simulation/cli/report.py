@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from simulation.params.schema import Scenario
 
 DEFAULT_SIZES = "250,500,1000,2000,5000,10000,20000"
+DEFAULT_OUTCOME, DEFAULT_RESAMPLES, DEFAULT_REGION_SD = "sustained_3m", 400, 0.0
 SizesOption = Annotated[str, typer.Option(
     help="Pilot sizes (clients in the pilot), comma-separated")]
 OutcomeOption = Annotated[str, typer.Option(
@@ -98,8 +99,9 @@ def report(
         power: Annotated[bool, typer.Option(
             "--power", help="Add the power and MDE of an RCT and a comparison-region design")]
         = False,
-        sizes: SizesOption = DEFAULT_SIZES, outcome: OutcomeOption = "sustained_3m",
-        resamples: ResamplesOption = 400, region_sd: RegionSdOption = 0.0,
+        sizes: SizesOption = DEFAULT_SIZES, outcome: OutcomeOption = DEFAULT_OUTCOME,
+        resamples: ResamplesOption = DEFAULT_RESAMPLES,
+        region_sd: RegionSdOption = DEFAULT_REGION_SD,
         store: StoreOption = DEFAULT_STORE, no_store: NoStoreOption = False,
         workers: WorkersOption = None, dask: DaskOption = None,
         dask_local: DaskLocalOption = None, lang: LangOption = "en",
@@ -119,8 +121,9 @@ def report(
     w = language(lang)
     if not power:
         given = [option for option, value, default in (
-            ("--sizes", sizes, DEFAULT_SIZES), ("--outcome", outcome, "sustained_3m"),
-            ("--resamples", resamples, 400), ("--region-sd", region_sd, 0.0))
+            ("--sizes", sizes, DEFAULT_SIZES), ("--outcome", outcome, DEFAULT_OUTCOME),
+            ("--resamples", resamples, DEFAULT_RESAMPLES),
+            ("--region-sd", region_sd, DEFAULT_REGION_SD))
             if value != default]
         if given:
             raise UsageError(f"{', '.join(given)}: only with --power (add it, or leave "
@@ -188,10 +191,11 @@ def power(
         baseline: Annotated[str, typer.Option(help="Its baseline (doing nothing new)")],
         sizes: SizesOption = DEFAULT_SIZES,
         design: Annotated[str, typer.Option(help="rct or comparison-region")] = "rct",
-        outcome: OutcomeOption = "sustained_3m",
+        outcome: OutcomeOption = DEFAULT_OUTCOME,
         replications: Annotated[int, typer.Option(min=1, max=10_000)] = 10,
         alpha: Annotated[float, typer.Option(min=0.0001, max=0.5)] = 0.05,
-        resamples: ResamplesOption = 400, region_sd: RegionSdOption = 0.0,
+        resamples: ResamplesOption = DEFAULT_RESAMPLES,
+        region_sd: RegionSdOption = DEFAULT_REGION_SD,
         seed: Annotated[int, typer.Option(min=0)] = 20170801,
         weeks: Annotated[int | None, typer.Option(min=1, max=1040)] = None,
         workers: WorkersOption = None, dask: DaskOption = None,
