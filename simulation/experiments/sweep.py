@@ -225,6 +225,7 @@ class Sweep:
         scenario is validated before anything runs."""
         from simulation.experiments.runner import requests
         from simulation.params.loading import ScenarioError, load_scenario
+        from simulation.params.wording import QUOTE_HINT
 
         self.check_size(max_runs)
         base = load_scenario(self.scenario)
@@ -238,7 +239,7 @@ class Sweep:
                 if exc.field not in point:
                     raise
                 # the value came from the command line, not the file: say so
-                message = exc.message.split(" (write numbers")[0]
+                message = exc.message.removesuffix(QUOTE_HINT)
                 raise SweepError(f"--param {exc.field}={point[exc.field]}: {message}") from None
             batch.extend(requests(scenario, self.replications, self.seed, self.weeks,
                                   batch=sweep_id, tags=point))

@@ -130,6 +130,10 @@ def literal_choices(expected: str) -> list[str]:
     return re.findall(r"'([^']*)'", expected)
 
 
+# after a number given as text in a file (a value from the command line leaves it off)
+QUOTE_HINT = " (write numbers without quotes, as { value = ..., source = \"...\" })"
+
+
 def pydantic_message(error: dict[str, Any]) -> str:
     """A planner's one-line wording of one pydantic error."""
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
@@ -154,10 +158,7 @@ def pydantic_message(error: dict[str, Any]) -> str:
         return f"must be {words} {number_text(ctx[key])}{got}"
     if kind in ("float_type", "float_parsing", "int_type", "int_parsing", "int_from_float"):
         what = "a whole number" if kind.startswith("int") else "a number"
-        hint = ""
-        if isinstance(value, str):
-            hint = " (write numbers without quotes, as { value = ..., source = \"...\" })"
-        return f"must be {what}{got}{hint}"
+        return f"must be {what}{got}{QUOTE_HINT if isinstance(value, str) else ''}"
     if kind == "list_type":
         return f"must be a list [...]{got}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
